@@ -1,0 +1,32 @@
+"""The CPU backend: the TFLite interpreter with its CPU kernels."""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+from .base import InterpreterBackend, edgetpu_model_on_cpu_message
+from .interpreter import get_provider
+from .models import ModelRef, load_model
+
+
+def cpu_model(config, key_prefix: str = "model") -> tuple[ModelRef, str]:
+    """The model the CPU runs: model.cpu_path when set, else model.path (which must not be an
+    Edge TPU model). Returns the model and the key it came from."""
+    if config.model.cpu_path:
+        return load_model(config.model.cpu_path, f"{key_prefix}.cpu_path"), f"{key_prefix}.cpu_path"
+    model = load_model(config.model.path, f"{key_prefix}.path")
+    if model.edgetpu_compiled:
+        raise ConfigError(edgetpu_model_on_cpu_message(model, f"{key_prefix}.path"))
+    return model, f"{key_prefix}.path"
+
+
+class CpuBackend(InterpreterBackend):
+    kind = "cpu"
+
+    def initialize(self):
+        config = self.context.config
+        provider = get_provider(config.run.interpreter)
+        model, key = cpu_model(config)
+        self.state.device = "cpu"
+        self._start_workers(provider, model, max(1, self.spec.workers), key=key)
+        self.state.status = "ok"
+        return self.state

@@ -1,0 +1,135 @@
+"""The built-in self-test model: a genuine one-op TFLite model built in memory.
+
+``coral-run`` uses it by default (``model.path=builtin:selftest``) so that a fresh machine with no
+model file still creates a real interpreter and runs a real inference. The model is a single
+FULLY_CONNECTED layer, ``y = x @ W.T + b`` with float32 ``x`` of shape (1, 8) and ``y`` of shape
+(1, 4); ``W`` and ``b`` are fixed numbers, so a test can check the output with numpy.
+
+It is written with the plain ``flatbuffers`` builder (a dependency of every TFLite interpreter
+wheel) and the field slot numbers of the TFLite schema (tensorflow/lite/schema/schema.fbs), so no
+TensorFlow and no schema package is needed at run time. ``tests/test_selftest_model.py`` reads it
+back with the independent ``tflite`` schema package.
+"""
+
+from __future__ import annotations
+
+import struct
+from functools import lru_cache
+
+BUILTIN_PREFIX = "builtin:"
+SELFTEST = "builtin:selftest"
+INPUT_SIZE = 8
+OUTPUT_SIZE = 4
+
+_FULLY_CONNECTED = 9  # BuiltinOperator.FULLY_CONNECTED
+_FLOAT32 = 0  # TensorType.FLOAT32
+
+
+def weights() -> tuple[list[list[float]], list[float]]:
+    """W (4x8) and b (4): small exact binary fractions, so float32 arithmetic is exact."""
+    w = [[((r * INPUT_SIZE + c) % 7 - 3) / 4.0 for c in range(INPUT_SIZE)] for r in range(OUTPUT_SIZE)]
+    b = [0.5, -0.25, 1.0, 0.0]
+    return w, b
+
+
+def _floats(values: list[float]) -> bytes:
+    return struct.pack(f"<{len(values)}f", *values)
+
+
+def _vector(builder, items: list, kind: str) -> int:
+    """Build a flatbuffer vector of int32 ('i'), offsets ('o') or bytes ('b')."""
+    size = {"i": 4, "o": 4, "b": 1}[kind]
+    builder.StartVector(size, len(items), size if kind != "b" else 16)
+    for item in reversed(items):
+        if kind == "i":
+            builder.PrependInt32(item)
+        elif kind == "o":
+            builder.PrependUOffsetTRelative(item)
+        else:
+            builder.PrependUint8(item)
+    return builder.EndVector()
+
+
+def _table(builder, slots: list[tuple[str, int, object]]) -> int:
+    """A table from (kind, slot, value); kind: 'off' offset, 'i32', 'i8' (byte enum)."""
+    builder.StartObject(max(slot for _, slot, _ in slots) + 1)
+    for kind, slot, value in slots:
+        if kind == "off":
+            builder.PrependUOffsetTRelativeSlot(slot, value, 0)
+        elif kind == "i32":
+            builder.PrependInt32Slot(slot, value, -1)  # -1: never equal, always written
+        else:
+            builder.PrependInt8Slot(slot, value, -1)
+    return builder.EndObject()
+
+
+@lru_cache(maxsize=1)
+def build_selftest_model() -> bytes:
+    """Return the .tflite bytes of the self-test model (deterministic, a few hundred bytes)."""
+    import flatbuffers
+
+    w, b = weights()
+    builder = flatbuffers.Builder(1024)
+    # Buffers: 0 is the conventional empty buffer; 1 holds W, 2 holds b.
+    buffers = []
+    for data in (b"", _floats([v for row in w for v in row]), _floats(b)):
+        slots = []
+        if data:
+            slots.append(("off", 0, _vector(builder, list(data), "b")))
+        if slots:
+            buffers.append(_table(builder, slots))
+        else:
+            builder.StartObject(1)
+            buffers.append(builder.EndObject())
+
+    def tensor(name: str, shape: list[int], buffer: int) -> int:
+        name_off = builder.CreateString(name)
+        shape_off = _vector(builder, shape, "i")
+        return _table(
+            builder,
+            [("off", 0, shape_off), ("i8", 1, _FLOAT32), ("i32", 2, buffer), ("off", 3, name_off)],
+        )
+
+    tensors = [
+        tensor("input", [1, INPUT_SIZE], 0),
+        tensor("weights", [OUTPUT_SIZE, INPUT_SIZE], 1),
+        tensor("bias", [OUTPUT_SIZE], 2),
+        tensor("output", [1, OUTPUT_SIZE], 0),
+    ]
+    op = _table(
+        builder,
+        [("i32", 0, 0), ("off", 1, _vector(builder, [0, 1, 2], "i")), ("off", 2, _vector(builder, [3], "i"))],
+    )
+    graph_name = builder.CreateString("selftest")
+    subgraph = _table(
+        builder,
+        [
+            ("off", 0, _vector(builder, tensors, "o")),
+            ("off", 1, _vector(builder, [0], "i")),
+            ("off", 2, _vector(builder, [3], "i")),
+            ("off", 3, _vector(builder, [op], "o")),
+            ("off", 4, graph_name),
+        ],
+    )
+    opcode = _table(builder, [("i8", 0, _FULLY_CONNECTED), ("i32", 2, 1), ("i32", 3, _FULLY_CONNECTED)])
+    description = builder.CreateString("coral_inference self-test: y = x @ W.T + b")
+    model = _table(
+        builder,
+        [
+            ("i32", 0, 3),
+            ("off", 1, _vector(builder, [opcode], "o")),
+            ("off", 2, _vector(builder, [subgraph], "o")),
+            ("off", 3, description),
+            ("off", 4, _vector(builder, buffers, "o")),
+        ],
+    )
+    builder.Finish(model, file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def reference_output(x) -> "object":
+    """What the model must compute for input ``x`` (numpy), for tests and the self-check."""
+    import numpy as np
+
+    w, b = weights()
+    return np.asarray(x, dtype=np.float32) @ np.asarray(w, dtype=np.float32).T + np.asarray(b, np.float32)

@@ -1,0 +1,88 @@
+"""One coral-run job: RuntimeConfig -> runtime.init -> run mode -> summary. Used by coral-run
+(inside Hydra) and reusable by anything that has a composed config and a run directory."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..config.schema import GROUPS
+from ..errors import EXIT_OK, EXIT_UNEXPECTED, CoralError
+from ..summary import build, now_iso, write_json_atomic
+
+
+def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
+    """Run one job; always leaves a summary in the run directory. Returns (exit code, message)."""
+    from ..runtime.config import RuntimeConfig
+
+    started_at = now_iso()
+    run_dir = Path(hc.runtime.output_dir)
+    choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
+    overrides = list(hc.overrides.task)
+    argv = list(sys.argv)
+    config = context = error = None
+    code, message = EXIT_OK, "ok"
+    secret_keys = tuple(cfg.get("summary", {}).get("secret_keys", ()) or ()) or None
+    filename = "runtime_summary.json"
+    try:
+        runtime_config = RuntimeConfig.from_dictconfig(cfg, choices=choices)
+        config = runtime_config.to_dict()
+        secret_keys = tuple(runtime_config.summary.secret_keys)
+        filename = runtime_config.summary.filename
+        context = _execute(runtime_config)
+    except CoralError as exc:
+        context = getattr(exc, "context", context)
+        error = exc.to_dict()
+        code, message = exc.exit_code, exc.render()
+        print(f"coral-run: error: {message}", file=sys.stderr)
+    except Exception as exc:  # a bug: say so, keep the summary honest
+        error = {"type": type(exc).__name__, "message": str(exc), "exit_code": EXIT_UNEXPECTED}
+        code, message = EXIT_UNEXPECTED, f"unexpected {type(exc).__name__}: {exc}"
+        print(f"coral-run: {message} (set CORAL_DEBUG=1 for the traceback)", file=sys.stderr)
+        if os.environ.get("CORAL_DEBUG"):
+            traceback.print_exc()
+    finally:
+        kwargs = {"secret_keys": secret_keys} if secret_keys else {}
+        summary = build(started_at=started_at, argv=argv, overrides=overrides, choices=choices,
+                        config=config, context=context, error=error,
+                        sources=dict(getattr(context.config, "sources", {}) if context else {}), **kwargs)
+        path = write_json_atomic(run_dir / filename, summary)
+        if context is not None:
+            context.close()
+    _print(summary, path, config)
+    return code, message
+
+
+def _execute(runtime_config: Any) -> Any:
+    from ..runtime import modes
+    from ..runtime.init import init
+
+    from ..config.validate import validate
+
+    issues = validate(runtime_config)
+    for warning in issues.warnings:
+        print(f"coral-run: warning: {warning.render()}", file=sys.stderr)
+    issues.raise_if_errors()
+    mode = runtime_config.run.mode.value
+    if mode == "validate":  # the config only: no hardware touched, no model run
+        return None
+    context = init(runtime_config)
+    runner = modes.get(mode)
+    if runner is not None:
+        context.results[mode] = runner(context)
+    return context
+
+
+def _print(summary: dict[str, Any], path: Path, config: Any) -> None:
+    fmt = ((config or {}).get("run") or {}).get("output", "text")
+    if fmt == "json":
+        import json
+
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    from .render import summary_text
+
+    print(summary_text(summary, path))

@@ -1,0 +1,49 @@
+"""Short human text for summaries (stdout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _ms(timings: dict[str, Any], key: str) -> str:
+    value = timings.get(key)
+    return f"{value:.2f} ms" if isinstance(value, (int, float)) else "-"
+
+
+def backend_line(b: dict[str, Any]) -> str:
+    model = b.get("model") or {}
+    interp = b.get("interpreter") or {}
+    line = f"  backend {b['name']} [{b['kind']} on {b.get('device') or '-'}]: {b['status']}"
+    if model:
+        line += f"; model {model.get('path')} (sha256 {str(model.get('sha256'))[:12]}…)"
+    if interp:
+        line += f"; {interp.get('module')} {interp.get('version')}"
+    timings = b.get("timings_ms") or {}
+    if timings:
+        line += f"; init {_ms(timings, 'init')}, first inference {_ms(timings, 'first_inference')}"
+    if b.get("selfcheck"):
+        line += "; self-check " + ("passed" if b["selfcheck"].get("passed") else "FAILED")
+    if b.get("reason"):
+        line += f"\n    reason: {b['reason']}"
+    return line
+
+
+def summary_text(summary: dict[str, Any], path: Path | None = None) -> str:
+    lines = [f"coral-run: {summary['status']}"]
+    platform = summary.get("platform")
+    if platform:
+        lines.append(f"  platform {platform.get('name')} ({platform.get('detected_by')}: {platform.get('reason')})")
+    for b in summary.get("backends") or []:
+        lines.append(backend_line(b))
+    patches = summary.get("patches") or []
+    if patches:
+        on = [p["name"] for p in patches if p.get("enabled")]
+        lines.append(f"  patches enabled: {', '.join(on) or 'none'}")
+    plugins = (summary.get("plugins") or {}).get("loaded") or {}
+    lines.append(f"  plugins loaded: {', '.join(k for k, v in plugins.items() if v) or 'none'}")
+    if summary.get("error"):
+        lines.append(f"  error (exit {summary['error'].get('exit_code')}): see stderr and the summary")
+    if path is not None:
+        lines.append(f"  summary: {path}")
+    return "\n".join(lines)

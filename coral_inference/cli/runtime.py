@@ -1,0 +1,38 @@
+"""coral-runtime: the companion CLI (argparse). Commands live in their own modules, listed in
+COMMANDS; each has ``register(subparsers)`` that adds its parser with ``set_defaults(func=...)``.
+A command's function takes the parsed args and returns the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+
+COMMANDS: list[str] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coral-runtime",
+        description="Validate, show and explain coral_inference configs; list plugins and devices; inspect models.",
+    )
+    parser.add_argument("--version", action="version", version=f"coral-runtime (coral_inference) {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in COMMANDS:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Configuration: the schema, the layers it is built from, and validation."""

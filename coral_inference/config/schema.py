@@ -1,0 +1,208 @@
+"""The one schema of the configuration.
+
+These dataclasses are registered in Hydra's ConfigStore as the base of ``conf/config.yaml``; Hydra
+and OmegaConf check every value against them at composition, so a wrong type or an unknown key
+fails there and names the key. ``RuntimeConfig`` (runtime/config.py) is derived from the same
+classes; no other copy of the field list exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Dict, List, Optional
+
+
+class RunMode(str, Enum):
+    init = "init"  # initialize backends, warm up, write the summary
+    validate = "validate"  # validate the config only; touch no hardware, run no model
+    bench = "bench"  # init, then time inference per backend
+    pipeline = "pipeline"  # init, then run frames from run.source through the backends
+
+
+class Fallback(str, Enum):
+    error = "error"
+    cpu = "cpu"
+
+
+class Clock(str, Enum):
+    std = "std"
+    max = "max"
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+@dataclass
+class ModelConfig:
+    # A .tflite file, or builtin:selftest (a tiny model the package builds itself).
+    path: str = "builtin:selftest"
+    # CPU twin of an Edge-TPU-compiled model, used when a backend falls back to the CPU.
+    cpu_path: Optional[str] = None
+    # Labels file: one label per line, or "N label" lines.
+    labels: Optional[str] = None
+
+
+@dataclass
+class RunConfig:
+    mode: RunMode = RunMode.init
+    warmup: int = 1  # warm-up inferences per backend after initialization
+    iterations: int = 100  # timed inferences per backend (bench)
+    min_seconds: float = 0.0  # bench: keep timing until at least this long
+    images: Optional[str] = None  # bench: a folder of images as inputs (else random data)
+    source: Optional[str] = None  # pipeline: video file, image folder, camera index or URL
+    max_frames: Optional[int] = None  # pipeline: stop after N frames
+    duration_s: Optional[float] = None  # pipeline: stop after S seconds
+    top_k: int = 3  # pipeline: classification results kept per frame
+    interpreter: str = "auto"  # auto | tflite_runtime | ai_edge_litert | tensorflow
+    output: OutputFormat = OutputFormat.text  # what coral-run prints on stdout
+
+
+@dataclass
+class PlatformDetect:
+    """How platform=auto recognises this platform (all under platform.device_root)."""
+
+    # Any of these substrings in /proc/device-tree/model.
+    device_tree_model: List[str] = field(default_factory=list)
+    # At least this many PCIe / USB Edge TPUs discovered.
+    min_pci: int = 0
+    min_usb: int = 0
+    # Lower runs first; the first platform whose rules all hold wins.
+    priority: int = 100
+
+
+@dataclass
+class PlatformConfig:
+    name: str = "auto"
+    description: str = ""
+    edgetpu_types: List[str] = field(default_factory=list)  # subset of [pci, usb]
+    max_devices: int = 0  # Edge TPUs this platform can hold
+    delegate_library: str = "libedgetpu.so.1"
+    clock: Clock = Clock.std  # libedgetpu1-std or libedgetpu1-max (same file name)
+    cpu_cores: Optional[int] = None  # None: os.cpu_count()
+    device_root: str = "/"  # where /sys, /dev and /proc are read from (tests use a fake tree)
+    detect: PlatformDetect = field(default_factory=PlatformDetect)
+
+
+@dataclass
+class BackendSpec:
+    kind: str = "cpu"  # cpu | edgetpu | auto | a plugin backend kind
+    # Edge TPU device spec(s): "" (first found), ":N", "usb", "usb:N", "pci", "pci:N", "all", or a list.
+    devices: Any = None
+    min_devices: int = 1
+    num_threads: Optional[int] = None  # interpreter threads (CPU kernels)
+    workers: int = 1  # CPU: interpreters in the pool
+    fallback: Fallback = Fallback.error  # what to do when the Edge TPU cannot be used
+    delegate_options: Dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass
+class BackendsConfig:
+    # Backends to initialize, by name; a name is a field below or a key of `extra`.
+    enabled: List[str] = field(default_factory=lambda: ["auto"])
+    disabled: List[str] = field(default_factory=list)
+    auto: BackendSpec = field(
+        default_factory=lambda: BackendSpec(kind="auto", devices="", fallback=Fallback.cpu)
+    )
+    cpu: BackendSpec = field(default_factory=lambda: BackendSpec(kind="cpu"))
+    edgetpu_single: BackendSpec = field(default_factory=lambda: BackendSpec(kind="edgetpu", devices=""))
+    edgetpu_multi: BackendSpec = field(
+        default_factory=lambda: BackendSpec(kind="edgetpu", devices="all", min_devices=2)
+    )
+    # Backends contributed by plugins (their own conf/backends/<name>.yaml), by name.
+    extra: Dict[str, BackendSpec] = field(default_factory=dict)
+
+
+@dataclass
+class IceServer:
+    urls: List[str] = field(default_factory=list)
+    username: Optional[str] = None
+    credential: Optional[str] = None
+
+
+@dataclass
+class WebRTCConfig:
+    enabled: bool = False
+    ice_servers: List[IceServer] = field(default_factory=list)
+
+
+@dataclass
+class RecordingConfig:
+    enabled: bool = False
+    path: str = "recordings"
+    segment_s: float = 60.0
+    retain: int = 10
+    codec: str = "mp4v"
+    fps: Optional[float] = None
+
+
+@dataclass
+class MetricsConfig:
+    enabled: bool = False
+    influxdb_url: Optional[str] = None
+    database: Optional[str] = None  # InfluxDB v1
+    token: Optional[str] = None  # InfluxDB v2 (a secret: prefer ${oc.env:INFLUX_TOKEN})
+    org: Optional[str] = None
+    bucket: Optional[str] = None
+    batch_size: int = 500
+    flush_interval_s: float = 1.0
+    measurement: str = "coral_inference"
+
+
+@dataclass
+class ServicesConfig:
+    webrtc: WebRTCConfig = field(default_factory=WebRTCConfig)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+
+
+class PluginMode(str, Enum):
+    auto = "auto"  # every discovered plugin
+    none = "none"
+    allowlist = "allowlist"  # only the names in plugins.allowlist
+
+
+@dataclass
+class PluginsConfig:
+    mode: PluginMode = PluginMode.auto
+    allowlist: List[str] = field(default_factory=list)
+    strict: bool = False  # any plugin failure fails the run (exit 4)
+    config: Dict[str, Any] = field(default_factory=dict)  # per-plugin settings, by plugin name
+
+
+@dataclass
+class SummaryConfig:
+    filename: str = "runtime_summary.json"
+    # Keys whose values are redacted in every artifact and in stdout (substring, case-insensitive).
+    secret_keys: List[str] = field(
+        default_factory=lambda: ["token", "password", "secret", "credential", "api_key"]
+    )
+
+
+@dataclass
+class CoralConfig:
+    """The root of the composed configuration."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    backends: BackendsConfig = field(default_factory=BackendsConfig)
+    # Named patches, on or off (built-ins and those from coral_inference.patches plugins).
+    patches: Dict[str, bool] = field(default_factory=dict)
+    services: ServicesConfig = field(default_factory=ServicesConfig)
+    plugins: PluginsConfig = field(default_factory=PluginsConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
+
+
+SCHEMA_NAME = "coral_schema"
+GROUPS = ("platform", "backends", "patches", "services", "plugins")
+
+
+def register() -> None:
+    """Register the schema in Hydra's ConfigStore (called by the CLIs, never at import)."""
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=CoralConfig)

@@ -1,0 +1,127 @@
+"""Error types that carry the key, the value, where it came from and the exit code.
+
+Exit codes (documented in the README):
+  0  ok or degraded
+  1  unexpected failure (a bug; set CORAL_DEBUG=1 for the traceback)
+  2  configuration error: bad key, type, value or missing file
+  3  device or backend initialization failure
+  4  plugin failure while plugins.strict=true
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_CONFIG = 2
+EXIT_BACKEND = 3
+EXIT_PLUGIN = 4
+
+
+@dataclass
+class Problem:
+    """One thing wrong with a configuration value."""
+
+    key: str
+    message: str
+    value: Any = None
+    source: str | None = None
+    expected: str | None = None
+    severity: str = "error"  # "error" | "warning"
+
+    def render(self) -> str:
+        text = f"{self.key}: {self.message}"
+        details = []
+        if self.value is not None:
+            details.append(f"value {self.value!r}")
+        if self.source:
+            details.append(f"from {self.source}")
+        if self.expected:
+            details.append(f"expected {self.expected}")
+        if details:
+            text += " (" + "; ".join(details) + ")"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "message": self.message,
+            "value": self.value if _jsonable(self.value) else repr(self.value),
+            "source": self.source,
+            "expected": self.expected,
+            "severity": self.severity,
+        }
+
+
+def _jsonable(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list, dict))
+
+
+class CoralError(Exception):
+    """Base of every expected error; carries an exit code and, optionally, problems."""
+
+    exit_code = EXIT_UNEXPECTED
+
+    def __init__(self, message: str, *, problems: list[Problem] | None = None, exit_code: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def render(self) -> str:
+        lines = [self.message]
+        lines += [f"  - {p.render()}" for p in self.problems]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "message": self.render(),
+            "exit_code": self.exit_code,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+class ConfigError(CoralError):
+    """The configuration is wrong (exit 2)."""
+
+    exit_code = EXIT_CONFIG
+
+
+class BackendError(CoralError):
+    """A device or backend could not be initialized (exit 3)."""
+
+    exit_code = EXIT_BACKEND
+
+
+class PluginError(CoralError):
+    """A plugin failed while plugins.strict is true (exit 4)."""
+
+    exit_code = EXIT_PLUGIN
+
+
+@dataclass
+class Issues:
+    """Collects problems so that every one is reported at once."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def add(self, key: str, message: str, **kw: Any) -> None:
+        self.items.append(Problem(key, message, **kw))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self, what: str = "Invalid configuration") -> None:
+        errors = self.errors
+        if errors:
+            n = len(errors)
+            raise ConfigError(f"{what}: {n} problem{'s' if n > 1 else ''}", problems=errors)

@@ -1,0 +1,92 @@
+"""RuntimeContext: the state of every init step, with reasons. The summary is built from it."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class BackendState:
+    """What became of one enabled backend."""
+
+    name: str
+    kind: str
+    status: str = "pending"  # ok | degraded | failed | skipped
+    device: str | None = None  # "cpu", "usb:0", "pci:0", or a list joined by ","
+    devices: list[dict[str, Any]] = field(default_factory=list)  # resolved devices (type, index, path)
+    model: dict[str, Any] = field(default_factory=dict)  # path, sha256, size, edgetpu_compiled
+    interpreter: dict[str, Any] = field(default_factory=dict)  # module, version
+    delegate: dict[str, Any] | None = None  # library, clock, options
+    fallback: dict[str, Any] | None = None  # policy, taken, reason
+    timings_ms: dict[str, float] = field(default_factory=dict)  # init, first_inference, warmup_avg
+    num_threads: int | None = None
+    workers: int = 1
+    reason: str | None = None  # why this status (always set for degraded/skipped/failed)
+    error: dict[str, Any] | None = None  # type, message
+    selfcheck: dict[str, Any] | None = None  # builtin model: output compared with numpy
+    benchmark: dict[str, Any] | None = None  # run.mode=bench
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PatchState:
+    name: str
+    enabled: bool
+    status: str  # enabled | disabled by config | skipped: <why> | failed: <why>
+    description: str = ""
+    source: str = "builtin"  # builtin | plugin distribution name
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RuntimeContext:
+    """Everything runtime.init() did; runtime code reads `config`, never the DictConfig."""
+
+    config: Any  # RuntimeConfig
+    platform: dict[str, Any] = field(default_factory=dict)  # name, detected_by, reason, spec
+    devices: list[dict[str, Any]] = field(default_factory=list)  # Edge TPUs discovered
+    patches_enabled: dict[str, bool] = field(default_factory=dict)
+    patches: list[PatchState] = field(default_factory=list)
+    backends: list[BackendState] = field(default_factory=list)
+    backend_objects: dict[str, Any] = field(default_factory=dict)  # name -> live backend
+    plugins_loaded: dict[str, bool] = field(default_factory=dict)
+    plugins: list[dict[str, Any]] = field(default_factory=list)  # details per plugin
+    services: dict[str, Any] = field(default_factory=dict)  # live service objects, by name
+    versions: dict[str, str | None] = field(default_factory=dict)
+    log: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Exception] = field(default_factory=list)  # expected errors met during init
+    results: dict[str, Any] = field(default_factory=dict)  # what a run mode produced (bench, pipeline)
+    started: float = field(default_factory=time.perf_counter)
+
+    def note(self, step: str, message: str, level: str = "info") -> None:
+        self.log.append(
+            {"t_ms": round((time.perf_counter() - self.started) * 1000, 3), "step": step, "level": level,
+             "message": message}
+        )
+
+    def backend(self, name: str) -> Any:
+        return self.backend_objects[name]
+
+    @property
+    def status(self) -> str:
+        """ok, degraded (something other than asked for is in use) or failed."""
+        states = [b.status for b in self.backends]
+        if any(s == "failed" for s in states):
+            return "failed"
+        if any(s == "degraded" for s in states):
+            return "degraded"
+        return "ok"
+
+    def close(self) -> None:
+        for backend in self.backend_objects.values():
+            close = getattr(backend, "close", None)
+            if close:
+                close()
+        self.backend_objects.clear()

@@ -1,0 +1,92 @@
+"""runtime.init(config) -> RuntimeContext: platform -> patches -> plugins -> backends.
+
+Plugins are loaded before the backends so that a backend plugin's kind is registered when the
+backends are built. Every backend is attempted; if any fails, BackendError is raised with the
+context attached (`error.context`) so the caller can still write a complete `failed` summary.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import BackendError, ConfigError, CoralError
+from . import patches as patch_step
+from . import plugins as plugin_step
+from .config import RuntimeConfig
+from .context import BackendState, RuntimeContext
+from .versions import collect_versions
+
+
+def discover_devices(context: RuntimeContext) -> None:
+    from ..backends.devices import discover
+
+    context.devices = [d.to_dict() for d in discover(context.config.platform.device_root)]
+    context.note("devices", f"{len(context.devices)} Edge TPU(s) found")
+
+
+def resolve_platform(context: RuntimeContext) -> None:
+    from .platform import resolve
+
+    context.platform = resolve(context.config, context.devices)
+    context.note("platform", f"{context.platform['name']}: {context.platform['reason']}")
+
+
+def init_backends(context: RuntimeContext) -> None:
+    from ..backends.registry import get_factory, known_kinds
+
+    config = context.config
+    for name in config.active_backends():
+        try:
+            spec = config.backend_spec(name)
+        except KeyError:
+            raise ConfigError(f"backends.enabled: no backend named {name!r}") from None
+        state = BackendState(name=name, kind=spec.kind)
+        factory = get_factory(spec.kind)
+        if factory is None:
+            raise ConfigError(
+                f"backends.{name}.kind: unknown backend kind {spec.kind!r}; expected one of "
+                f"{', '.join(known_kinds())} (or install the plugin that provides it)"
+            )
+        started = time.perf_counter()
+        backend = None
+        try:
+            backend = factory(name, spec, context)
+            state = backend.initialize()
+            if hasattr(backend, "warm_up"):
+                backend.warm_up(config.run.warmup)
+            context.backend_objects[name] = backend
+        except CoralError as exc:
+            state = getattr(backend, "state", state)
+            context.errors.append(exc)
+            state.status = "failed"
+            state.error = {"type": type(exc).__name__, "message": exc.render()}
+            state.reason = exc.message
+        state.timings_ms.setdefault("total", round((time.perf_counter() - started) * 1000, 3))
+        context.backends.append(state)
+        context.note("backends", f"{name} [{state.kind}]: {state.status}" + (f" ({state.reason})" if state.reason else ""))
+
+
+STEPS = (discover_devices, resolve_platform, patch_step.apply, plugin_step.load_plugins, init_backends)
+
+
+def init(config: RuntimeConfig, *, steps: tuple = STEPS) -> RuntimeContext:
+    context = RuntimeContext(config=config)
+    context.versions = collect_versions()
+    for step in steps:
+        step(context)
+    failed = [b for b in context.backends if b.status == "failed"]
+    if failed:
+        # A configuration mistake found while building a backend keeps its own exit code (2).
+        kind = ConfigError if all(isinstance(e, ConfigError) for e in context.errors) else BackendError
+        error = kind(
+            "Backend initialization failed: " + "; ".join(f"{b.name}: {b.reason}" for b in failed)
+        )
+        error.context = context  # type: ignore[attr-defined]
+        raise error
+    return context
+
+
+def attach(error: Exception) -> Any:
+    """The context attached to an init error, if any."""
+    return getattr(error, "context", None)

@@ -1,0 +1,56 @@
+"""Patches: named runtime adjustments, switched on or off by the `patches` bool map.
+
+Applied in a fixed order (ORDER); each result is recorded with its reason. The built-in patches
+with real work and third-party patches (coral_inference.patches entry points) plug in through
+`PATCHES`: name -> object with `description`, `enable(context) -> bool`, `disable(context)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .context import PatchState, RuntimeContext
+
+# The documented order patches are applied in; unknown names follow in alphabetical order.
+ORDER = ("opencv_threads", "camera", "stream_manager", "buffer_sink", "video_sink", "metric_sink", "webrtc")
+
+DESCRIPTIONS = {
+    "opencv_threads": "cap OpenCV's threads so inference keeps the cores",
+    "camera": "camera/stream capture with a small buffer and reconnect",
+    "stream_manager": "manage input streams",
+    "buffer_sink": "keep recent results in memory",
+    "video_sink": "write annotated frames (services.recording)",
+    "metric_sink": "send metrics (services.metrics)",
+    "webrtc": "WebRTC preview settings (services.webrtc)",
+}
+
+# name -> patch object; filled by built-in patch modules and patch plugins.
+PATCHES: dict[str, Any] = {}
+
+
+def ordered(names: list[str]) -> list[str]:
+    known = [n for n in ORDER if n in names]
+    return known + sorted(n for n in names if n not in ORDER)
+
+
+def apply(context: RuntimeContext) -> None:
+    requested = dict(context.config.patches)
+    for name in ordered(list(requested)):
+        wanted = bool(requested[name])
+        patch = PATCHES.get(name)
+        description = getattr(patch, "description", None) or DESCRIPTIONS.get(name, "")
+        if not wanted:
+            state = PatchState(name, False, "disabled by config", description)
+        elif patch is None:
+            state = PatchState(name, True, "enabled", description)
+        else:
+            try:
+                ok = bool(patch.enable(context))
+                reason = getattr(patch, "last_reason", None)
+                state = PatchState(name, ok, "enabled" if ok else f"skipped: {reason or 'enable() returned False'}",
+                                   description)
+            except Exception as exc:  # one patch never takes the others down
+                state = PatchState(name, False, f"failed: {type(exc).__name__}: {exc}", description)
+        context.patches.append(state)
+        context.patches_enabled[name] = state.enabled
+        context.note("patches", f"{name}: {state.status}")

@@ -1,0 +1,136 @@
+"""The run summary: runtime_summary.json in every run directory.
+
+Written atomically (temp file + rename in the same folder), also for a failed run. Secrets are
+redacted (keys matching summary.secret_keys) before anything is written or printed.
+`config_sha256` is the sha256 of the canonical JSON of the recorded (redacted) `config`:
+``json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+REDACTED = "***"
+DEFAULT_SECRET_KEYS = ("token", "password", "secret", "credential", "api_key")
+CANONICAL_JSON = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def is_secret_key(key: str, secret_keys=DEFAULT_SECRET_KEYS) -> bool:
+    lowered = str(key).lower()
+    return any(s in lowered for s in secret_keys)
+
+
+def redact(value: Any, secret_keys=DEFAULT_SECRET_KEYS) -> Any:
+    """A copy with every non-empty value under a secret-looking key replaced by ***."""
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if is_secret_key(k, secret_keys) and v not in (None, "") and not isinstance(v, (dict, list))
+                else redact(v, secret_keys))
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secret_keys) for v in value]
+    return value
+
+
+def config_sha256(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, **CANONICAL_JSON).encode("utf-8")).hexdigest()
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """Write JSON to a temp file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a summary is meant to be read
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False, default=str)
+            handle.write("\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def build(
+    *,
+    started_at: str,
+    argv: list[str],
+    overrides: list[str],
+    choices: dict[str, Any],
+    config: dict[str, Any] | None,
+    context: Any = None,
+    error: dict[str, Any] | None = None,
+    sources: dict[str, Any] | None = None,
+    secret_keys=DEFAULT_SECRET_KEYS,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The summary dict (already redacted). ``context`` may be None when init never ran."""
+    safe_config = redact(config, secret_keys) if config is not None else None
+    if error is not None:
+        status = "failed"
+    elif context is not None:
+        status = context.status
+    else:
+        status = "ok"
+    summary: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "status": status,
+        "started_at": started_at,
+        "finished_at": now_iso(),
+        "argv": redact_argv(argv, secret_keys),
+        "overrides": redact_argv(overrides, secret_keys),
+        "choices": choices,
+        "config": safe_config,
+        "config_sha256": config_sha256(safe_config) if safe_config is not None else None,
+        "hash": {"algorithm": "sha256", "canonical": "json sort_keys compact utf-8 of `config`"},
+        "platform": getattr(context, "platform", None),
+        "devices": getattr(context, "devices", None),
+        "backends": [b.to_dict() for b in getattr(context, "backends", [])],
+        "patches": [p.to_dict() for p in getattr(context, "patches", [])],
+        "plugins": {
+            "loaded": dict(getattr(context, "plugins_loaded", {}) or {}),
+            "details": list(getattr(context, "plugins", []) or []),
+        },
+        "versions": getattr(context, "versions", None) or _versions(),
+        "results": getattr(context, "results", None) or {},
+        "log": getattr(context, "log", []),
+        "error": error,
+    }
+    if extra:
+        summary.update(extra)
+    summary = redact(summary, secret_keys)
+    summary["sources"] = sources or {}  # where each value came from: names, never values
+    return summary
+
+
+def redact_argv(args: list[str], secret_keys=DEFAULT_SECRET_KEYS) -> list[str]:
+    out = []
+    for arg in args:
+        key, sep, value = str(arg).partition("=")
+        out.append(f"{key}={REDACTED}" if sep and is_secret_key(key.split(".")[-1], secret_keys) and value else arg)
+    return out
+
+
+def _versions() -> dict[str, Any]:
+    from .runtime.versions import collect_versions
+
+    return collect_versions()
