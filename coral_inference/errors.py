@@ -6,6 +6,7 @@ Exit codes (documented in the README):
   2  configuration error: bad key, type, value or missing file
   3  device or backend initialization failure
   4  plugin failure while plugins.strict=true
+  130 / 143  interrupted by SIGINT (Ctrl-C) / terminated by SIGTERM; the summary says `failed`
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ EXIT_UNEXPECTED = 1
 EXIT_CONFIG = 2
 EXIT_BACKEND = 3
 EXIT_PLUGIN = 4
+EXIT_SIGINT = 130  # 128 + SIGINT: interrupted (Ctrl-C)
+EXIT_SIGTERM = 143  # 128 + SIGTERM: terminated
 
 
 @dataclass
@@ -31,11 +34,20 @@ class Problem:
     expected: str | None = None
     severity: str = "error"  # "error" | "warning"
 
+    @property
+    def shown_value(self) -> Any:
+        """The value as it may be shown: a secret-looking key's value is never printed."""
+        from .summary import REDACTED, is_secret_key
+
+        if self.value not in (None, "") and is_secret_key(self.key.split(".")[-1]):
+            return REDACTED
+        return self.value
+
     def render(self) -> str:
         text = f"{self.key}: {self.message}"
         details = []
         if self.value is not None:
-            details.append(f"value {self.value!r}")
+            details.append(f"value {self.shown_value!r}")
         if self.source:
             details.append(f"from {self.source}")
         if self.expected:
@@ -48,7 +60,7 @@ class Problem:
         return {
             "key": self.key,
             "message": self.message,
-            "value": self.value if _jsonable(self.value) else repr(self.value),
+            "value": self.shown_value if _jsonable(self.shown_value) else repr(self.shown_value),
             "source": self.source,
             "expected": self.expected,
             "severity": self.severity,
@@ -101,6 +113,12 @@ class PluginError(CoralError):
     """A plugin failed while plugins.strict is true (exit 4)."""
 
     exit_code = EXIT_PLUGIN
+
+
+class Interrupted(CoralError):
+    """The run was stopped by a signal (exit 130 for SIGINT, 143 for SIGTERM)."""
+
+    exit_code = EXIT_SIGINT
 
 
 @dataclass

@@ -41,6 +41,8 @@ def redact(value: Any, secret_keys=DEFAULT_SECRET_KEYS) -> Any:
         }
     if isinstance(value, (list, tuple)):
         return [redact(v, secret_keys) for v in value]
+    if isinstance(value, str) and ("=" in value or ":" in value):
+        return redact_text(value, secret_keys)
     return value
 
 
@@ -122,12 +124,18 @@ def build(
     return summary
 
 
+def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
+    """Replace the value of every ``key=value`` in ``text`` whose key looks secret (overrides,
+    Hydra's override_dirname, env assignments)."""
+    import re
+
+    words = "|".join(re.escape(k) for k in secret_keys)
+    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)([^,\s\]\}}\'\"]+)", re.IGNORECASE)
+    return pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
 def redact_argv(args: list[str], secret_keys=DEFAULT_SECRET_KEYS) -> list[str]:
-    out = []
-    for arg in args:
-        key, sep, value = str(arg).partition("=")
-        out.append(f"{key}={REDACTED}" if sep and is_secret_key(key.split(".")[-1], secret_keys) and value else arg)
-    return out
+    return [redact_text(str(arg), secret_keys) for arg in args]
 
 
 def _versions() -> dict[str, Any]:

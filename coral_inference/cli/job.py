@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.schema import GROUPS
-from ..errors import EXIT_OK, EXIT_UNEXPECTED, CoralError
+from ..errors import EXIT_OK, EXIT_SIGTERM, EXIT_UNEXPECTED, CoralError, Interrupted
 from ..summary import build, now_iso, write_json_atomic
 
 
@@ -27,6 +27,7 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
     code, message = EXIT_OK, "ok"
     secret_keys = tuple(cfg.get("summary", {}).get("secret_keys", ()) or ()) or None
     filename = "runtime_summary.json"
+    previous = _on_sigterm_raise()
     try:
         runtime_config = RuntimeConfig.from_dictconfig(cfg, choices=choices)
         config = runtime_config.to_dict()
@@ -38,6 +39,10 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
         error = exc.to_dict()
         code, message = exc.exit_code, exc.render()
         print(f"coral-run: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt:
+        exc = Interrupted("interrupted (SIGINT / Ctrl-C)")
+        context, error, code, message = context, exc.to_dict(), exc.exit_code, exc.message
+        print(f"coral-run: {message}", file=sys.stderr)
     except Exception as exc:  # a bug: say so, keep the summary honest
         error = {"type": type(exc).__name__, "message": str(exc), "exit_code": EXIT_UNEXPECTED}
         code, message = EXIT_UNEXPECTED, f"unexpected {type(exc).__name__}: {exc}"
@@ -52,8 +57,33 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
         path = write_json_atomic(run_dir / filename, summary)
         if context is not None:
             context.close()
+        _restore_sigterm(previous)
     _print(summary, path, config)
     return code, message
+
+
+def _on_sigterm_raise() -> Any:
+    """SIGTERM becomes an exception, so a run stopped mid-init still writes a `failed` summary
+    (the atomic write leaves either that or nothing, never a partial file)."""
+    import signal
+
+    def _raise(signum: int, frame: Any) -> None:
+        raise Interrupted("terminated by SIGTERM", exit_code=EXIT_SIGTERM)
+
+    try:
+        return signal.signal(signal.SIGTERM, _raise)
+    except ValueError:  # not the main thread (some launchers): leave signals alone
+        return None
+
+
+def _restore_sigterm(previous: Any) -> None:
+    import signal
+
+    if previous is not None:
+        try:
+            signal.signal(signal.SIGTERM, previous)
+        except ValueError:
+            pass
 
 
 def _execute(runtime_config: Any) -> Any:

@@ -10,7 +10,9 @@ import sys
 
 from .. import __version__
 
-COMMANDS: list[str] = []
+COMMANDS: list[str] = [
+    "coral_inference.cli.cmd_audit",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import BackendError, ConfigError, CoralError
+from ..errors import BackendError, ConfigError, CoralError, Interrupted
 from . import patches as patch_step
 from . import plugins as plugin_step
 from .config import RuntimeConfig
@@ -56,6 +56,8 @@ def init_backends(context: RuntimeContext) -> None:
             if hasattr(backend, "warm_up"):
                 backend.warm_up(config.run.warmup)
             context.backend_objects[name] = backend
+        except Interrupted:
+            raise
         except CoralError as exc:
             state = getattr(backend, "state", state)
             context.errors.append(exc)

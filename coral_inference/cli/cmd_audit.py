@@ -1,0 +1,47 @@
+"""coral-runtime audit verify RUN_DIR [--json]: recompute config_sha256 and model hashes.
+
+Exit 0 when everything still present matches, 5 when the config or a model changed, 2 when the
+run directory holds no readable summary. Missing model files are reported (and fail with
+--require-models)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..errors import CoralError
+
+EXIT_MISMATCH = 5
+
+
+def register(sub) -> None:
+    audit = sub.add_parser("audit", help="check a run directory against its summary")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    p = audit_sub.add_parser("verify", help="recompute config_sha256 and model sha256s of RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", type=Path)
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.add_argument("--require-models", action="store_true", help="a missing model file fails the audit")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..audit import verify
+
+    try:
+        report = verify(args.run_dir)
+    except CoralError as exc:
+        if args.json:
+            print(json.dumps({"ok": False, "error": exc.to_dict()}))
+        print(f"coral-runtime: error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    failed = not report["ok"] or (args.require_models and report["missing"])
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        c = report["config"]
+        print(f"config: {c['status']} (sha256 {str(c.get('recorded'))[:16]}…)")
+        for m in report["models"]:
+            print(f"model {m['path']}: {m['status']}" + (f" ({m['detail']})" if m.get("detail") else ""))
+        print("audit: " + ("MISMATCH" if failed else "ok"))
+    return EXIT_MISMATCH if failed else 0

@@ -1,0 +1,56 @@
+"""coral-runtime audit verify on real run directories."""
+
+import json
+import shutil
+
+from conftest import coral_file, run_cli
+
+
+def _run(tmp_path, *overrides):
+    proc = run_cli("coral-run", "hydra.run.dir=run", *overrides, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return tmp_path / "run"
+
+
+def _verify(tmp_path, run_dir, *flags):
+    proc = run_cli("coral-runtime", "audit", "verify", str(run_dir), "--json", *flags, cwd=tmp_path)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_untouched_run_verifies(tmp_path):
+    run_dir = _run(tmp_path, "backends=cpu")
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 0 and report["ok"]
+    assert report["config"]["status"] == "match"
+    assert [m["status"] for m in report["models"]] == ["match"]  # the rebuilt built-in model
+
+
+def test_edited_config_in_summary_is_a_mismatch(tmp_path):
+    run_dir = _run(tmp_path, "backends=cpu")
+    path = run_dir / "runtime_summary.json"
+    summary = json.loads(path.read_text())
+    summary["config"]["backends"]["cpu"]["num_threads"] = 4
+    path.write_text(json.dumps(summary))
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 5 and not report["ok"] and report["config"]["status"] == "changed"
+
+
+def test_changed_and_missing_model_files(tmp_path):
+    model = tmp_path / "model.tflite"
+    shutil.copy(coral_file("mobilenet_v1_0.25_128_quant.tflite"), model)
+    run_dir = _run(tmp_path, "backends=cpu", f"model.path={model}")
+    with open(model, "ab") as handle:
+        handle.write(b"\0")
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 5 and report["models"][0]["status"] == "changed"
+    model.unlink()
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 0 and report["models"][0]["status"] == "missing" and report["missing"] == [str(model)]
+    code, _ = _verify(tmp_path, run_dir, "--require-models")
+    assert code == 5
+
+
+def test_not_a_run_dir_is_exit_2_without_traceback(tmp_path):
+    proc = run_cli("coral-runtime", "audit", "verify", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "runtime_summary.json" in proc.stderr and "Traceback" not in proc.stderr

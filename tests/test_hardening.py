@@ -1,0 +1,70 @@
+"""Secrets never reach an artifact; signals leave a failed summary or none, never a partial one."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import console_script, run_cli
+
+SECRET = "s3cr3t-VALUE-42"
+
+
+def _all_text(folder):
+    for path in folder.rglob("*"):
+        if path.is_file():
+            yield path, path.read_bytes()
+
+
+def test_cli_secret_is_redacted_everywhere(tmp_path):
+    proc = run_cli(
+        "coral-run",
+        f"services.metrics.token={SECRET}",
+        f"services.webrtc.ice_servers=[{{urls:[turn:turn.example.org],username:u,credential:{SECRET}x}}]",
+        "backends=cpu",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert SECRET not in proc.stdout and SECRET not in proc.stderr
+    hits = [str(p) for p, data in _all_text(tmp_path / "outputs") if SECRET.encode() in data]
+    assert hits == []
+    summary = json.loads(next((tmp_path / "outputs").rglob("runtime_summary.json")).read_text())
+    assert summary["config"]["services"]["metrics"]["token"] == "***"
+    assert summary["config"]["services"]["webrtc"]["ice_servers"][0]["credential"] == "***"
+    hydra_overrides = next((tmp_path / "outputs").rglob(".hydra/overrides.yaml")).read_text()
+    assert "services.metrics.token=***" in hydra_overrides
+
+
+def test_secret_from_a_config_file_is_redacted(tmp_path):
+    conf = tmp_path / "deploy"
+    conf.mkdir()
+    (conf / "site.yaml").write_text(
+        "defaults:\n  - config\n  - _self_\nservices:\n  metrics:\n    token: " + SECRET + "\n"
+    )
+    proc = run_cli("coral-run", "--config-dir", str(conf), "--config-name", "site", "backends=cpu", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    hits = [str(p) for p, data in _all_text(tmp_path / "outputs") if SECRET.encode() in data]
+    assert hits == [] and SECRET not in proc.stdout
+
+
+def test_sigterm_mid_run_leaves_a_failed_summary_or_none(tmp_path):
+    proc = subprocess.Popen(
+        [console_script("coral-run"), "backends=cpu", "run.warmup=100000000", "hydra.run.dir=run"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / ".hydra").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # inside init / warm-up by now
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    files = [p.name for p in (tmp_path / "run").iterdir()]
+    assert not [f for f in files if f.endswith(".tmp")]
+    summary = json.loads((tmp_path / "run" / "runtime_summary.json").read_text())
+    assert summary["status"] == "failed"
+    assert summary["error"]["exit_code"] == 143 and "SIGTERM" in summary["error"]["message"]
