@@ -8,6 +8,7 @@ its summary says why, and the sweep exits 1 at the end.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -37,23 +38,75 @@ def _hydra_main(cfg: DictConfig) -> Any:
     sys.exit(code)
 
 
-def main() -> None:
-    from ..config.schema import register
+def _describe(ex: Exception) -> str:
+    """One clear message for an error Hydra meets before or around the task."""
+    from hydra.errors import CompactHydraException
 
+    if isinstance(ex, CompactHydraException):
+        text = str(ex)
+        if ex.__cause__ is not None and str(ex.__cause__) not in text:
+            text += "\n" + str(ex.__cause__)
+        return text
+    if isinstance(ex, OSError) and ex.filename:
+        return (f"cannot create or write the run directory {ex.filename!r}: {ex.strerror} "
+                "(expected a writable folder: set hydra.run.dir / hydra.sweep.dir)")
+    mark = getattr(ex, "problem_mark", None)  # YAML syntax errors
+    if mark is not None:
+        where = ", ".join(_unparsable_yaml_files()) or "a config file of --config-dir / --config-name"
+        return (f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: "
+                f"{getattr(ex, 'problem', ex)} (in {where}; expected valid YAML)")
+    return f"{type(ex).__name__}: {ex}"
+
+
+def _unparsable_yaml_files() -> list[str]:
+    """Hydra does not say which file held a YAML syntax error: find it in the user's folders."""
+    from pathlib import Path
+
+    import yaml
+
+    folders, args = [], sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg in ("--config-dir", "-cd", "--config-path", "-cp") and i + 1 < len(args):
+            folders.append(args[i + 1])
+        elif arg.startswith(("--config-dir=", "--config-path=")):
+            folders.append(arg.split("=", 1)[1])
+    bad = []
+    for folder in folders:
+        for path in sorted(Path(folder).rglob("*.yaml")):
+            try:
+                yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                bad.append(str(path))
+    return bad
+
+
+def _run_and_report(func: Any) -> Any:
+    """Stands in for Hydra's run_and_report: one short message and an exit code, no traceback
+    (CORAL_DEBUG=1 or HYDRA_FULL_ERROR=1 re-raise for the traceback)."""
+    try:
+        return func()
+    except Exception as ex:
+        if os.environ.get("CORAL_DEBUG") or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"coral-run: error: {_describe(ex)}", file=sys.stderr)
+        # Errors before the task ran (bad override, unknown group option, wrong type, bad YAML,
+        # unwritable run directory) are configuration errors.
+        sys.exit(EXIT_UNEXPECTED if _state["task_started"] else EXIT_CONFIG)
+
+
+def main() -> None:
+    import hydra._internal.utils as hydra_utils
+
+    from ..config.schema import register
     from .callbacks import SWEEP_STATE
 
+    # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
+    hydra_utils.run_and_report = _run_and_report
     register()
-    try:
-        _hydra_main()
-        if SWEEP_STATE["failed"]:
-            print(f"coral-run: {SWEEP_STATE['failed']} of {SWEEP_STATE['jobs']} sweep jobs failed", file=sys.stderr)
-            raise SystemExit(EXIT_UNEXPECTED)
-    except SystemExit as exc:
-        # Hydra exits 1 for errors before the task ran (bad override, unknown group option,
-        # wrong type): those are configuration errors.
-        if exc.code == 1 and not _state["task_started"]:
-            raise SystemExit(EXIT_CONFIG) from None
-        raise
+    _hydra_main()
+    if SWEEP_STATE["failed"]:
+        print(f"coral-run: {SWEEP_STATE['failed']} of {SWEEP_STATE['jobs']} sweep jobs failed", file=sys.stderr)
+        raise SystemExit(EXIT_UNEXPECTED)
 
 
 if __name__ == "__main__":
