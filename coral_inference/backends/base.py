@@ -1,11 +1,12 @@
-"""What every backend shares: interpreter workers, warm-up and timings.
+"""What every backend shares: interpreter workers in a pool (backends/pool.py), warm-up and timings.
 
 The backend protocol (what a plugin backend implements, see PLUGIN_PUBLISHING.md):
 
     class MyBackend:
         def __init__(self, name: str, spec, context: RuntimeContext): ...
         def initialize(self) -> BackendState      # raise BackendError on failure
-        def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]
+        def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]      # thread-safe
+        def infer_many(self, batch: list[list[np.ndarray]]) -> list[list[np.ndarray]]  # in order
         input_details: list[dict]                  # as the TFLite interpreter reports them
         output_details: list[dict]
         def close(self) -> None
@@ -19,6 +20,7 @@ from typing import Any
 from ..errors import BackendError
 from ..runtime.context import BackendState, RuntimeContext
 from .models import ModelRef
+from .pool import InputError, WorkerPool
 
 UNRESOLVED_OP = "Encountered unresolved custom op"
 
@@ -31,11 +33,21 @@ def edgetpu_model_on_cpu_message(model: ModelRef, key: str) -> str:
     )
 
 
+def delegate_ignored_op_message(model: ModelRef, key: str, library: str) -> str:
+    return (
+        f"{key}: {model.path!r} is compiled for the Edge TPU, but the delegate loaded from {library!r} did not "
+        "take its edgetpu-custom-op: the library is not the Edge TPU runtime, or its version is older than the "
+        "compiler that built the model. Either install a matching libedgetpu1-std (and point "
+        "platform.delegate_library at it), or give the CPU twin as model.cpu_path=<file.tflite> with "
+        "fallback=cpu."
+    )
+
+
 class InterpreterWorker:
     """One TFLite interpreter, allocated; ``infer`` is not thread-safe (one worker per thread)."""
 
     def __init__(self, provider: Any, model: ModelRef, num_threads: int | None = None,
-                 delegates: list[Any] | None = None, key: str = "model.path"):
+                 delegates: list[Any] | None = None, key: str = "model.path", library: str | None = None):
         kwargs: dict[str, Any] = {"model_content": model.content}
         if num_threads is not None:
             kwargs["num_threads"] = num_threads
@@ -47,22 +59,33 @@ class InterpreterWorker:
         except (RuntimeError, ValueError) as exc:
             text = str(exc)
             if UNRESOLVED_OP in text and "edgetpu-custom-op" in text:
-                raise BackendError(edgetpu_model_on_cpu_message(model, key)) from exc
+                message = (delegate_ignored_op_message(model, key, library) if delegates
+                           else edgetpu_model_on_cpu_message(model, key))
+                raise BackendError(message) from exc
             if UNRESOLVED_OP in text:
                 raise BackendError(
                     f"{key}: {model.path!r} uses an operator this interpreter cannot resolve ({text.strip()}); "
                     "expected a model of builtin TFLite ops (or the Edge TPU custom op with its delegate)"
                 ) from exc
             raise BackendError(f"{key}: cannot create an interpreter for {model.path!r}: {text.strip()}") from exc
+        self.delegates = list(delegates or [])  # kept alive as long as the interpreter
         self.input_details = self.interpreter.get_input_details()
         self.output_details = self.interpreter.get_output_details()
+        self._inputs = [(d["index"], d["name"]) for d in self.input_details]
+        self._outputs = [d["index"] for d in self.output_details]
 
     def infer(self, inputs: list[Any]) -> list[Any]:
+        """Set the inputs, invoke, return copies of the outputs. A bad input raises InputError."""
         interp = self.interpreter
-        for detail, value in zip(self.input_details, inputs):
-            interp.set_tensor(detail["index"], value)
+        if len(inputs) != len(self._inputs):
+            raise InputError(f"the model takes {len(self._inputs)} input(s), got {len(inputs)}")
+        for (index, name), value in zip(self._inputs, inputs):
+            try:
+                interp.set_tensor(index, value)
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"input {name!r}: {' '.join(str(exc).split())}") from None
         interp.invoke()
-        return [interp.get_tensor(d["index"]).copy() for d in self.output_details]
+        return [interp.get_tensor(i) for i in self._outputs]  # get_tensor returns a copy
 
 
 class InterpreterBackend:
@@ -75,6 +98,7 @@ class InterpreterBackend:
         self.spec = spec
         self.context = context
         self.workers: list[InterpreterWorker] = []
+        self.pool: WorkerPool | None = None
         self.state = BackendState(name=name, kind=self.kind)
 
     # The protocol -------------------------------------------------------------------------
@@ -87,23 +111,44 @@ class InterpreterBackend:
         return self.workers[0].output_details
 
     def infer(self, inputs: list[Any]) -> list[Any]:
-        return self.workers[0].infer(inputs)
+        return self.pool.infer(inputs)
+
+    def infer_many(self, batch: list[list[Any]]) -> list[list[Any]]:
+        return self.pool.infer_many(batch)
+
+    def imap(self, requests, window: int | None = None):
+        return self.pool.imap(requests, window)
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
         self.workers.clear()
 
     # Shared steps -------------------------------------------------------------------------
-    def _start_workers(self, provider: Any, model: ModelRef, count: int, delegates_for=None,
-                       key: str = "model.path") -> None:
+    def _start_workers(self, provider: Any, model: ModelRef, labels: list[str], delegates_for=None,
+                       key: str = "model.path", library: str | None = None) -> None:
+        """One interpreter per label (a device spec, or cpu:N), in a fresh pool."""
+        self.close()
         start = time.perf_counter()
-        for i in range(count):
+        for i in range(len(labels)):
             delegates = delegates_for(i) if delegates_for else None
-            self.workers.append(InterpreterWorker(provider, model, self.spec.num_threads, delegates, key))
+            self.workers.append(InterpreterWorker(provider, model, self.spec.num_threads, delegates, key, library))
+        self.pool = WorkerPool(self.workers, labels, name=f"backends.{self.name}", on_unhealthy=self._unhealthy)
         self.state.timings_ms["init"] = _ms(time.perf_counter() - start)
         self.state.interpreter = provider.describe()
-        self.state.model = model.describe()
+        self.state.model = {**model.inspect(), "key": key, "pair": self._model_pair()}
         self.state.num_threads = self.spec.num_threads
-        self.state.workers = count
+        self.state.workers = len(labels)
+        self.state.pool = self.pool.health()
+
+    def _model_pair(self) -> dict[str, Any]:
+        model = self.context.config.model
+        return {"path": model.path, "cpu_path": model.cpu_path}
+
+    def _unhealthy(self, slot: dict[str, Any]) -> None:
+        self.state.pool = self.pool.health() if self.pool else [slot]
+        self.state.warnings.append(f"{slot['label']} marked unhealthy: {slot['reason']}")
 
     def warm_up(self, count: int) -> None:
         """First inference, then ``count - 1`` more; timings into the state; builtin self-check."""
@@ -119,6 +164,8 @@ class InterpreterBackend:
             for _ in range(extra):
                 self.infer(inputs)
             self.state.timings_ms["warmup_avg"] = _ms((time.perf_counter() - start) / extra)
+        if self.pool is not None:
+            self.state.pool = self.pool.health()
         if self.state.model.get("path", "").startswith("builtin:"):
             self.state.selfcheck = _selfcheck(inputs, outputs)
 

@@ -1,4 +1,4 @@
-"""The CPU backend: the TFLite interpreter with its CPU kernels."""
+"""The CPU backend: the TFLite interpreter with its CPU kernels; ``workers`` interpreters in a pool."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def cpu_model(config, key_prefix: str = "model") -> tuple[ModelRef, str]:
     return model, f"{key_prefix}.path"
 
 
+def cpu_labels(count: int) -> list[str]:
+    return [f"cpu:{i}" for i in range(max(1, count))]
+
+
 class CpuBackend(InterpreterBackend):
     kind = "cpu"
 
@@ -27,6 +31,6 @@ class CpuBackend(InterpreterBackend):
         provider = get_provider(config.run.interpreter)
         model, key = cpu_model(config)
         self.state.device = "cpu"
-        self._start_workers(provider, model, max(1, self.spec.workers), key=key)
+        self._start_workers(provider, model, cpu_labels(self.spec.workers), key=key)
         self.state.status = "ok"
         return self.state

@@ -1,25 +1,34 @@
 """Edge TPU discovery under platform.device_root (default "/").
 
-PCIe: /sys/class/apex/apex_N with /dev/apex_N. USB: /sys/bus/usb/devices/*/idVendor:idProduct,
-1a6e:089a before the firmware is loaded, 18d1:9302 after. With the real root and Google's pycoral
-importable, pycoral.utils.edgetpu.list_edge_tpus() is asked first.
+PCIe: /sys/class/apex/apex_N with its node /dev/apex_N. USB: /sys/bus/usb/devices/*/idVendor:idProduct,
+1a6e:089a before the firmware is loaded ("uninitialized"), 18d1:9302 after ("ready"); its node is
+/dev/bus/usb/BBB/DDD from the busnum/devnum files. With the real root and Google's pycoral importable,
+pycoral.utils.edgetpu.list_edge_tpus() is asked instead (a fake tree is always read natively).
+
+States: ready | uninitialized (USB, firmware not loaded yet: libedgetpu loads it on first open) |
+missing-node (sysfs entry without its /dev node: driver not loaded, or a container without the device
+mapped) | no-permission (the node exists but this user may not open it: udev rules / group).
+USB indices can shift when a stick initialises, so each device also carries its path.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 USB_IDS = {("1a6e", "089a"): "uninitialized", ("18d1", "9302"): "ready"}
+FIELDS = ("type", "index", "path", "state", "node")
 
 
 @dataclass(frozen=True)
 class EdgeTpuDevice:
     type: str  # "pci" | "usb"
     index: int  # index within its type, as libedgetpu counts it
-    path: str
-    state: str  # ready | uninitialized | missing-node
+    path: str  # sysfs path (native) or pycoral's path
+    state: str  # ready | uninitialized | missing-node | no-permission
+    node: str | None = None  # the /dev node libedgetpu opens (relative to the real root)
 
     @property
     def spec(self) -> str:
@@ -27,6 +36,10 @@ class EdgeTpuDevice:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "spec": self.spec}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "EdgeTpuDevice":
+        return cls(**{k: data.get(k) for k in FIELDS})
 
 
 def _read(path: Path) -> str | None:
@@ -36,23 +49,43 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _node_state(node: Path, ready: str = "ready") -> str:
+    if not node.exists():
+        return "missing-node"
+    if not os.access(node, os.R_OK | os.W_OK):
+        return "no-permission"
+    return ready
+
+
+def _apex_number(entry: Path) -> int:
+    suffix = entry.name.partition("_")[2]
+    return int(suffix) if suffix.isdigit() else 1 << 30
+
+
 def _pci(root: Path) -> list[EdgeTpuDevice]:
-    found = []
     apex = root / "sys/class/apex"
-    names = sorted(apex.glob("apex_*"), key=lambda p: int(p.name.split("_")[1]) if p.name.split("_")[1].isdigit() else 0)
-    for index, entry in enumerate(names):
-        node = root / "dev" / entry.name
-        found.append(EdgeTpuDevice("pci", index, f"/dev/{entry.name}", "ready" if node.exists() else "missing-node"))
+    entries = sorted(apex.glob("apex_*"), key=lambda p: (_apex_number(p), p.name)) if apex.is_dir() else []
+    found = []
+    for index, entry in enumerate(entries):
+        node = f"/dev/{entry.name}"
+        found.append(EdgeTpuDevice("pci", index, f"/sys/class/apex/{entry.name}",
+                                   _node_state(root / node.lstrip("/")), node))
     return found
 
 
 def _usb(root: Path) -> list[EdgeTpuDevice]:
-    found = []
     base = root / "sys/bus/usb/devices"
-    for entry in sorted(base.glob("*")) if base.is_dir() else []:
+    found = []
+    for entry in sorted(base.iterdir()) if base.is_dir() else []:
         ids = (_read(entry / "idVendor"), _read(entry / "idProduct"))
-        if ids in USB_IDS:
-            found.append(EdgeTpuDevice("usb", len(found), f"/sys/bus/usb/devices/{entry.name}", USB_IDS[ids]))
+        if ids not in USB_IDS:
+            continue
+        bus, dev = _read(entry / "busnum"), _read(entry / "devnum")
+        node = f"/dev/bus/usb/{int(bus):03d}/{int(dev):03d}" if bus and dev and bus.isdigit() and dev.isdigit() else None
+        state = USB_IDS[ids]
+        if node is not None:
+            state = _node_state(root / node.lstrip("/"), ready=state)
+        found.append(EdgeTpuDevice("usb", len(found), f"/sys/bus/usb/devices/{entry.name}", state, node))
     return found
 
 
@@ -67,15 +100,32 @@ def _pycoral() -> list[EdgeTpuDevice] | None:
         kind = item.get("type", "?")
         index = counts.get(kind, 0)
         counts[kind] = index + 1
-        out.append(EdgeTpuDevice(kind, index, item.get("path", ""), "ready"))
+        path = item.get("path", "")
+        out.append(EdgeTpuDevice(kind, index, path, "ready", path if path.startswith("/dev/") else None))
     return out
 
 
-def discover(device_root: str = "/") -> list[EdgeTpuDevice]:
-    """All Edge TPUs visible under ``device_root``; never raises for a missing tree."""
-    if device_root in ("", "/"):
+def is_real_root(device_root: str) -> bool:
+    return device_root in ("", "/")
+
+
+def discover_with_source(device_root: str = "/") -> tuple[list[EdgeTpuDevice], str]:
+    """(devices, source) where source is "pycoral" or "native"; never raises for a missing tree."""
+    if is_real_root(device_root):
         listed = _pycoral()
         if listed is not None:
-            return listed
+            return listed, "pycoral"
     root = Path(device_root or "/")
-    return _pci(root) + _usb(root)
+    return _pci(root) + _usb(root), "native"
+
+
+def discover(device_root: str = "/") -> list[EdgeTpuDevice]:
+    """All Edge TPUs visible under ``device_root``, PCIe first then USB."""
+    return discover_with_source(device_root)[0]
+
+
+def describe(found: list[EdgeTpuDevice]) -> str:
+    """One line for messages: 'pci:0 (/sys/class/apex/apex_0, ready), usb:0 (…)' or 'none'."""
+    if not found:
+        return "none"
+    return ", ".join(f"{d.spec} ({d.path}, {d.state})" for d in found)

@@ -1,69 +1,27 @@
 """The Edge TPU backend (and `auto`: the Edge TPU when one is found, else the CPU).
 
-Device specs follow libedgetpu: "" (first found), ":N" (Nth of any type), "usb", "usb:N", "pci",
-"pci:N"; pools take "all" or a list of specs.
+Steps: count the Edge TPUs discovered ("expected N, found M" before any interpreter is built), pick the
+devices for the configured specs (backends/specs.py), load one delegate per device (backends/delegate.py)
+and build one interpreter per device in a pool. On failure, ``fallback: cpu`` runs the CPU model
+(``model.cpu_path`` or a CPU ``model.path``) instead; the state says so and why.
+
+Status: ``degraded`` when the run uses something other than what the config asked for (the CPU instead of
+the Edge TPU, or the CPU twin instead of the Edge TPU model); ``backends=auto`` on a machine without an
+Edge TPU running a CPU model is simply ``ok``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ..errors import BackendError, ConfigError
+from ..errors import BackendError
+from . import delegate as delegate_step
 from .base import InterpreterBackend
-from .cpu import cpu_model
-from .devices import EdgeTpuDevice, discover
+from .cpu import cpu_labels, cpu_model
+from .devices import EdgeTpuDevice, describe
 from .interpreter import get_provider
 from .models import load_model
-
-SPEC_RE = re.compile(r"^(?:(usb|pci)(?::(\d+))?|:(\d+)|)$")
-
-
-def parse_spec(spec: str) -> tuple[str | None, int | None]:
-    """'' -> (None, None); ':1' -> (None, 1); 'usb' -> ('usb', None); 'pci:0' -> ('pci', 0)."""
-    match = SPEC_RE.match(spec)
-    if not match:
-        raise ConfigError(
-            f"device spec {spec!r} is not valid; expected '', ':N', 'usb', 'usb:N', 'pci' or 'pci:N'"
-        )
-    kind, kind_index, any_index = match.groups()
-    index = kind_index if kind_index is not None else any_index
-    return kind, int(index) if index is not None else None
-
-
-def spec_list(devices: Any) -> list[str] | None:
-    """The configured device specs as a list, or None for 'all'."""
-    if devices is None:
-        return [""]
-    if isinstance(devices, str):
-        return None if devices == "all" else [devices]
-    return [str(d) for d in devices]
-
-
-def select(found: list[EdgeTpuDevice], specs: list[str] | None) -> list[EdgeTpuDevice]:
-    """Pick devices for the specs (None: all). Raises BackendError naming what is missing."""
-    if specs is None:
-        return list(found)
-    chosen: list[EdgeTpuDevice] = []
-    for spec in specs:
-        kind, index = parse_spec(spec)
-        pool = [d for d in found if kind is None or d.type == kind]
-        pool = [d for d in pool if d not in chosen] if index is None else pool
-        if index is None:
-            if not pool:
-                raise BackendError(f"no free Edge TPU for device spec {spec!r}")
-            chosen.append(pool[0])
-        else:
-            if index >= len(pool):
-                raise BackendError(f"device spec {spec!r}: only {len(pool)} matching Edge TPU(s) found")
-            chosen.append(pool[index])
-    return chosen
-
-
-def _describe_found(found: list[EdgeTpuDevice]) -> str:
-    if not found:
-        return "none"
-    return ", ".join(f"{d.spec} ({d.path}, {d.state})" for d in found)
+from .specs import SPEC_RE, indexed, parse_spec, select, spec_list  # noqa: F401  (public names)
 
 
 class EdgeTpuBackend(InterpreterBackend):
@@ -72,88 +30,96 @@ class EdgeTpuBackend(InterpreterBackend):
     def initialize(self):
         specs = spec_list(self.spec.devices)
         expected = max(self.spec.min_devices, 1) if specs is None else len(specs)
-        found = [EdgeTpuDevice(**{k: d[k] for k in ("type", "index", "path", "state")})
-                 for d in self.context.devices]
+        found = [EdgeTpuDevice.from_dict(d) for d in self.context.devices]
+        self.state.fallback = {"policy": self.spec.fallback.value, "taken": False, "reason": None}
         try:
             if len(found) < expected:
                 raise BackendError(self._not_found_message(expected, found))
             chosen = select(found, specs)
-            self._start_edgetpu(chosen)
+            self._start_edgetpu(chosen, specs)
         except BackendError as exc:
             if self.spec.fallback.value != "cpu":
                 raise
-            return self._fall_back(str(exc), expected_tpu=not (self.kind == "auto" and not found))
+            return self._fall_back(exc.message)
         return self.state
 
     def _not_found_message(self, expected: int, found: list[EdgeTpuDevice]) -> str:
         platform = self.context.platform
+        at_least = "at least " if self.spec.devices == "all" else ""
         return (
-            f"backends.{self.name}: expected {'at least ' if self.spec.devices == 'all' else ''}{expected} "
-            f"Edge TPU(s) (platform {platform.get('name')}: "
+            f"backends.{self.name}: expected {at_least}{expected} Edge TPU(s) (platform {platform.get('name')}: "
             f"{', '.join(platform.get('edgetpu_types', [])) or 'no Edge TPU types'}), found "
-            f"{_describe_found(found)} under platform.device_root={platform.get('device_root')!r} "
-            "(looked for /sys/class/apex/apex_N and USB ids "
-            "1a6e:089a / 18d1:9302). Next: install the Edge TPU runtime (libedgetpu1-std) and connect the device, "
-            f"check platform.device_root, or set backends.{self.name}.fallback=cpu to run on the CPU."
+            f"{f'{len(found)}: ' + describe(found) if found else 'none'} under platform.device_root={platform.get('device_root')!r} "
+            "(looked for /sys/class/apex/apex_N and USB ids 1a6e:089a / 18d1:9302). Next: connect the device and "
+            "install the Edge TPU runtime (libedgetpu1-std; PCIe also needs gasket-dkms), check "
+            f"'coral-runtime devices' and platform.device_root, or set backends.{self.name}.fallback=cpu "
+            "to run on the CPU."
         )
 
-    def _start_edgetpu(self, chosen: list[EdgeTpuDevice]) -> None:
+    def _device_strings(self, chosen: list[EdgeTpuDevice], specs: list[str] | None) -> list[str]:
+        """What goes into the delegate's `device` option: a single configured spec verbatim (libedgetpu
+        resolves it), resolved indexed specs for a pool (so two interpreters never share a device)."""
+        if specs is not None and len(specs) == 1:
+            return specs
+        return [d.spec for d in chosen]
+
+    def _start_edgetpu(self, chosen: list[EdgeTpuDevice], specs: list[str] | None) -> None:
         config = self.context.config
         provider = get_provider(config.run.interpreter)
         model = load_model(config.model.path, "model.path")
         library = config.platform.delegate_library
-        options = dict(self.spec.delegate_options)
+        options = {str(k): str(v) for k, v in self.spec.delegate_options.items()}
+        strings = self._device_strings(chosen, specs)
+        key = f"backends.{self.name}"
+        for device_string in strings:
+            if options and not indexed(device_string):
+                self.state.warnings.append(
+                    f"{key}.delegate_options {sorted(options)} are ignored by libedgetpu with the device spec "
+                    f"{device_string!r} (no index); use an indexed spec such as usb:0 or pci:0"
+                )
 
         def delegates_for(i: int) -> list[Any]:
-            device = chosen[i]
-            try:
-                return [provider.load_delegate(library, {**options, "device": device.spec})]
-            except (OSError, ValueError, RuntimeError) as exc:
-                raise BackendError(self._delegate_message(library, device, exc)) from exc
+            passed = {**options, "device": strings[i]} if strings[i] else dict(options)
+            return [delegate_step.load(provider, library, chosen[i], passed, key)]
 
-        self._start_workers(provider, model, len(chosen), delegates_for)
+        self._start_workers(provider, model, [d.spec for d in chosen], delegates_for, library=library)
         self.state.devices = [d.to_dict() for d in chosen]
         self.state.device = ",".join(d.spec for d in chosen)
-        self.state.delegate = {"library": library, "clock": config.platform.clock.value, "options": options}
+        self.state.delegate = {
+            "library": library,
+            "clock": config.platform.clock.value,
+            "installed": delegate_step.installed_runtime(),
+            "options": options,
+            "device_option": strings,
+        }
         self.state.status = "ok"
 
-    def _delegate_message(self, library: str, device: EdgeTpuDevice, exc: Exception) -> str:
-        text = str(exc)
-        if "cannot open shared object" in text or "not found" in text.lower() and library in text:
-            return (
-                f"cannot load the Edge TPU delegate {library!r}: the Edge TPU runtime is not installed "
-                "(Debian/Ubuntu: add the Coral apt repository and 'apt-get install libedgetpu1-std'), or set "
-                "platform.delegate_library to its full path"
-            )
-        return (
-            f"the Edge TPU delegate {library!r} failed to open device {device.spec} ({device.path}): {text}. "
-            "Check that no other process holds it, that this user may use it (udev rules; group 'apex' or "
-            "'plugdev'), and in a container that the device is mapped (--device /dev/apex_0 or /dev/bus/usb)"
-        )
-
-    def _fall_back(self, reason: str, expected_tpu: bool = True):
+    def _fall_back(self, reason: str, found_none: bool = False):
+        """Run the CPU model instead; degraded unless this is `auto` without any Edge TPU running the
+        configured (CPU) model.path."""
         config = self.context.config
         provider = get_provider(config.run.interpreter)
         model, key = cpu_model(config)
-        self.workers.clear()
-        self._start_workers(provider, model, max(1, self.spec.workers), key=key)
+        self._start_workers(provider, model, cpu_labels(self.spec.workers), key=key)
         self.state.device = "cpu"
-        self.state.fallback = {"policy": "cpu", "taken": True, "reason": reason, "model_key": key}
-        if expected_tpu:
-            self.state.status = "degraded"
-            self.state.reason = f"running on the CPU with {key}: {reason}"
-        else:
+        self.state.devices = []
+        self.state.delegate = None
+        self.state.fallback = {"policy": self.spec.fallback.value, "taken": True, "reason": reason, "model_key": key}
+        if found_none and key == "model.path":
             self.state.status = "ok"
-            self.state.reason = "no Edge TPU found; backends=auto runs on the CPU"
+            self.state.reason = "no Edge TPU found; backends=auto runs model.path on the CPU"
+        else:
+            self.state.status = "degraded"
+            self.state.reason = f"running {key} on the CPU instead of the Edge TPU: {reason}"
         return self.state
 
 
 class AutoBackend(EdgeTpuBackend):
-    """The Edge TPU if any is found, else the CPU (that is simply ok, not degraded)."""
+    """The Edge TPU if any is found, else the CPU (ok for a CPU model; degraded for a CPU twin)."""
 
     kind = "auto"
 
     def initialize(self):
         if not self.context.devices:
-            return self._fall_back("no Edge TPU found", expected_tpu=False)
+            return self._fall_back("no Edge TPU found", found_none=True)
         return super().initialize()

@@ -1,4 +1,9 @@
-"""Model files: resolve model.path / model.cpu_path to bytes, hash them, spot Edge TPU models."""
+"""Model files: resolve model.path / model.cpu_path to bytes, hash them, spot Edge TPU models, and
+describe them (inputs/outputs, operators) from the flatbuffer alone, without running them.
+
+Reading uses the ``tflite`` package (generated FlatBuffers readers of the TFLite schema), imported only
+inside ``inspect_content``.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,10 @@ class ModelRef:
             "edgetpu_compiled": self.edgetpu_compiled,
         }
 
+    def inspect(self) -> dict[str, Any]:
+        """describe() plus inputs, outputs and operators read from the flatbuffer."""
+        return {**self.describe(), **inspect_content(self.content)}
+
 
 def is_tflite(content: bytes) -> bool:
     """A TFLite flatbuffer carries the file identifier TFL3 at bytes 4..8."""
@@ -64,3 +73,71 @@ def load_model(path: str, key: str = "model.path") -> ModelRef:
         sha256=hashlib.sha256(content).hexdigest(),
         edgetpu_compiled=EDGETPU_CUSTOM_OP in content,
     )
+
+
+_TYPE_NAMES: dict[int, str] = {}
+
+
+def _type_name(code: int) -> str:
+    if not _TYPE_NAMES:
+        import tflite
+
+        _TYPE_NAMES.update({v: k.lower() for k, v in vars(tflite.TensorType).items() if not k.startswith("_")})
+    return _TYPE_NAMES.get(code, f"type{code}")
+
+
+def _tensor(subgraph: Any, index: int) -> dict[str, Any]:
+    tensor = subgraph.Tensors(index)
+    shape = [int(d) for d in tensor.ShapeAsNumpy()] if tensor.ShapeLength() else []
+    out: dict[str, Any] = {"name": (tensor.Name() or b"").decode("utf-8", "replace"), "index": index,
+                           "shape": shape, "dtype": _type_name(tensor.Type()), "quantization": None}
+    quant = tensor.Quantization()
+    if quant is not None and quant.ScaleLength():
+        scales = [float(v) for v in quant.ScaleAsNumpy()]
+        zeros = [int(v) for v in quant.ZeroPointAsNumpy()] if quant.ZeroPointLength() else [0] * len(scales)
+        out["quantization"] = (
+            {"scale": scales[0], "zero_point": zeros[0]} if len(scales) == 1
+            else {"scale": scales, "zero_point": zeros, "axis": int(quant.QuantizedDimension())}
+        )
+    return out
+
+
+def _operator_names(model: Any) -> list[str]:
+    import tflite
+
+    names = []
+    for i in range(model.OperatorCodesLength()):
+        code = model.OperatorCodes(i)
+        builtin = max(int(code.BuiltinCode()), int(code.DeprecatedBuiltinCode()))
+        custom = code.CustomCode()
+        if custom:
+            names.append(custom.decode("utf-8", "replace"))
+        else:
+            names.append(tflite.BUILTIN_OPCODE2NAME.get(builtin, f"BUILTIN_{builtin}"))
+    return names
+
+
+def inspect_content(content: bytes) -> dict[str, Any]:
+    """Inputs/outputs (name, shape, dtype, quantization) of the main subgraph, the operator list (with a
+    count per operator over all subgraphs) and the custom ops, read without creating an interpreter."""
+    import tflite
+
+    model = tflite.Model.GetRootAsModel(content, 0)
+    codes = _operator_names(model)
+    counts: dict[str, int] = {}
+    for g in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(g)
+        for o in range(subgraph.OperatorsLength()):
+            name = codes[subgraph.Operators(o).OpcodeIndex()]
+            counts[name] = counts.get(name, 0) + 1
+    main = model.Subgraphs(0)
+    builtin_names = set(tflite.BUILTIN_OPCODE2NAME.values())
+    return {
+        "schema_version": int(model.Version()),
+        "description": (model.Description() or b"").decode("utf-8", "replace"),
+        "subgraphs": int(model.SubgraphsLength()),
+        "inputs": [_tensor(main, int(main.Inputs(i))) for i in range(main.InputsLength())],
+        "outputs": [_tensor(main, int(main.Outputs(i))) for i in range(main.OutputsLength())],
+        "operators": counts,
+        "custom_ops": sorted({c for c in codes if c not in builtin_names}),
+    }

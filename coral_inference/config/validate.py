@@ -20,7 +20,7 @@ def _source(config: Any, key: str) -> str | None:
 
 
 def check_backends(config: Any, issues: Issues) -> None:
-    from ..backends.edgetpu import SPEC_RE, spec_list
+    from ..backends.checks import check_backend_spec
     from ..backends.registry import known_kinds
 
     names = config.backends.enabled
@@ -38,14 +38,7 @@ def check_backends(config: Any, issues: Issues) -> None:
             k = f"backends.{name}.kind"
             issues.add(k, f"unknown backend kind {spec.kind!r}", value=spec.kind, source=_source(config, k),
                        expected=" | ".join(known_kinds()) + " (or a plugin's kind)")
-        if spec.kind in ("edgetpu", "auto"):
-            k = f"backends.{name}.devices"
-            devices = spec.devices
-            specs = spec_list(devices if not isinstance(devices, tuple) else list(devices))
-            for item in specs or []:
-                if not SPEC_RE.match(item):
-                    issues.add(k, f"invalid device spec {item!r}", value=item, source=_source(config, k),
-                               expected="'', ':N', 'usb', 'usb:N', 'pci', 'pci:N', 'all' or a list of these")
+        check_backend_spec(config, name, spec, issues, _source)
 
 
 def check_model(config: Any, issues: Issues) -> None:
@@ -70,7 +63,14 @@ def check_model(config: Any, issues: Issues) -> None:
                        source=_source(config, key), expected="a .tflite flatbuffer")
 
 
+def check_interpreter(config: Any, issues: Issues) -> None:
+    from ..backends.checks import check_interpreter as check
+
+    check(config, issues, _source)
+
+
 CHECKS = [check_backends, check_model]
+CHECKS.append(check_interpreter)
 
 
 def validate(config: Any) -> Issues:

@@ -23,6 +23,7 @@ class BackendState:
     timings_ms: dict[str, float] = field(default_factory=dict)  # init, first_inference, warmup_avg
     num_threads: int | None = None
     workers: int = 1
+    pool: list[dict[str, Any]] = field(default_factory=list)  # per worker: label, healthy, reason, requests
     reason: str | None = None  # why this status (always set for degraded/skipped/failed)
     error: dict[str, Any] | None = None  # type, message
     selfcheck: dict[str, Any] | None = None  # builtin model: output compared with numpy
