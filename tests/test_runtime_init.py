@@ -1,30 +1,13 @@
 """runtime.init on fake device trees and real CPU models."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from conftest import coral_file
+from device_tree import fake_tree
 from coral_inference.errors import BackendError, ConfigError
 from coral_inference.runtime.config import RuntimeConfig
 from coral_inference.runtime.init import init
-
-
-def fake_tree(root: Path, pci: int = 0, usb_ready: int = 0, usb_new: int = 0, model: str | None = None) -> Path:
-    for i in range(pci):
-        (root / f"sys/class/apex/apex_{i}").mkdir(parents=True)
-        (root / "dev").mkdir(exist_ok=True)
-        (root / f"dev/apex_{i}").touch()
-    for i, (vid, pid) in enumerate([("18d1", "9302")] * usb_ready + [("1a6e", "089a")] * usb_new):
-        dev = root / f"sys/bus/usb/devices/2-{i + 1}"
-        dev.mkdir(parents=True)
-        (dev / "idVendor").write_text(vid + "\n")
-        (dev / "idProduct").write_text(pid + "\n")
-    if model:
-        (root / "proc/device-tree").mkdir(parents=True)
-        (root / "proc/device-tree/model").write_bytes(model.encode() + b"\x00")
-    return root
 
 
 @pytest.mark.parametrize(

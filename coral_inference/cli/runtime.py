@@ -12,6 +12,8 @@ from .. import __version__
 
 COMMANDS: list[str] = [
     "coral_inference.cli.cmd_audit",
+    "coral_inference.cli.cmd_devices",
+    "coral_inference.cli.cmd_model",
 ]
 
 
