@@ -122,3 +122,16 @@ def test_cpu_backend_workers_share_the_pool_and_record_health(compose):
     assert_answers(batch, backend.infer_many(batch))
     assert state.pool[1]["healthy"] is False and "cpu:1 marked unhealthy" in state.warnings[0]
     context.close()
+
+
+def test_our_own_errors_pass_through_without_blaming_the_worker():
+    from coral_inference.errors import Interrupted
+
+    class Interrupting:
+        def infer(self, inputs):
+            raise Interrupted("terminated by SIGTERM")
+
+    pool = WorkerPool([Interrupting()])
+    with pytest.raises(Interrupted):
+        pool.infer(requests(1)[0])
+    assert pool.healthy == 1

@@ -4,7 +4,8 @@
 back. A worker whose inference raises is marked unhealthy (the reason is kept) and never used again; the
 request is retried on another worker, so a request is answered exactly once or fails with a clear error
 when no healthy worker is left. An error caused by the request itself (wrong input shape or dtype,
-``InputError``) goes back to the caller and leaves the worker healthy.
+``InputError``) or raised by coral_inference itself (a ``CoralError`` such as ``Interrupted`` on SIGTERM)
+goes back to the caller and leaves the worker healthy.
 
 ``infer_many(batch)`` and ``imap(iterable)`` run requests concurrently across the workers (``invoke``
 releases the GIL) and return the results in request order.
@@ -16,7 +17,7 @@ import threading
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
-from ..errors import BackendError
+from ..errors import BackendError, CoralError
 
 
 class InputError(ValueError):
@@ -82,7 +83,7 @@ class WorkerPool:
             index = self._acquire()
             try:
                 outputs = self.workers[index].infer(inputs)
-            except InputError:
+            except (InputError, CoralError):  # the request's fault, or ours (e.g. Interrupted): pass it on
                 self._release(index)
                 raise
             except Exception as exc:  # the worker failed: take it out, try the next one
