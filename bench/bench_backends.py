@@ -75,8 +75,9 @@ def runtime_vs_raw(threads: int, iterations: int, blocks: int) -> dict:
         runtime_rates.append(rate(runtime_loop, iterations))
     context.close()
     r, b = statistics.median(raw_rates), statistics.median(runtime_rates)
+    paired = statistics.median(x / y for x, y in zip(runtime_rates, raw_rates))
     return {"threads": threads, "iterations": iterations, "blocks": blocks, "raw_ips": round(r, 2),
-            "runtime_ips": round(b, 2), "ratio": round(b / r, 4)}
+            "runtime_ips": round(b, 2), "ratio": round(paired, 4)}
 
 
 def pool_scaling(batch: int, blocks: int) -> dict:
@@ -116,7 +117,8 @@ def pool_scaling(batch: int, blocks: int) -> dict:
     c1.close(), c2.close()
     med = statistics.median
     return {"batch": batch, "blocks": blocks, "pool1_ips": round(med(p1), 2), "pool2_ips": round(med(p2), 2),
-            "ratio": round(med(p2) / med(p1), 4), "raw_threads_ratio": round(med(r2) / med(r1), 4)}
+            "ratio": round(med(b / a for a, b in zip(p1, p2)), 4),
+            "raw_threads_ratio": round(med(b / a for a, b in zip(r1, r2)), 4)}
 
 
 def main() -> None:
@@ -128,7 +130,9 @@ def main() -> None:
     args = parser.parse_args()
     if not MODEL.is_file():
         raise SystemExit(f"model not found: {MODEL} (the shared Coral test data)")
-    result = {"runtime_vs_raw": runtime_vs_raw(args.threads, args.iterations, args.blocks),
+    import os
+
+    result = {"load_average_before": os.getloadavg()[0], "runtime_vs_raw": runtime_vs_raw(args.threads, args.iterations, args.blocks),
               "pool_2_vs_1": pool_scaling(args.batch, args.blocks)}
     print(json.dumps(result, indent=2))
 

@@ -153,6 +153,7 @@ def test_coral_run_summary_records_devices_delegate_model_and_timings(tmp_path, 
                    f"platform.delegate_library={library}", "run.warmup=3", cwd=tmp_path,
                    env={"FAKE_EDGETPU_LOG": str(log)})
     assert proc.returncode == 0, proc.stderr
+    assert f"delegate {library} (clock std)" in proc.stdout
     [summary] = summaries(tmp_path / "outputs")
     assert summary["platform"]["name"] == "m2_dual_edgetpu"
     assert [d["spec"] for d in summary["devices"]] == ["pci:0", "pci:1"]

@@ -24,6 +24,11 @@ def backend_line(b: dict[str, Any]) -> str:
         line += f"; init {_ms(timings, 'init')}, first inference {_ms(timings, 'first_inference')}"
     if b.get("selfcheck"):
         line += "; self-check " + ("passed" if b["selfcheck"].get("passed") else "FAILED")
+    if b.get("delegate"):
+        d = b["delegate"]
+        line += f"\n    delegate {d.get('library')} (clock {d.get('clock')}), options {d.get('options') or {}}"
+    for warning in b.get("warnings") or []:
+        line += f"\n    warning: {warning}"
     if b.get("reason"):
         line += f"\n    reason: {b['reason']}"
     return line

@@ -19,10 +19,11 @@ from .versions import collect_versions
 
 
 def discover_devices(context: RuntimeContext) -> None:
-    from ..backends.devices import discover
+    from ..backends.devices import describe, discover_with_source
 
-    context.devices = [d.to_dict() for d in discover(context.config.platform.device_root)]
-    context.note("devices", f"{len(context.devices)} Edge TPU(s) found")
+    found, source = discover_with_source(context.config.platform.device_root)
+    context.devices = [d.to_dict() for d in found]
+    context.note("devices", f"{len(found)} Edge TPU(s) found via {source}: {describe(found)}")
 
 
 def resolve_platform(context: RuntimeContext) -> None:
