@@ -174,3 +174,21 @@ def test_coral_run_missing_library_exits_3_without_traceback(tmp_path):
     assert proc.returncode == 3
     assert "apt-get install libedgetpu1-std" in proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+
+
+def test_real_coral_model_classifies_through_the_delegate_pool(compose, tmp_path, library, delegate_log):
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    model = coral_file("mobilenet_v1_0.25_128_quant.tflite")
+    image = coral_file("grace_hopper.bmp")
+    fake_tree(tmp_path, pci=2)
+    context = start(compose, library, tmp_path, "backends=edgetpu_multi", f"model.path={model}")
+    backend = context.backend("edgetpu_multi")
+    _, h, w, _ = backend.input_details[0]["shape"]
+    rgb = cv2.cvtColor(cv2.imread(str(image)), cv2.COLOR_BGR2RGB)
+    x = cv2.resize(rgb, (int(w), int(h)), interpolation=cv2.INTER_LINEAR)[np.newaxis].astype(np.uint8)
+    results = backend.infer_many([[x]] * 4)
+    assert [int(np.argmax(r[0][0])) for r in results] == [401] * 4  # academic gown, on both workers
+    assert sum(wk["requests"] for wk in backend.pool.health()) >= 4
+    context.close()

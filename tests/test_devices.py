@@ -164,3 +164,25 @@ def test_coral_runtime_devices_text_with_the_coral_run_override_and_none_found(t
     assert "0 Edge TPU(s)" in empty.stdout and "1a6e:089a" in empty.stdout
     bad = run_cli("coral-runtime", "devices", "platform.name=x", cwd=tmp_path)
     assert bad.returncode == 2 and "platform.device_root=DIR" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_pycoral_is_asked_only_at_the_real_root(tmp_path, monkeypatch):
+    """A stand-in for Google's pycoral (not installable here): its list is used for "/" only."""
+    import sys
+    import types
+
+    listed = [{"type": "pci", "path": "/dev/apex_0"}, {"type": "usb", "path": "/sys/bus/usb/devices/2-1"},
+              {"type": "pci", "path": "/dev/apex_1"}]
+    module = types.ModuleType("pycoral.utils.edgetpu")
+    module.list_edge_tpus = lambda: listed
+    for name, mod in (("pycoral", types.ModuleType("pycoral")), ("pycoral.utils", types.ModuleType("pycoral.utils")),
+                      ("pycoral.utils.edgetpu", module)):
+        monkeypatch.setitem(sys.modules, name, mod)
+    found, source = discover_with_source("/")
+    assert source == "pycoral"
+    assert [(d.spec, d.path, d.node) for d in found] == [
+        ("pci:0", "/dev/apex_0", "/dev/apex_0"), ("usb:0", "/sys/bus/usb/devices/2-1", None),
+        ("pci:1", "/dev/apex_1", "/dev/apex_1")]
+    fake_tree(tmp_path, usb_ready=1)
+    assert discover_with_source(str(tmp_path)) == (discover(str(tmp_path)), "native")
+    assert [d.spec for d in discover(str(tmp_path))] == ["usb:0"]
