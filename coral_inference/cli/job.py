@@ -33,7 +33,7 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
         config = runtime_config.to_dict()
         secret_keys = tuple(runtime_config.summary.secret_keys)
         filename = runtime_config.summary.filename
-        context = _execute(runtime_config)
+        context = _execute(runtime_config, run_dir)
     except CoralError as exc:
         context = getattr(exc, "context", context)
         error = exc.to_dict()
@@ -86,7 +86,7 @@ def _restore_sigterm(previous: Any) -> None:
             pass
 
 
-def _execute(runtime_config: Any) -> Any:
+def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:
     from ..runtime import modes
     from ..runtime.init import init
 
@@ -100,6 +100,7 @@ def _execute(runtime_config: Any) -> Any:
     if mode == "validate":  # the config only: no hardware touched, no model run
         return None
     context = init(runtime_config)
+    context.run_dir = run_dir
     runner = modes.get(mode)
     if runner is not None:
         context.results[mode] = runner(context)

@@ -55,7 +55,8 @@ class RunConfig:
     source: Optional[str] = None  # pipeline: video file, image folder, camera index or URL
     max_frames: Optional[int] = None  # pipeline: stop after N frames
     duration_s: Optional[float] = None  # pipeline: stop after S seconds
-    top_k: int = 3  # pipeline: classification results kept per frame
+    top_k: int = 3  # pipeline: classification results kept per frame (and detections at most)
+    score_threshold: float = 0.4  # pipeline: detections below this score are left out
     interpreter: str = "auto"  # auto | tflite_runtime | ai_edge_litert | tensorflow
     output: OutputFormat = OutputFormat.text  # what coral-run prints on stdout
 
@@ -150,6 +151,9 @@ class MetricsConfig:
     batch_size: int = 500
     flush_interval_s: float = 1.0
     measurement: str = "coral_inference"
+    max_buffer: int = 10000  # points held while the server is slow or down; the oldest are dropped
+    retries: int = 3  # per batch, with exponential backoff from 0.2 s
+    timeout_s: float = 2.0  # per HTTP request
 
 
 @dataclass

@@ -69,8 +69,28 @@ def check_interpreter(config: Any, issues: Issues) -> None:
     check(config, issues, _source)
 
 
+def check_webrtc(config: Any, issues: Issues) -> None:
+    from ..services.webrtc import check_servers
+
+    if not config.services.webrtc.enabled:
+        return
+
+    def add(key, message, value, expected):
+        issues.add(key, message, value=value, source=_source(config, key), expected=expected)
+
+    check_servers(config.services.webrtc.ice_servers, add)
+
+
+def check_pipeline(config: Any, issues: Issues) -> None:
+    from ..pipeline.checks import check
+
+    check(config, issues, _source)
+
+
 CHECKS = [check_backends, check_model]
 CHECKS.append(check_interpreter)
+CHECKS.append(check_webrtc)
+CHECKS.append(check_pipeline)
 
 
 def validate(config: Any) -> Issues:

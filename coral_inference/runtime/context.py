@@ -41,6 +41,8 @@ class PatchState:
     status: str  # enabled | disabled by config | skipped: <why> | failed: <why>
     description: str = ""
     source: str = "builtin"  # builtin | plugin distribution name
+    detail: str | None = None  # what enable() did
+    supports: dict[str, str] = field(default_factory=dict)  # component -> version specifier
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +62,8 @@ class RuntimeContext:
     plugins_loaded: dict[str, bool] = field(default_factory=dict)
     plugins: list[dict[str, Any]] = field(default_factory=list)  # details per plugin
     services: dict[str, Any] = field(default_factory=dict)  # live service objects, by name
+    patch_objects: dict[str, Any] = field(default_factory=dict)  # enabled patches, in applied order
+    run_dir: Any = None  # the run directory (Path) when run by coral-run
     versions: dict[str, str | None] = field(default_factory=dict)
     log: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)  # expected errors met during init
@@ -86,6 +90,13 @@ class RuntimeContext:
         return "ok"
 
     def close(self) -> None:
+        from .patches import disable_all
+
+        for service in list(self.services.values()):
+            close = getattr(service, "close", None)
+            if callable(close):
+                close()
+        disable_all(self)
         for backend in self.backend_objects.values():
             close = getattr(backend, "close", None)
             if close:

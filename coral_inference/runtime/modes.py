@@ -8,6 +8,7 @@ import importlib
 from typing import Any, Callable
 
 RUNNERS: dict[str, str] = {}
+RUNNERS["pipeline"] = "coral_inference.pipeline.run:run"
 
 
 def get(mode: str) -> Callable[[Any], dict[str, Any]] | None:

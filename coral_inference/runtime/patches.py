@@ -24,8 +24,25 @@ DESCRIPTIONS = {
     "webrtc": "WebRTC preview settings (services.webrtc)",
 }
 
-# name -> patch object; filled by built-in patch modules and patch plugins.
+# name -> patch object: patch plugins register here (and tests); an entry wins over a built-in.
 PATCHES: dict[str, Any] = {}
+
+# Built-in patches, imported only when their name is in the `patches` map.
+BUILTIN = {name: f"coral_inference.patches.{name}:PATCH" for name in
+           ("opencv_threads", "camera", "buffer_sink", "video_sink", "metric_sink", "webrtc")}
+
+
+def lookup(name: str) -> Any:
+    """The patch object for a name: registered (PATCHES) first, then the built-in module."""
+    if name in PATCHES:
+        return PATCHES[name]
+    target = BUILTIN.get(name)
+    if target is None:
+        return None
+    import importlib
+
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def ordered(names: list[str]) -> list[str]:
@@ -37,20 +54,33 @@ def apply(context: RuntimeContext) -> None:
     requested = dict(context.config.patches)
     for name in ordered(list(requested)):
         wanted = bool(requested[name])
-        patch = PATCHES.get(name)
+        patch = lookup(name) if wanted else None
         description = getattr(patch, "description", None) or DESCRIPTIONS.get(name, "")
+        extra = {"source": getattr(patch, "source", "builtin"), "supports": dict(getattr(patch, "supports", {}))}
         if not wanted:
             state = PatchState(name, False, "disabled by config", description)
         elif patch is None:
-            state = PatchState(name, True, "enabled", description)
+            state = PatchState(name, True, "enabled", description, detail="no implementation: a name only")
         else:
             try:
                 ok = bool(patch.enable(context))
                 reason = getattr(patch, "last_reason", None)
                 state = PatchState(name, ok, "enabled" if ok else f"skipped: {reason or 'enable() returned False'}",
-                                   description)
+                                   description, detail=getattr(patch, "detail", None), **extra)
             except Exception as exc:  # one patch never takes the others down
-                state = PatchState(name, False, f"failed: {type(exc).__name__}: {exc}", description)
+                state = PatchState(name, False, f"failed: {type(exc).__name__}: {exc}", description, **extra)
+            if state.enabled:
+                context.patch_objects[name] = patch
         context.patches.append(state)
         context.patches_enabled[name] = state.enabled
         context.note("patches", f"{name}: {state.status}")
+
+
+def disable_all(context: RuntimeContext) -> None:
+    """Undo the enabled patches, last applied first; a failing disable() is noted, not raised."""
+    for name in reversed(list(context.patch_objects)):
+        patch = context.patch_objects.pop(name)
+        try:
+            patch.disable(context)
+        except Exception as exc:
+            context.note("patches", f"{name}: disable failed: {type(exc).__name__}: {exc}", level="warning")
