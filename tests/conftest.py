@@ -59,3 +59,60 @@ def compose():
             return hydra_compose("config", overrides=list(overrides))
 
     return _compose
+
+
+# --- InfluxDB (a real server): INFLUXDB_TEST_URL (set by .ci/run), else a private influxd ------------
+INFLUXDB_ENV = "INFLUXDB_TEST_URL"  # not CORAL_*: that prefix is the config's environment layer
+
+
+def _private_influxd(directory: Path):
+    from influxdb_server import InfluxServer, binary
+
+    if not binary():
+        pytest.skip(f"no InfluxDB: {INFLUXDB_ENV} is unset and influxd is not installed (apt-get install influxdb)")
+    server = InfluxServer(directory)
+    try:
+        server.wait_ready()
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def influxdb_url(tmp_path_factory):
+    """URL of a running InfluxDB 1.x: the one .ci/run started, or a private one for this session."""
+    url = os.environ.get(INFLUXDB_ENV)
+    if url:
+        yield url.rstrip("/")
+        return
+    server = _private_influxd(tmp_path_factory.mktemp("influxdb"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def influxdb_server(tmp_path):
+    """A private influxd this test may stop (skips when influxd is not installed)."""
+    server = _private_influxd(tmp_path / "influxdb")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def runtime_context(compose, tmp_path):
+    """runtime_context(*overrides) -> an initialized RuntimeContext with run_dir=tmp_path/run."""
+    from coral_inference.runtime.config import RuntimeConfig
+    from coral_inference.runtime.init import init
+
+    made = []
+
+    def _make(*overrides: str):
+        context = init(RuntimeConfig.from_dictconfig(compose(*overrides)))
+        context.run_dir = tmp_path / "run"
+        made.append(context)
+        return context
+
+    yield _make
+    for context in made:
+        context.close()

@@ -1,0 +1,102 @@
+"""Metrics to a real InfluxDB 1.x server (read back with /query); a server that goes away mid-run;
+the v2 request shape (token only in the header) against a local HTTP endpoint."""
+
+import http.server
+import threading
+from types import SimpleNamespace
+
+from conftest import run_cli, summaries
+from influxdb_server import query
+from media import write_video
+
+from coral_inference.services.metrics import MetricsClient, line
+
+
+def settings(url, **kw):
+    base = dict(enabled=True, influxdb_url=url, database="coral_test", token=None, org=None, bucket=None,
+                batch_size=4, flush_interval_s=0.05, measurement="coral_inference", max_buffer=100, retries=1,
+                timeout_s=1.0)
+    return SimpleNamespace(**{**base, **kw})
+
+
+def test_line_protocol_escaping():
+    text = line("m x,y", {"b": "a b", "a": "k=v,w", "none": None}, {"f": 1.5, "i": 3, "ok": True, "s": 'say "hi"'}, 7)
+    assert text == r'm\ x\,y,a=k\=v\,w,b=a\ b f=1.5,i=3i,ok=true,s="say \"hi\"" 7'
+
+
+def test_pipeline_points_land_in_influxdb(tmp_path, influxdb_url):
+    db = f"coral_{tmp_path.name.replace('-', '_')}"
+    video = write_video(tmp_path / "clip.mp4", frames=9)
+    result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=metrics",
+                     f"services.metrics.influxdb_url={influxdb_url}", f"services.metrics.database={db}",
+                     "services.metrics.batch_size=4", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = summaries(tmp_path / "run")[0]["results"]["pipeline"]["metrics"]
+    assert (metrics["points"], metrics["sent"], metrics["dropped"]) == (9, 9, 0)
+    series = query(influxdb_url, "SELECT frame, latency_ms, backend FROM coral_inference", db)["results"][0]["series"][0]
+    rows = [dict(zip(series["columns"], v)) for v in series["values"]]
+    assert sorted(r["frame"] for r in rows) == list(range(9))
+    assert {r["backend"] for r in rows} == {"cpu"} and all(r["latency_ms"] >= 0 for r in rows)
+
+
+def test_server_stopped_mid_run_pipeline_finishes_and_counts_drops(tmp_path, runtime_context, influxdb_server):
+    from coral_inference.pipeline.run import run
+
+    video = write_video(tmp_path / "clip.mp4", frames=30)
+    context = runtime_context("run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=metrics",
+                              f"services.metrics.influxdb_url={influxdb_server.url}",
+                              "services.metrics.database=midrun", "services.metrics.batch_size=2",
+                              "services.metrics.retries=1", "services.metrics.timeout_s=0.5")
+
+    def on_frame(n, record):
+        if n == 10:
+            assert context.services["metrics"].flush(timeout=10)  # the first 10 reached the server
+            influxdb_server.stop()
+
+    totals = run(context, on_frame=on_frame)
+    metrics = totals["metrics"]
+    assert totals["frames"] == 30 and totals["stopped_by"] == "end of source"
+    assert metrics["sent"] >= 10 and metrics["dropped"] > 0
+    assert metrics["sent"] + metrics["dropped"] == metrics["points"] == 30
+    assert metrics["last_error"]
+
+
+class _Capture(http.server.BaseHTTPRequestHandler):
+    seen: list = []
+
+    def do_POST(self):  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.seen.append((self.path, self.headers.get("Authorization"), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_v2_write_puts_the_token_in_the_header_only():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        client = MetricsClient(settings(url, token="s3cr3t-token", org="my org", bucket="edge"))
+        client.write({"backend": "cpu"}, {"frame": 1})
+        report = client.close()
+    finally:
+        server.shutdown()
+    path, auth, body = _Capture.seen[-1]
+    assert path.startswith("/api/v2/write?") and "bucket=edge" in path and "org=my+org" in path
+    assert auth == "Token s3cr3t-token" and "s3cr3t" not in path
+    assert body.startswith("coral_inference,backend=cpu frame=1i ")
+    assert report["sent"] == 1 and "s3cr3t" not in repr(report) + repr(client)
+
+
+def test_unreachable_server_never_blocks_writes_and_bounds_the_buffer():
+    from influxdb_server import free_port
+
+    client = MetricsClient(settings(f"http://127.0.0.1:{free_port()}", max_buffer=10, batch_size=5, retries=0))
+    for i in range(200):
+        client.write({}, {"frame": i})
+    report = client.close(timeout=2)
+    assert report["points"] == 200 and report["sent"] == 0 and report["dropped"] == 200
+    assert report["pending"] == 0 and "Connection refused" in report["last_error"]

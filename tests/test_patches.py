@@ -1,0 +1,124 @@
+"""Patches: documented order, version gating, reasons, disable on close, no OpenCV import unless needed."""
+
+import subprocess
+import sys
+
+import pytest
+
+from coral_inference.patches.base import Patch, unsupported
+from coral_inference.runtime import patches as patch_step
+from coral_inference.runtime.patches import ORDER, PATCHES
+
+
+class Recorder(Patch):
+    """A third-party-style patch that records what happened to it."""
+
+    source = "example-dist"
+    events: list = []
+
+    def __init__(self, name, supports=None):
+        super().__init__()
+        self.name, self.description = name, f"test patch {name}"
+        self.supports = supports or {}
+
+    def start(self, context):
+        self.events.append(("enable", self.name))
+        return True
+
+    def disable(self, context):
+        self.events.append(("disable", self.name))
+
+
+@pytest.fixture
+def registered():
+    added = []
+
+    def _register(patch):
+        PATCHES[patch.name] = patch
+        added.append(patch.name)
+        return patch
+
+    Recorder.events = []
+    yield _register
+    for name in added:
+        PATCHES.pop(name, None)
+
+
+def statuses(context):
+    return {p.name: p.status for p in context.patches}
+
+
+def test_applied_in_the_documented_order_then_alphabetical(runtime_context, registered):
+    for name in ORDER + ("zz_extra", "aa_extra"):
+        registered(Recorder(name))
+    overrides = [f"+patches.{n}=true" for n in ("zz_extra", "aa_extra")]
+    context = runtime_context("patches=default", *overrides)
+    assert [p.name for p in context.patches] == list(ORDER) + ["aa_extra", "zz_extra"]
+    assert [e for e in Recorder.events if e[0] == "enable"] == [("enable", n) for n in ORDER + ("aa_extra", "zz_extra")]
+    assert {p.source for p in context.patches} == {"example-dist"}
+    context.close()
+    assert [e[1] for e in Recorder.events if e[0] == "disable"] == list(reversed(ORDER + ("aa_extra", "zz_extra")))
+
+
+def test_version_gating_skips_with_the_reason(runtime_context, registered):
+    registered(Recorder("camera", supports={"opencv": ">=4.5,<5"}))
+    registered(Recorder("opencv_threads", supports={"opencv": ">=4.5,<6"})).versions = {"opencv": "6.1.0"}
+    registered(Recorder("buffer_sink", supports={"opencv": ">=4.5"})).versions = {"opencv": None}
+    context = runtime_context("patches=default")
+    from coral_inference.patches.base import installed_version
+
+    found = installed_version("opencv")
+    status = statuses(context)
+    expected_camera = "enabled" if found.startswith("4.") else f"skipped: opencv {found} outside >=4.5,<5"
+    assert status["camera"] == expected_camera
+    assert status["opencv_threads"] == "skipped: opencv 6.1.0 outside >=4.5,<6"
+    assert status["buffer_sink"] == "skipped: opencv not installed (pip install 'coral_inference[opencv]')"
+    assert ("enable", "opencv_threads") not in Recorder.events
+
+
+def test_unsupported_reads_installed_metadata():
+    assert unsupported({"opencv": ">=4.5,<99"}) is None
+    assert unsupported({"opencv": "<1"}).startswith("opencv ")
+
+
+def test_builtin_results_and_reasons(runtime_context):
+    context = runtime_context("patches=default", "patches.webrtc=false")
+    status = statuses(context)
+    assert status["opencv_threads"] == "enabled" and status["camera"] == "enabled"
+    assert status["video_sink"] == "skipped: services.recording.enabled is false"
+    assert status["metric_sink"] == "skipped: services.metrics.enabled is false"
+    assert status["webrtc"] == "disabled by config"
+    detail = {p.name: p.detail for p in context.patches}
+    assert "nothing to cap" in detail["opencv_threads"]  # run.mode=init: OpenCV never loaded
+
+
+def test_opencv_threads_caps_and_restores(runtime_context, tmp_path):
+    import cv2
+
+    before = cv2.getNumThreads()
+    (tmp_path / "v.mp4").touch()
+    context = runtime_context("run.mode=pipeline", f"run.source={tmp_path}/v.mp4", "platform.cpu_cores=4")
+    assert cv2.getNumThreads() == 2
+    state = next(p for p in context.patches if p.name == "opencv_threads")
+    assert state.detail == f"cv2.setNumThreads(2) (was {before})"
+    context.close()
+    assert cv2.getNumThreads() == before
+
+
+def test_webrtc_patch_says_there_is_no_preview(runtime_context):
+    context = runtime_context("services=full", "services.webrtc.ice_servers=[{urls:[turn:t.example.org:3478],"
+                              "username:u,credential:pw}]")
+    state = next(p for p in context.patches if p.name == "webrtc")
+    assert state.status == "enabled" and "no live WebRTC preview" in state.detail
+    settings = context.services["webrtc"]
+    assert settings.ice_servers == ({"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "pw"},)
+    assert "pw" not in repr(settings)
+
+
+def test_default_run_does_not_import_opencv(tmp_path):
+    code = ("import sys; sys.argv=['coral-run','hydra.run.dir=out']\n"
+            "from coral_inference.cli.run import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('cv2' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr

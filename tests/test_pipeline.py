@@ -1,0 +1,113 @@
+"""run.mode=pipeline through the installed coral-run: a video OpenCV writes here, an image folder,
+the real Coral classification model; and the output decoders on known tensors."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import coral_file, run_cli, summaries
+from media import write_video
+
+
+def pipeline(tmp_path, *overrides):
+    result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"hydra.run.dir={tmp_path}/run",
+                     *overrides, cwd=tmp_path)
+    run_dir = tmp_path / "run"
+    summary = summaries(run_dir)[0] if (run_dir / "runtime_summary.json").exists() else None
+    return result, summary, run_dir
+
+
+def lines(run_dir):
+    return [json.loads(l) for l in (run_dir / "results.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("limit,expected,stopped_by", [([], 12, "end of source"),
+                                                       (["run.max_frames=5"], 5, "run.max_frames")])
+def test_video_file_frames_and_results(tmp_path, limit, expected, stopped_by):
+    video = write_video(tmp_path / "clip.mp4", frames=12)
+    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", *limit)
+    assert result.returncode == 0, result.stderr
+    totals = summary["results"]["pipeline"]
+    assert (totals["frames"], totals["kind"], totals["source"]) == (expected, "classification", str(video))
+    assert totals["stopped_by"] == stopped_by and totals["dropped_frames"] == 0
+    assert totals["latency_ms"]["count"] == expected and totals["fps"] > 0
+    records = lines(run_dir)
+    assert [r["frame"] for r in records] == list(range(expected))
+    # builtin:selftest has 4 outputs and no labels: top-3 of 4 classes, scores sorted
+    scores = [p["score"] for p in records[0]["predictions"]]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert summary["results"]["pipeline"]["buffer_sink"] == {"kept": expected, "total": expected}
+
+
+def test_image_folder_top1_with_the_real_coral_model(tmp_path):
+    model = coral_file("mobilenet_v2_1.0_224_quant.tflite")
+    labels = coral_file("imagenet_labels.txt")
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("grace_hopper.bmp", "cat.bmp"):
+        shutil.copy(coral_file(name), images / name)
+    (images / "broken.png").write_bytes(b"not an image")
+    result, summary, run_dir = pipeline(tmp_path, f"run.source={images}", f"model.path={model}",
+                                        f"model.labels={labels}", "run.top_k=2")
+    assert result.returncode == 0, result.stderr
+    totals = summary["results"]["pipeline"]
+    assert (totals["frames"], totals["dropped_frames"], totals["labels"]) == (2, 1, 1001)
+    top1 = [(r["predictions"][0]["class"], r["predictions"][0]["label"]) for r in lines(run_dir)]
+    # sorted file order: broken.png (dropped), cat.bmp, grace_hopper.bmp
+    assert top1 == [(286, "Egyptian cat"), (653, "military uniform")]
+    assert all(len(r["predictions"]) == 2 for r in lines(run_dir))
+
+
+def test_missing_source_is_a_config_error(tmp_path):
+    result, summary, _ = pipeline(tmp_path, f"run.source={tmp_path}/nope.mp4", "run.max_frames=0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "run.source: no such file or folder" in result.stderr and "nope.mp4" in result.stderr
+    assert "run.max_frames: must be at least 1" in result.stderr
+    assert summary["status"] == "failed"
+
+
+def test_labels_file_formats(tmp_path):
+    from coral_inference.pipeline.frames import load_labels
+
+    (tmp_path / "plain.txt").write_text("background\ncat\ndog\n")
+    (tmp_path / "numbered.txt").write_text("0  person\n2 car\n17: dog\n")
+    assert load_labels(str(tmp_path / "plain.txt")) == {0: "background", 1: "cat", 2: "dog"}
+    assert load_labels(str(tmp_path / "numbered.txt")) == {0: "person", 2: "car", 17: "dog"}
+
+
+def test_ssd_detection_outputs_are_decoded():
+    from coral_inference.pipeline.frames import decode
+
+    boxes = np.array([[[0.1, 0.2, 0.5, 0.6], [0.0, 0.0, 1.0, 1.0], [0.3, 0.3, 0.4, 0.4]]], np.float32)
+    classes = np.array([[17, 0, 2]], np.float32)
+    scores = np.array([[0.3, 0.9, 0.6]], np.float32)
+    count = np.array([2], np.float32)  # the third detection is beyond the count
+    details = [{"name": n, "quantization": (0.0, 0)} for n in ("boxes", "classes", "scores", "count")]
+    kind, found = decode([boxes, classes, scores, count], details, {0: "person", 17: "dog"}, top_k=5,
+                         threshold=0.25)
+    assert kind == "detection"
+    assert [(p["class"], p["label"], p["score"]) for p in found] == [(0, "person", 0.9), (17, "dog", 0.3)]
+    assert found[1]["box"] == pytest.approx([0.1, 0.2, 0.5, 0.6])
+
+
+def test_quantized_classification_output_is_dequantized():
+    from coral_inference.pipeline.frames import decode
+
+    out = np.array([[10, 200, 128]], np.uint8)
+    kind, top = decode([out], [{"quantization": (0.5, 128)}], {}, top_k=2, threshold=0)
+    assert kind == "classification" and [(p["class"], p["score"]) for p in top] == [(1, 36.0), (2, 0.0)]
+
+
+@pytest.mark.parametrize("dtype,expected,zero", [(np.uint8, 200, 0), (np.int8, 72, -128),
+                                                 (np.float32, (200 - 127.5) / 127.5, -1.0)])
+def test_frames_become_the_model_input(dtype, expected, zero):
+    from coral_inference.pipeline.frames import to_input
+
+    frame = np.zeros((30, 40, 3), np.uint8)
+    frame[..., 2] = 200  # red in BGR
+    data = to_input(frame, {"shape": [1, 8, 6, 3], "dtype": dtype})
+    assert data.shape == (1, 8, 6, 3) and data.dtype == dtype
+    # BGR -> RGB: the red channel comes first, blue (0 in the frame) last
+    assert data[0, 0, 0, 0] == pytest.approx(expected) and data[0, 0, 0, 2] == pytest.approx(zero)

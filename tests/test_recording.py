@@ -1,0 +1,65 @@
+"""Recording: real files written by OpenCV's VideoWriter, read back with OpenCV."""
+
+import pytest
+
+from conftest import run_cli, summaries
+from media import frame_count, write_video
+
+
+def test_segments_rotate_and_retention_holds(tmp_path):
+    import numpy as np
+
+    from coral_inference.services.recording import Recorder
+
+    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=0.5, retain=2, codec="mp4v")
+    for i in range(23):
+        recorder.write(np.full((48, 64, 3), i * 10 % 256, np.uint8))
+    report = recorder.close()
+    assert report["segments_written"] == 5 and report["deleted"] == 3
+    files = sorted((tmp_path / "rec").iterdir())
+    assert [f.name for f in files] == ["segment_00003.mp4", "segment_00004.mp4"]
+    assert [frame_count(f) for f in files] == [5, 3]
+    assert [s["frames"] for s in report["kept"]] == [5, 3]
+
+
+def test_bad_codec_is_refused():
+    from coral_inference.services.recording import Recorder
+
+    with pytest.raises(ValueError, match="FourCC"):
+        Recorder("x", fps=10, segment_s=1, retain=1, codec="h26")
+
+
+def test_pipeline_records_annotated_segments_in_the_run_dir(tmp_path):
+    video = write_video(tmp_path / "clip.mp4", frames=25, fps=10)
+    result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
+                     "services.recording.segment_s=1", "services.recording.retain=2",
+                     f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    recording = summaries(tmp_path / "run")[0]["results"]["pipeline"]["recording"]
+    folder = tmp_path / "run" / "recordings"  # relative path: under the run directory
+    assert recording["directory"] == str(folder) and recording["segments_written"] == 3
+    files = sorted(folder.iterdir())
+    assert [f.name for f in files] == ["segment_00001.mp4", "segment_00002.mp4"]
+    assert [frame_count(f) for f in files] == [10, 5]
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_files_are_complete_when_the_run_is_stopped_by_a_signal(tmp_path, runtime_context, signal_name):
+    import os
+    import signal
+
+    from coral_inference.pipeline.run import run
+
+    video = write_video(tmp_path / "clip.mp4", frames=40, fps=10)
+    context = runtime_context("run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
+                              "services.recording.segment_s=0.4", "services.recording.retain=5")
+
+    def on_frame(n, record):
+        if n == 7:
+            os.kill(os.getpid(), getattr(signal, signal_name))  # Ctrl-C arrives as KeyboardInterrupt
+
+    totals = run(context, on_frame=on_frame)
+    assert totals["stopped_by"] == signal_name and totals["frames"] == 7
+    files = sorted((context.run_dir / "recordings").iterdir())
+    assert [frame_count(f) for f in files] == [4, 3]  # the open segment was released, not cut off
+    assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back
