@@ -101,9 +101,14 @@ def query(url: str, q: str, db: str | None = None) -> dict:
         return json.loads(r.read())
 
 
+def _exit(signum, frame):
+    raise SystemExit(0)  # leaves proc.wait() below; the `finally` stops influxd (no work in the handler)
+
+
 def main(directory: str, url_file: str) -> None:
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
     server = InfluxServer(Path(directory))
-    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
     try:
         server.wait_ready()
         Path(url_file).write_text(server.url)
