@@ -39,6 +39,7 @@ def test_video_file_frames_and_results(tmp_path, limit, expected, stopped_by):
     scores = [p["score"] for p in records[0]["predictions"]]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert summary["results"]["pipeline"]["buffer_sink"] == {"kept": expected, "total": expected}
+    assert f"pipeline: {expected} frames (0 dropped)" in result.stdout
 
 
 def test_image_folder_top1_with_the_real_coral_model(tmp_path):

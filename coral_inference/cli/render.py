@@ -47,8 +47,22 @@ def summary_text(summary: dict[str, Any], path: Path | None = None) -> str:
         lines.append(f"  patches enabled: {', '.join(on) or 'none'}")
     plugins = (summary.get("plugins") or {}).get("loaded") or {}
     lines.append(f"  plugins loaded: {', '.join(k for k, v in plugins.items() if v) or 'none'}")
+    pipeline = (summary.get("results") or {}).get("pipeline")
+    if pipeline:
+        lines.append(pipeline_line(pipeline))
     if summary.get("error"):
         lines.append(f"  error (exit {summary['error'].get('exit_code')}): see stderr and the summary")
     if path is not None:
         lines.append(f"  summary: {path}")
     return "\n".join(lines)
+
+
+def pipeline_line(p: dict[str, Any]) -> str:
+    lat = p.get("latency_ms") or {}
+    line = (f"  pipeline: {p.get('frames')} frames ({p.get('dropped_frames')} dropped) at {p.get('fps')} fps, "
+            f"inference p50 {lat.get('p50', '-')} ms; stopped by {p.get('stopped_by')}; {p.get('results')}")
+    if p.get("metrics"):
+        line += f"\n    metrics: {p['metrics']['sent']} sent, {p['metrics']['dropped']} dropped"
+    if p.get("recording"):
+        line += f"\n    recording: {len(p['recording']['kept'])} file(s) in {p['recording']['directory']}"
+    return line
