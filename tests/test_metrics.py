@@ -29,7 +29,8 @@ def test_pipeline_points_land_in_influxdb(tmp_path, influxdb_url):
     video = write_video(tmp_path / "clip.mp4", frames=9)
     result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=metrics",
                      f"services.metrics.influxdb_url={influxdb_url}", f"services.metrics.database={db}",
-                     "services.metrics.batch_size=4", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
+                     "services.metrics.batch_size=4", "services.metrics.retries=0",  # a new database: created once
+                     f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     metrics = summaries(tmp_path / "run")[0]["results"]["pipeline"]["metrics"]
     assert (metrics["points"], metrics["sent"], metrics["dropped"]) == (9, 9, 0)

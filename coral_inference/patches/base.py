@@ -39,8 +39,7 @@ def unsupported(supports: dict[str, str], versions: dict[str, str | None] | None
     from packaging.specifiers import SpecifierSet
 
     for component, spec in supports.items():
-        found = (versions or {}).get(component) if versions and component in versions \
-            else installed_version(component)
+        found = versions[component] if versions and component in versions else installed_version(component)
         if found is None:
             return f"{component} not installed (pip install 'coral_inference[{component}]')"
         if found != "unknown" and found not in SpecifierSet(spec, prereleases=True):

@@ -173,7 +173,7 @@ class MetricsClient:
                 detail = exc.read(300).decode("utf-8", "replace").strip()
                 self._error(f"HTTP {exc.code}: {detail}")
                 if exc.code == 404 and "database not found" in detail and self._create_database():
-                    continue
+                    return self._send_with_retry(batch)  # once: _create_database() never runs twice
                 if 400 <= exc.code < 500 and exc.code != 429:
                     return False  # the request itself is wrong: retrying cannot help
             except (OSError, ValueError) as exc:
