@@ -29,7 +29,8 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
     filename = "runtime_summary.json"
     previous = _on_sigterm_raise()
     try:
-        runtime_config = RuntimeConfig.from_dictconfig(cfg, choices=choices)
+        cfg, plugin_sources = _with_plugin_defaults(cfg, hc)
+        runtime_config = RuntimeConfig.from_dictconfig(cfg, choices=choices, sources=plugin_sources)
         config = runtime_config.to_dict()
         secret_keys = tuple(runtime_config.summary.secret_keys)
         filename = runtime_config.summary.filename
@@ -84,6 +85,30 @@ def _restore_sigterm(previous: Any) -> None:
             signal.signal(signal.SIGTERM, previous)
         except ValueError:
             pass
+
+
+def _with_plugin_defaults(cfg: Any, hc: Any) -> tuple[Any, dict[str, Any]]:
+    """The plugins' default_config_overrides as the lowest layer (config/plugin_defaults.py):
+    composed again only when the plugins this job selects give another layer than main() stored."""
+    from ..config.plugin_defaults import compose_with_plugin_defaults
+    from ..errors import PluginError, Problem
+
+    overrides = list(hc.overrides.task)
+
+    def compose() -> Any:
+        from hydra import compose as hydra_compose
+
+        return hydra_compose(config_name=hc.job.config_name, overrides=overrides)
+
+    cli_keys = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
+    problems: list[str] = []
+    cfg, sources = compose_with_plugin_defaults(cfg, compose, cli_keys, problems)
+    if problems and cfg.plugins.strict:
+        raise PluginError("plugins.strict=true and a plugin's default_config_overrides are invalid",
+                          problems=[Problem("default_config_overrides", p) for p in problems])
+    for problem in problems:
+        print(f"coral-run: warning: {problem}", file=sys.stderr)
+    return cfg, sources
 
 
 def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:

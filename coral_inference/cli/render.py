@@ -47,6 +47,10 @@ def summary_text(summary: dict[str, Any], path: Path | None = None) -> str:
         lines.append(f"  patches enabled: {', '.join(on) or 'none'}")
     plugins = (summary.get("plugins") or {}).get("loaded") or {}
     lines.append(f"  plugins loaded: {', '.join(k for k, v in plugins.items() if v) or 'none'}")
+    failed = [d for d in (summary.get("plugins") or {}).get("details") or []
+              if d.get("status") in ("failed", "incompatible", "declined", "missing")]
+    if failed:
+        lines.append("  plugins not loaded: " + "; ".join(f"{d['name']} ({d['status']}: {d.get('reason')})" for d in failed))
     pipeline = (summary.get("results") or {}).get("pipeline")
     if pipeline:
         lines.append(pipeline_line(pipeline))

@@ -97,12 +97,14 @@ def _run_and_report(func: Any) -> Any:
 def main() -> None:
     import hydra._internal.utils as hydra_utils
 
+    from ..config.plugin_defaults import prepare_plugin_defaults
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
     register()
+    prepare_plugin_defaults(sys.argv[1:])  # plugins' default_config_overrides, below every file
     _hydra_main()
     if SWEEP_STATE["failed"]:
         print(f"coral-run: {SWEEP_STATE['failed']} of {SWEEP_STATE['jobs']} sweep jobs failed", file=sys.stderr)

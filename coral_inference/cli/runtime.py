@@ -14,6 +14,7 @@ COMMANDS: list[str] = [
     "coral_inference.cli.cmd_audit",
     "coral_inference.cli.cmd_devices",
     "coral_inference.cli.cmd_model",
+    "coral_inference.cli.cmd_plugins",
 ]
 
 

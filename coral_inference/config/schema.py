@@ -206,7 +206,14 @@ GROUPS = ("platform", "backends", "patches", "services", "plugins")
 
 
 def register() -> None:
-    """Register the schema in Hydra's ConfigStore (called by the CLIs, never at import)."""
+    """Register the schema in Hydra's ConfigStore (called by the CLIs, never at import), the empty
+    plugin-defaults layer and the search path of plugin config options (config/plugin_defaults.py,
+    config/searchpath.py)."""
     from hydra.core.config_store import ConfigStore
 
+    from .plugin_defaults import store_plugin_defaults
+    from .searchpath import register_searchpath
+
     ConfigStore.instance().store(name=SCHEMA_NAME, node=CoralConfig)
+    store_plugin_defaults([])
+    register_searchpath()

@@ -22,6 +22,7 @@ def _source(config: Any, key: str) -> str | None:
 def check_backends(config: Any, issues: Issues) -> None:
     from ..backends.checks import check_backend_spec
     from ..backends.registry import known_kinds
+    from ..runtime.plugins import loadable_backend_kinds
 
     names = config.backends.enabled
     if not names:
@@ -34,7 +35,7 @@ def check_backends(config: Any, issues: Issues) -> None:
             issues.add(key, f"no backend named {name!r}", value=name, source=_source(config, key),
                        expected="auto, cpu, edgetpu_single, edgetpu_multi or a key of backends.extra")
             continue
-        if spec.kind not in known_kinds():
+        if spec.kind not in known_kinds() and spec.kind not in loadable_backend_kinds(config):
             k = f"backends.{name}.kind"
             issues.add(k, f"unknown backend kind {spec.kind!r}", value=spec.kind, source=_source(config, k),
                        expected=" | ".join(known_kinds()) + " (or a plugin's kind)")

@@ -40,6 +40,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def thaw(value: Any) -> Any:
+    """A plain, mutable copy of a frozen value (mappings -> dict, tuples -> list)."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class RuntimeConfig:
     """The validated configuration. ``settings`` holds the typed sections; the section names

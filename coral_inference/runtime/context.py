@@ -68,6 +68,7 @@ class RuntimeContext:
     log: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)  # expected errors met during init
     results: dict[str, Any] = field(default_factory=dict)  # what a run mode produced (bench, pipeline)
+    on_close: list[Any] = field(default_factory=list)  # callables run by close(), last first (plugins)
     started: float = field(default_factory=time.perf_counter)
 
     def note(self, step: str, message: str, level: str = "info") -> None:
@@ -102,3 +103,5 @@ class RuntimeContext:
             if close:
                 close()
         self.backend_objects.clear()
+        while self.on_close:
+            self.on_close.pop()()

@@ -1,6 +1,7 @@
-"""runtime.init(config) -> RuntimeContext: platform -> patches -> plugins -> backends.
+"""runtime.init(config) -> RuntimeContext: platform -> plugins -> patches -> backends.
 
-Plugins are loaded before the backends so that a backend plugin's kind is registered when the
+Plugins are loaded before the patches and the backends so that a patch plugin's patch is in
+patches.PATCHES when the patches are applied and a backend plugin's kind is registered when the
 backends are built. Every backend is attempted; if any fails, BackendError is raised with the
 context attached (`error.context`) so the caller can still write a complete `failed` summary.
 """
@@ -70,7 +71,7 @@ def init_backends(context: RuntimeContext) -> None:
         context.note("backends", f"{name} [{state.kind}]: {state.status}" + (f" ({state.reason})" if state.reason else ""))
 
 
-STEPS = (discover_devices, resolve_platform, patch_step.apply, plugin_step.load_plugins, init_backends)
+STEPS = (discover_devices, resolve_platform, plugin_step.load_plugins, patch_step.apply, init_backends)
 
 
 def init(config: RuntimeConfig, *, steps: tuple = STEPS) -> RuntimeContext:

@@ -1,16 +1,263 @@
-"""Plugins from the coral_inference.backends / .patches / .workflows entry points.
+"""Plugins: the contract a plugin author codes against, and the init step that loads them.
 
-This is the stub the spine needs: it records that no plugin was loaded. The plugin packaging
-issue replaces it with discovery, version checks and activation.
+A plugin is a ``PluginSpec`` published through an entry point in one of the groups below. The
+entry point may resolve to a PluginSpec, a list of them, or a zero-argument callable returning
+either. Each is loaded inside its own try: a broken or incompatible plugin is recorded with its
+reason (``context.plugins``) and the others still load; with ``plugins.strict=true`` any failure
+fails the run (PluginError, exit 4). What a plugin provides:
+
+- ``backend`` (type "backend"): a class or factory ``(name, spec, context)`` of the backend
+  protocol (backends/base.py), registered as backend kind ``kind`` (default: the plugin's name);
+- ``patch`` (type "patch"): an object with ``description``, ``enable(context) -> bool`` and
+  ``disable(context)``, registered in runtime/patches.PATCHES under the plugin's name and switched
+  by ``patches.<name>`` like a built-in patch;
+- ``workflow`` (type "workflow"): any object (a pipeline block), registered in WORKFLOWS.
+
+``activate(context)`` runs first; it reads its own settings with ``settings_for(context, name)``
+(``plugins.config.<name>``). Returning False means "not here" (recorded as declined).
+Discovery (entry-point scanning) happens only when a function here is called, never at import.
+PLUGIN_PUBLISHING.md is the guide.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import Issues, PluginError
 from .context import RuntimeContext
 
-GROUPS = ("coral_inference.backends", "coral_inference.patches", "coral_inference.workflows")
+GROUPS = {
+    "coral_inference.backends": "backend",
+    "coral_inference.patches": "patch",
+    "coral_inference.workflows": "workflow",
+}
+TYPES = tuple(GROUPS.values())
+# Entry points naming a package of Hydra config group options (e.g. its backends/<name>.yaml).
+SEARCHPATH_GROUP = "coral_inference.searchpath"
+FAILED = ("failed", "incompatible", "declined", "missing")
+
+# name -> workflow object of a loaded workflow plugin.
+WORKFLOWS: dict[str, Any] = {}
+
+
+@dataclass
+class PluginSpec:
+    """What a plugin declares. Only ``name`` and ``type`` are required."""
+
+    name: str
+    type: str  # "backend" | "patch" | "workflow"
+    activate: Callable[[RuntimeContext], bool] | None = None  # None: nothing to do, always True
+    deactivate: Callable[[RuntimeContext], None] | None = None  # called when the context closes
+    description: str = ""
+    min_core_version: str | None = None  # coral_inference, PEP 440
+    # The TFLite interpreter package in use (run.interpreter): a version for any of them, or
+    # {"ai_edge_litert": "1.2", "tflite_runtime": "2.14"} per module.
+    min_inference_version: str | dict[str, str] | None = None
+    requires: dict[str, str] = field(default_factory=dict)  # distribution -> PEP 440 specifier
+    # dotted key -> value; fills what no config file, env or command line sets.
+    default_config_overrides: dict[str, Any] = field(default_factory=dict)
+    backend: Callable[..., Any] | None = None  # type "backend": class/factory (name, spec, context)
+    kind: str | None = None  # type "backend": backend kind (default: name)
+    patch: Any = None  # type "patch": object with description, enable(context), disable(context)
+    workflow: Any = None  # type "workflow": the block
+
+    @property
+    def backend_kind(self) -> str:
+        return self.kind or self.name
+
+    def metadata(self) -> dict[str, Any]:
+        out = {"name": self.name, "type": self.type, "description": self.description,
+               "min_core_version": self.min_core_version, "min_inference_version": self.min_inference_version,
+               "requires": dict(self.requires), "default_config_overrides": dict(self.default_config_overrides)}
+        if self.type == "backend":
+            out["kind"] = self.backend_kind
+        return out
+
+
+def settings_for(context: RuntimeContext, name: str) -> dict[str, Any]:
+    """``plugins.config.<name>`` as a plain dict ({} when not set)."""
+    from .config import thaw
+
+    return thaw(context.config.plugins.config.get(name) or {})
+
+
+def selected(config: Any) -> tuple[str, set[str] | None]:
+    """(mode, allowlisted entry-point names or None for all) from the plugins section."""
+    plugins = config.plugins if hasattr(config, "plugins") else config
+    mode = getattr(plugins.mode, "value", plugins.mode)
+    return mode, (set(plugins.allowlist) if mode == "allowlist" else None)
+
+
+def loadable_backend_kinds(config: Any) -> set[str]:
+    """Backend kinds that selected, compatible backend plugins will register (imports them, does
+    not activate them); validation asks this before the init step has loaded any plugin."""
+    from .plugin_discovery import discover_plugins
+
+    mode, allow = selected(config)
+    if mode == "none":
+        return set()
+    return {r["spec"].backend_kind for r in discover_plugins("coral_inference.backends", allow=allow,
+                                                             interpreter=config.run.interpreter)
+            if r["status"] == "ok"}
+
+
+def default_config_overrides(plugins_config: Any = None, interpreter: str | None = "auto",
+                             problems: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """{plugin name: {dotted key: value}}: the default_config_overrides of the plugins that would
+    load (selected by ``plugins_config``, default all; compatible), bad keys left out (described
+    in ``problems``). The config layers put them below every config file."""
+    from ..config.plugin_defaults import plugin_default_overrides
+
+    out: dict[str, dict[str, Any]] = {}
+    for key, value, name in plugin_default_overrides(plugins_config, interpreter, problems):
+        out.setdefault(name, {})[key] = value
+    return out
 
 
 def load_plugins(context: RuntimeContext) -> None:
-    mode = context.config.plugins.mode
-    context.note("plugins", f"plugins.mode={getattr(mode, 'value', mode)}: none loaded")
+    """The init step: every group, honouring plugins.mode / allowlist / strict."""
+    mode, allow = selected(context.config)
+    if mode == "none":
+        context.note("plugins", "plugins.mode=none: no plugin loaded")
+        return
+    for group in GROUPS:
+        _load_group(context, group, allow)
+    if allow is not None:
+        seen = {(r.get("entry_point") or {}).get("name") for r in context.plugins}
+        for name in sorted(allow - seen):
+            _record(context, {"name": name, "group": None, "status": "missing",
+                              "reason": f"in plugins.allowlist but no entry point named {name!r} in "
+                                        f"{', '.join(GROUPS)}"})
+    _check_strict(context)
+
+
+def load_backend_plugins(context: RuntimeContext) -> None:
+    _load_group(context, "coral_inference.backends", selected(context.config)[1])
+
+
+def load_patch_plugins(context: RuntimeContext) -> None:
+    _load_group(context, "coral_inference.patches", selected(context.config)[1])
+
+
+def load_workflow_plugins(context: RuntimeContext) -> None:
+    _load_group(context, "coral_inference.workflows", selected(context.config)[1])
+
+
+def _load_group(context: RuntimeContext, group: str, allow: set[str] | None) -> None:
+    from .plugin_discovery import discover_plugins
+
+    taken = {r["name"] for r in context.plugins if r.get("status") == "loaded"}
+    for record in discover_plugins(group, allow=allow, interpreter=context.config.run.interpreter):
+        spec = record.pop("spec", None)
+        if spec is not None and record["status"] == "ok":
+            if spec.name in taken:
+                record.update(status="failed", reason=f"a plugin named {spec.name!r} is already loaded")
+            else:
+                _activate(context, spec, record)
+        if record["status"] == "loaded":
+            taken.add(record["name"])
+        _record(context, record)
+
+
+def _activate(context: RuntimeContext, spec: PluginSpec, record: dict[str, Any]) -> None:
+    conflict = _conflict(spec)
+    if conflict:
+        record.update(status="failed", reason=conflict)
+        return
+    started = time.perf_counter()
+    try:
+        ok = True if spec.activate is None else spec.activate(context)
+    except Exception as exc:  # one plugin never takes the others down
+        record.update(status="failed", reason=f"activate() raised {type(exc).__name__}: {exc}")
+        ok = None
+    record["activate_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    if ok is None:
+        return
+    if ok is not True:
+        record.update(status="declined", reason=f"activate() returned {ok!r}")
+        return
+    _register(spec, (record.get("distribution") or {}).get("name") or "plugin")
+    record.update(status="loaded", reason=None)
+    context.on_close.append(lambda: _deactivate(context, spec))
+
+
+def _conflict(spec: PluginSpec) -> str | None:
+    from ..backends.registry import known_kinds
+    from . import patches
+    from .patches import PATCHES
+
+    if spec.type == "backend" and spec.backend_kind in known_kinds():
+        return f"backend kind {spec.backend_kind!r} is already registered"
+    if spec.type == "patch" and (spec.name in PATCHES or spec.name in getattr(patches, "BUILTIN", {})):
+        return f"patch {spec.name!r} is already registered"
+    if spec.type == "workflow" and spec.name in WORKFLOWS:
+        return f"workflow {spec.name!r} is already registered"
+    return None
+
+
+class PluginPatch:
+    """A plugin's patch as registered in PATCHES: the plugin's object, plus ``source`` (its
+    distribution) for the patch record."""
+
+    def __init__(self, patch: Any, source: str):
+        self._patch = patch
+        self.source = source
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._patch, name)
+
+
+def _register(spec: PluginSpec, source: str) -> None:
+    from ..backends.registry import register_backend
+    from .patches import PATCHES
+
+    if spec.type == "backend":
+        register_backend(spec.backend_kind, spec.backend)
+    elif spec.type == "patch":
+        PATCHES[spec.name] = PluginPatch(spec.patch, source)
+    else:
+        WORKFLOWS[spec.name] = spec.workflow
+
+
+def _deactivate(context: RuntimeContext, spec: PluginSpec) -> None:
+    from ..backends.registry import unregister_backend
+    from .patches import PATCHES
+
+    try:
+        if spec.deactivate is not None:
+            spec.deactivate(context)
+    except Exception as exc:  # closing goes on
+        context.note("plugins", f"{spec.name}: deactivate() raised {type(exc).__name__}: {exc}", "warning")
+    finally:
+        if spec.type == "backend":
+            unregister_backend(spec.backend_kind)
+        elif spec.type == "patch":
+            PATCHES.pop(spec.name, None)
+        else:
+            WORKFLOWS.pop(spec.name, None)
+
+
+def _record(context: RuntimeContext, record: dict[str, Any]) -> None:
+    context.plugins.append(record)
+    context.plugins_loaded[record["name"]] = record["status"] == "loaded"
+    level = "warning" if record["status"] in FAILED else "info"
+    reason = f" ({record['reason']})" if record.get("reason") else ""
+    context.note("plugins", f"{record['name']} [{record.get('group')}]: {record['status']}{reason}", level)
+
+
+def _check_strict(context: RuntimeContext) -> None:
+    bad = [r for r in context.plugins if r["status"] in FAILED]
+    if not bad or not context.config.plugins.strict:
+        return
+    issues = Issues()
+    for r in bad:
+        dist = r.get("distribution") or {}
+        where = f"{dist.get('name')} {dist.get('version')}" if dist.get("name") else None
+        issues.add(f"plugin {r['name']}", f"{r['status']}: {r['reason']}", source=where)
+    n = len(bad)
+    error = PluginError(f"plugins.strict=true and {n} plugin{'s' if n > 1 else ''} did not load",
+                        problems=issues.items)
+    error.context = context  # type: ignore[attr-defined]
+    raise error

@@ -1,0 +1,90 @@
+"""coral-runtime plugins list [--group G] [--interpreter I] [--json]: the plugins discoverable
+here, with their metadata and whether each is compatible, and the config group options plugins
+ship. Plugins are imported to read their PluginSpec but never activated."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+SHORT = {"backends": "coral_inference.backends", "patches": "coral_inference.patches",
+         "workflows": "coral_inference.workflows"}
+
+
+def register(sub: Any) -> None:
+    plugins = sub.add_parser("plugins", help="list discoverable plugins")
+    psub = plugins.add_subparsers(dest="plugins_command", metavar="SUBCOMMAND")
+    lister = psub.add_parser("list", help="plugins from the coral_inference.* entry points (not activated)")
+    lister.add_argument("--group", choices=sorted(SHORT) + sorted(SHORT.values()),
+                        help="only this entry-point group")
+    lister.add_argument("--interpreter", default="auto",
+                        help="run.interpreter to check min_inference_version against (default: auto)")
+    lister.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    lister.set_defaults(func=list_plugins)
+    plugins.set_defaults(func=lambda args: plugins.print_help() or 2)
+
+
+def config_options(package: str) -> dict[str, list[str]]:
+    """group -> option names of a plugin's config package (its <group>/<option>.yaml files)."""
+    from importlib.resources import files
+
+    out: dict[str, list[str]] = {}
+    try:
+        root = files(package)
+        for group in sorted((g for g in root.iterdir() if g.is_dir() and not g.name.startswith("_")),
+                            key=lambda g: g.name):
+            names = sorted(p.name[:-5] for p in group.iterdir() if p.name.endswith(".yaml"))
+            if names:
+                out[group.name] = names
+    except Exception as exc:  # a broken package is shown, not fatal
+        out["error"] = [f"{type(exc).__name__}: {exc}"]
+    return out
+
+
+def collect(groups: list[str], interpreter: str) -> dict[str, Any]:
+    from ..config.searchpath import plugin_config_packages
+    from ..runtime.plugin_discovery import discover_plugins
+
+    plugins = []
+    for group in groups:
+        for record in discover_plugins(group, interpreter=interpreter):
+            record.pop("spec", None)
+            record["compatible"] = record["status"] == "ok"
+            plugins.append(record)
+    packages = [{"name": name, "package": package, "distribution": dist, "options": config_options(package)}
+                for name, package, dist in plugin_config_packages()]
+    return {"plugins": plugins, "config_packages": packages}
+
+
+def render(doc: dict[str, Any]) -> str:
+    lines = []
+    if not doc["plugins"]:
+        lines.append("no plugins found in the coral_inference.* entry-point groups")
+    group = None
+    for r in doc["plugins"]:
+        if r["group"] != group:
+            group = r["group"]
+            lines.append(group)
+        dist = r.get("distribution") or {}
+        state = "compatible" if r["compatible"] else r["status"]
+        line = f"  {r['name']:<20} {dist.get('name')} {dist.get('version')}  {state}"
+        kind = (r.get("metadata") or {}).get("kind")
+        if kind:
+            line += f"  [backend kind {kind}]"
+        if r.get("description"):
+            line += f"  - {r['description']}"
+        lines.append(line)
+        if r.get("reason"):
+            lines.append(f"      reason: {r['reason']}")
+    for pkg in doc["config_packages"]:
+        opts = ", ".join(f"{g}={o}" for g, names in pkg["options"].items() for o in names) or "none"
+        lines.append(f"config options from {pkg['distribution'] or pkg['name']} ({pkg['package']}): {opts}")
+    return "\n".join(lines)
+
+
+def list_plugins(args: argparse.Namespace) -> int:
+    groups = [SHORT.get(args.group, args.group)] if args.group else list(SHORT.values())
+    doc = collect(groups, args.interpreter)
+    print(json.dumps(doc, indent=2, default=str) if args.json else render(doc))
+    return 0

@@ -1,0 +1,155 @@
+"""The plugin layer: plugins' ``default_config_overrides``, below every config file.
+
+Precedence, lowest first: schema defaults < plugin defaults < conf/ files (and a user's own) <
+environment < command line. The layer is a ConfigStore node (``coral_plugin_defaults``) listed in
+conf/config.yaml's defaults right after the schema, so Hydra's own merge puts it under every file;
+a plugin fills a value only where nothing else sets it. The node is empty unless filled here.
+
+Which plugins count depends on the config itself (plugins.mode / allowlist, run.interpreter), so
+a caller composes once, asks ``plugin_default_overrides`` for the layer, and, when it is not
+empty, composes again with it (``compose_with_plugin_defaults``). Plugins may not set
+plugins.mode / allowlist / strict (those choose the plugins) nor hydra.*.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+NODE_NAME = "coral_plugin_defaults"
+FORBIDDEN = ("plugins.mode", "plugins.allowlist", "plugins.strict", "hydra")
+
+Layer = list  # [(dotted_key, value, plugin_name)]
+
+
+def _nested(key: str, value: Any) -> dict[str, Any]:
+    out: Any = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def _key_problem(key: str, value: Any) -> str | None:
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .schema import CoralConfig
+
+    if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
+        return f"{key!r} is not a dotted key"
+    if any(key == f or key.startswith(f + ".") for f in FORBIDDEN):
+        return f"{key!r} may not be set by a plugin (it selects plugins)"
+    try:
+        OmegaConf.merge(OmegaConf.structured(CoralConfig), _nested(key, value))
+    except OmegaConfBaseException as exc:
+        return f"{key}={value!r}: {str(exc).splitlines()[0]}"
+    return None
+
+
+def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None = "auto",
+                             problems: list[str] | None = None) -> Layer:
+    """[(dotted_key, value, plugin_name)] of every plugin that would load here (selected by
+    ``plugins_config`` — the plugins section — and compatible), in load order. A bad key, or a key
+    an earlier plugin already set, is left out and described in ``problems``."""
+    from ..runtime.plugin_discovery import discover_plugins
+    from ..runtime.plugins import GROUPS, selected
+
+    mode, allow = selected(plugins_config) if plugins_config is not None else ("auto", None)
+    if mode == "none":
+        return []
+    layer: Layer = []
+    owner: dict[str, str] = {}
+    for group in GROUPS:
+        for record in discover_plugins(group, allow=allow, interpreter=interpreter):
+            spec = record.get("spec")
+            if spec is None or record["status"] != "ok":
+                continue
+            for key, value in dict(spec.default_config_overrides or {}).items():
+                problem = _key_problem(key, value)
+                if problem is None and key in owner:
+                    problem = f"{key!r} is already set by plugin {owner[key]}"
+                if problem:
+                    if problems is not None:
+                        problems.append(f"plugin {spec.name}: default_config_overrides: {problem}")
+                    continue
+                owner[key] = spec.name
+                layer.append((key, value, spec.name))
+    return layer
+
+
+_STORED: dict[str, Layer] = {"layer": []}
+
+
+def store_plugin_defaults(layer: Layer) -> None:
+    """Put the layer into Hydra's ConfigStore as the ``coral_plugin_defaults`` node."""
+    from hydra.core.config_store import ConfigStore
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.create({})
+    for key, value, _name in layer:
+        node = OmegaConf.merge(node, _nested(key, value))
+    ConfigStore.instance().store(name=NODE_NAME, node=node)
+    _STORED["layer"] = list(layer)
+
+
+def prepare_plugin_defaults(args: list[str], problems: list[str] | None = None) -> Layer:
+    """Before the first composition: store the layer of every compatible plugin, so that a plain
+    ``key=value`` on the command line can override a key only a plugin introduces. With
+    ``plugins=none`` / ``plugins.mode=none`` among ``args`` no plugin is imported at all."""
+    none = any(a in ("plugins=none", "plugins.mode=none") for a in args)
+    layer = [] if none else plugin_default_overrides(None, "auto", problems)
+    store_plugin_defaults(layer)
+    return layer
+
+
+def _plain(value: Any) -> Any:
+    from omegaconf import Container, OmegaConf
+
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, Container) else value
+
+
+def compose_with_plugin_defaults(cfg: Any, compose: Callable[[], Any], cli_keys: set[str] = frozenset(),
+                                 problems: list[str] | None = None) -> tuple[Any, dict[str, Any]]:
+    """(config, sources) for a config composed with whatever layer is stored: when the plugins
+    this config selects give another layer, store it and ``compose`` (same config name and
+    overrides) again. ``sources``: keys a plugin filled -> {"source": "plugin <name> (...)"},
+    found by composing once without the layer (or, if that cannot compose because the command
+    line sets a key only a plugin defines, by leaving out ``cli_keys``)."""
+    from omegaconf import OmegaConf
+
+    from ..errors import ConfigError
+
+    stored = _STORED["layer"]
+    plugins = cfg.get("plugins")
+    interpreter = (cfg.get("run") or {}).get("interpreter", "auto")
+    layer = plugin_default_overrides(plugins, interpreter, problems)
+    if layer != stored:
+        try:
+            cfg = _compose_with(layer, compose)
+        except Exception as exc:
+            raise ConfigError(
+                "the config composed with the plugins' default_config_overrides no longer composes with "
+                f"the plugins this config selects ({str(exc).splitlines()[0]}); a key set on the command "
+                "line may exist only in a plugin that is not loaded: drop it, or write ++key=value"
+            ) from None
+    if not layer:
+        return cfg, {}
+    try:
+        base = _compose_with([], compose)
+    except Exception:  # the command line sets a key only a plugin defines
+        base = None
+    sources = {}
+    for key, value, name in layer:
+        now = _plain(OmegaConf.select(cfg, key))
+        filled = now != _plain(OmegaConf.select(base, key)) if base is not None else key not in cli_keys
+        if now == _plain(value) and filled:
+            sources[key] = {"source": f"plugin {name} (default_config_overrides)"}
+    return cfg, sources
+
+
+def _compose_with(layer: Layer, compose: Callable[[], Any]) -> Any:
+    previous = _STORED["layer"]
+    store_plugin_defaults(layer)
+    try:
+        return compose()
+    finally:
+        store_plugin_defaults(previous)

@@ -1,0 +1,166 @@
+"""The plugin story end to end, in subprocesses of the installed console scripts: the example package
+really pip-installed (into a target folder on PYTHONPATH), generated dist-infos for the failure cases,
+the plugin defaults layer, and no discovery at import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, run_cli, summaries
+from plugin_dists import EXPECTED_STATUS, write_cases, write_dist, write_overrides_plugin
+
+EXAMPLE = REPO / "examples" / "coral-plugin-example"
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory):
+    """examples/coral-plugin-example, pip-installed (no deps, no build isolation: nothing downloads)."""
+    target = tmp_path_factory.mktemp("site")
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                           "--no-index", "--target", str(target), str(EXAMPLE)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (target / "coral_plugin_example-0.1.0.dist-info" / "entry_points.txt").is_file()
+    return target
+
+
+def pythonpath(*roots) -> dict:
+    return {"PYTHONPATH": ":".join(str(r) for r in roots)}
+
+
+def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site):
+    proc = run_cli("coral-run", "backends=example_cpu", cwd=tmp_path, env=pythonpath(example_site))
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["status"] == "ok" and summary["choices"]["backends"] == "example_cpu"
+    [backend] = summary["backends"]
+    assert backend["kind"] == "example_cpu" and backend["device"] == "cpu" and backend["selfcheck"]["passed"]
+    assert summary["plugins"]["loaded"] == {"example_cpu": True, "example_patch": True, "example_top1": True}
+    details = {d["name"]: d for d in summary["plugins"]["details"]}
+    assert details["example_cpu"]["distribution"] == {"name": "coral-plugin-example", "version": "0.1.0"}
+    assert details["example_cpu"]["group"] == "coral_inference.backends"
+    assert isinstance(details["example_patch"]["activate_ms"], float)
+    # the patch plugin went through patches.PATCHES and is on through its default_config_overrides
+    assert {"name": "example_patch", "enabled": True}.items() <= next(
+        p for p in summary["patches"] if p["name"] == "example_patch").items()
+    assert summary["sources"]["patches.example_patch"]["source"] == "plugin example_patch (default_config_overrides)"
+
+
+def test_example_plugin_settings_and_command_line_over_its_defaults(tmp_path, example_site):
+    proc = run_cli("coral-run", "backends=example_cpu", "patches.example_patch=false",
+                   "+plugins.config.example_cpu.max_abs_output=1e-12", cwd=tmp_path, env=pythonpath(example_site))
+    assert proc.returncode == 3, proc.stderr  # the plugin's own check, configured per plugin
+    assert "plugins.config.example_cpu.max_abs_output" in proc.stderr and "Traceback" not in proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["config"]["patches"]["example_patch"] is False  # command line beats the plugin default
+    assert "patches.example_patch" not in summary["sources"]
+
+
+def test_plugins_none_leaves_the_plugin_backend_unknown(tmp_path, example_site):
+    proc = run_cli("coral-run", "backends=example_cpu", "plugins=none", cwd=tmp_path, env=pythonpath(example_site))
+    assert proc.returncode == 2
+    assert "unknown backend kind 'example_cpu'" in proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["plugins"] == {"loaded": {}, "details": []}
+
+
+def test_plugins_list_shows_metadata_compatibility_and_config_options(tmp_path, example_site):
+    write_cases(tmp_path / "cases")
+    proc = run_cli("coral-runtime", "plugins", "list", "--json", cwd=tmp_path,
+                   env=pythonpath(example_site, tmp_path / "cases"))
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    found = {p["name"]: p for p in doc["plugins"]}
+    assert found["example_cpu"]["compatible"] is True and found["example_cpu"]["metadata"]["kind"] == "example_cpu"
+    assert found["example_cpu"]["metadata"]["requires"] == {"numpy": ">=1.23"}
+    assert found["core_too_old"]["compatible"] is False and "coral_inference >= 99.0" in found["core_too_old"]["reason"]
+    assert found["broken_import"]["status"] == "failed"
+    assert found["declines"]["compatible"] is True  # listing never activates
+    assert "activate_ms" not in found["good_patch"]
+    [package] = doc["config_packages"]
+    assert package["distribution"] == "coral-plugin-example" and package["options"] == {"backends": ["example_cpu"]}
+    text = run_cli("coral-runtime", "plugins", "list", "--group", "backends", cwd=tmp_path,
+                   env=pythonpath(example_site)).stdout
+    assert "example_cpu" in text and "compatible" in text and "backends=example_cpu" in text
+    assert "example_patch" not in text
+
+
+def test_broken_plugins_are_recorded_and_the_run_is_ok(tmp_path):
+    write_cases(tmp_path / "cases")
+    proc = run_cli("coral-run", "backends=cpu", cwd=tmp_path, env=pythonpath(tmp_path / "cases"))
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["status"] == "ok"
+    assert {d["name"]: d["status"] for d in summary["plugins"]["details"]} == EXPECTED_STATUS
+    assert "plugins not loaded:" in proc.stdout and "raises (failed" in proc.stdout
+
+
+def test_strict_fails_the_run_with_exit_4_and_a_complete_summary(tmp_path):
+    write_cases(tmp_path / "cases")
+    proc = run_cli("coral-run", "backends=cpu", "plugins.strict=true", cwd=tmp_path, env=pythonpath(tmp_path / "cases"))
+    assert proc.returncode == 4, proc.stderr
+    assert "plugins.strict=true" in proc.stderr and "plugin raises" in proc.stderr and "Traceback" not in proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["status"] == "failed" and summary["error"]["exit_code"] == 4
+    assert len(summary["plugins"]["details"]) == len(EXPECTED_STATUS)
+
+
+FILLER = {"backends.cpu.num_threads": 2, "run.warmup": 4, "run.top_k": 9, "backends.cpu.num_thread": 1}
+
+
+def test_plugin_defaults_fill_a_missing_value_and_lose_to_file_and_command_line(tmp_path):
+    write_overrides_plugin(tmp_path / "filler", FILLER)
+    proc = run_cli("coral-run", "backends=cpu", "run.top_k=5", cwd=tmp_path, env=pythonpath(tmp_path / "filler"))
+    assert proc.returncode == 0, proc.stderr
+    assert "plugin filler: default_config_overrides: backends.cpu.num_thread=1" in proc.stderr  # a typo is named
+    [summary] = summaries(tmp_path / "outputs")
+    config, sources = summary["config"], summary["sources"]
+    assert config["backends"]["cpu"]["num_threads"] == 2  # no file sets it: the plugin fills it
+    assert sources["backends.cpu.num_threads"]["source"] == "plugin filler (default_config_overrides)"
+    assert config["run"]["warmup"] == 1  # conf/config.yaml sets it: the file wins
+    assert config["run"]["top_k"] == 5  # the command line wins
+    assert "run.warmup" not in sources and "run.top_k" not in sources
+    assert summary["backends"][0]["num_threads"] == 2
+
+
+def test_plugin_defaults_lose_to_a_users_config_file(tmp_path):
+    write_overrides_plugin(tmp_path / "filler", FILLER)
+    (tmp_path / "myconf" / "backends").mkdir(parents=True)
+    (tmp_path / "myconf" / "backends" / "cpu_tuned.yaml").write_text("enabled: [cpu]\ncpu:\n  num_threads: 3\n")
+    proc = run_cli("coral-run", "--config-dir", str(tmp_path / "myconf"), "backends=cpu_tuned", cwd=tmp_path,
+                   env=pythonpath(tmp_path / "filler"))
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["config"]["backends"]["cpu"]["num_threads"] == 3
+    assert "backends.cpu.num_threads" not in summary["sources"]
+
+
+def test_plugin_defaults_follow_each_sweep_jobs_plugin_selection(tmp_path):
+    write_overrides_plugin(tmp_path / "filler", FILLER)
+    proc = run_cli("coral-run", "-m", "backends=cpu", "plugins=auto,none", cwd=tmp_path,
+                   env=pythonpath(tmp_path / "filler"), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    threads = {s["choices"]["plugins"]: s["config"]["backends"]["cpu"]["num_threads"] for s in summaries(tmp_path / "multirun")}
+    assert threads == {"auto": 2, "none": None}
+
+
+def test_nothing_discovers_plugins_at_import(tmp_path):
+    marker = tmp_path / "imported"
+    source = f"open({str(marker)!r}, 'w').close()\nfrom coral_inference.runtime.plugins import PluginSpec\n" \
+             "spec = PluginSpec(name='marker', type='workflow', workflow=len)\n"
+    write_dist(tmp_path / "dist", "coral-test-marker", "1.0", {"coral_test_marker.py": source},
+               {"coral_inference.workflows": {"marker": "coral_test_marker:spec"}})
+    code = ("import coral_inference, coral_inference.cli.run, coral_inference.cli.job, coral_inference.runtime.init, "
+            "coral_inference.runtime.plugins, coral_inference.config.plugin_defaults, coral_inference.config.searchpath")
+    proc = subprocess.run([sys.executable, "-c", code], env={**pythonpath(tmp_path / "dist"), "PATH": ""},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert not marker.exists()
+    proc = run_cli("coral-run", "run.mode=validate", "plugins=none", cwd=tmp_path, env=pythonpath(tmp_path / "dist"))
+    assert proc.returncode == 0 and not marker.exists()  # plugins=none imports no plugin at all
+    proc = run_cli("coral-run", "run.mode=validate", cwd=tmp_path, env=pythonpath(tmp_path / "dist"))
+    assert proc.returncode == 0 and marker.exists()  # the marker can appear: the test can fail

@@ -1,0 +1,138 @@
+"""Plugin discovery and loading in-process, from real dist-info folders on sys.path
+(importlib.metadata finds them as it finds any installed package; nothing is monkeypatched)."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from plugin_dists import EXPECTED_STATUS, write_cases, write_dist
+from coral_inference.backends.registry import known_kinds
+from coral_inference.errors import EXIT_PLUGIN, PluginError
+from coral_inference.runtime import plugins as plugin_mod
+from coral_inference.runtime.config import RuntimeConfig
+from coral_inference.runtime.init import init
+from coral_inference.runtime.patches import PATCHES
+
+EXAMPLE = REPO / "examples" / "coral-plugin-example"
+
+
+@pytest.fixture
+def on_path(monkeypatch):
+    """on_path(root): put a plugin dist root on sys.path for this test; its modules are forgotten after."""
+    before = set(sys.modules)
+    yield lambda root: monkeypatch.syspath_prepend(str(root)) or root
+    for name in set(sys.modules) - before:
+        if name.startswith(("coral_test_", "coral_plugin_example")):
+            del sys.modules[name]
+
+
+def example_dist(root: Path) -> Path:
+    """A dist-info for examples/coral-plugin-example with the entry points of its own pyproject."""
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    return write_dist(root, project["name"], project["version"], {}, project["entry-points"])
+
+
+def run(compose, *overrides):
+    """init() on a composed config; the context is closed (plugins deactivated) afterwards."""
+    context = init(RuntimeConfig.from_dictconfig(compose(*overrides)))
+    context.close()
+    return context
+
+
+def by_name(context):
+    return {r["name"]: r for r in context.plugins}
+
+
+def test_each_broken_plugin_is_recorded_with_its_reason_and_the_run_stays_ok(compose, tmp_path, on_path):
+    on_path(write_cases(tmp_path))
+    context = run(compose, "backends=cpu")
+    records = by_name(context)
+    assert {n: r["status"] for n, r in records.items()} == EXPECTED_STATUS
+    assert context.status == "ok"
+    assert context.plugins_loaded["good_patch"] is True and context.plugins_loaded["raises"] is False
+    reasons = {n: r["reason"] for n, r in records.items()}
+    assert "coral_inference >= 99.0 (installed: 0.1.0)" in reasons["core_too_old"]
+    assert "interpreter ai_edge_litert >= 999.0" in reasons["inference_too_old"]
+    assert "numpy<1.0 (installed:" in reasons["unmet_requires"]
+    assert "coral-no-such-dist>=1, which is not installed" in reasons["unmet_requires"]
+    assert len(records["everything_unmet"]["unmet"]) == 3  # all failures of one plugin, together
+    assert "ZeroDivisionError" in reasons["raises"] and "activate() raised" in reasons["raises"]
+    assert reasons["declines"] == "activate() returned False"
+    assert "wrong object: int 42" in reasons["wrong_type"]
+    assert "needing arguments (x)" in reasons["needs_args"]
+    assert "ModuleNotFoundError" in reasons["broken_import"] and "coral_no_such_module_xyz" in reasons["broken_import"]
+    assert "published in the patch entry-point group" in reasons["backend_in_patch_group"]
+    good = records["good_patch"]
+    assert good["distribution"] == {"name": "coral-test-plugins", "version": "1.2.3"}
+    assert good["entry_point"] == {"name": "good_patch", "value": "coral_test_plugins:good_patch",
+                                   "group": "coral_inference.patches"}
+    assert good["activate_ms"] >= 0 and good["type"] == "patch"
+    assert any(e["message"] == "good_patch activated" for e in context.log)
+    # loaded patch went through runtime/patches.PATCHES, and is gone once the context closed
+    assert "good_patch" not in PATCHES and "good_workflow" not in plugin_mod.WORKFLOWS
+
+
+def test_strict_turns_any_failure_into_a_plugin_error_exit_4(compose, tmp_path, on_path):
+    on_path(write_cases(tmp_path))
+    with pytest.raises(PluginError) as info:
+        run(compose, "backends=cpu", "plugins.strict=true")
+    error = info.value
+    error.context.close()
+    assert error.exit_code == EXIT_PLUGIN == 4
+    failing = {p.key for p in error.problems}
+    assert failing == {f"plugin {n}" for n, s in EXPECTED_STATUS.items() if s != "loaded"}
+    assert all(p.source == "coral-test-plugins 1.2.3" for p in error.problems)
+
+
+def test_allowlist_imports_only_the_names_listed_and_reports_missing_ones(compose, tmp_path, on_path):
+    on_path(write_cases(tmp_path))
+    context = run(compose, "backends=cpu", "plugins=allowlist", "plugins.allowlist=[good_patch,nowhere]")
+    status = {r["name"]: r["status"] for r in context.plugins}
+    assert status["good_patch"] == "loaded" and status["nowhere"] == "missing"
+    assert status["broken_import"] == "skipped" and status["raises"] == "skipped"
+    assert "coral_test_broken" not in sys.modules  # never imported
+
+
+def test_mode_none_loads_nothing(compose, tmp_path, on_path):
+    on_path(write_cases(tmp_path))
+    context = run(compose, "backends=cpu", "plugins=none")
+    assert context.plugins == [] and context.plugins_loaded == {}
+    assert "coral_test_plugins" not in sys.modules
+
+
+def test_example_backend_option_composes_and_its_kind_runs(compose, tmp_path, on_path):
+    on_path(EXAMPLE)
+    on_path(example_dist(tmp_path))
+    context = init(RuntimeConfig.from_dictconfig(compose("backends=example_cpu")))
+    try:
+        [state] = context.backends
+        assert state.kind == "example_cpu" and state.status == "ok" and state.selfcheck["passed"]
+        assert context.backend("example_cpu").checked >= 1  # its own infer ran the twist
+        assert "example_cpu" in known_kinds()
+        assert plugin_mod.WORKFLOWS["example_top1"]([[0.1, 0.7, 0.2]]) == {"class": 1, "score": 0.7}
+    finally:
+        context.close()
+    assert "example_cpu" not in known_kinds()  # deactivation unregisters the kind
+
+
+def test_plugin_settings_reach_activate_and_the_backend(compose, tmp_path, on_path):
+    from coral_inference.errors import BackendError
+
+    on_path(EXAMPLE)
+    on_path(example_dist(tmp_path))
+    rc = RuntimeConfig.from_dictconfig(compose("backends=example_cpu", "+plugins.config.example_cpu.max_abs_output=1e-12"))
+    with pytest.raises(BackendError, match="plugins.config.example_cpu.max_abs_output") as info:
+        init(rc)
+    info.value.context.close()
+
+
+def test_without_the_plugin_the_option_does_not_exist(compose):
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="example_cpu"):
+        compose("backends=example_cpu")
