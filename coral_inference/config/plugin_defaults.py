@@ -28,18 +28,19 @@ def _nested(key: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _key_problem(key: str, value: Any) -> str | None:
+def _key_problem(key: str, value: Any, schema: Any) -> str | None:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
-
-    from .schema import CoralConfig
 
     if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
         return f"{key!r} is not a dotted key"
     if any(key == f or key.startswith(f + ".") for f in FORBIDDEN):
         return f"{key!r} may not be set by a plugin (it selects plugins)"
+    parts, node = key.split("."), schema
     try:
-        OmegaConf.merge(OmegaConf.structured(CoralConfig), _nested(key, value))
+        while len(parts) > 1 and parts[0] in node and OmegaConf.is_dict(node[parts[0]]):
+            node = node[parts.pop(0)]  # check against the smallest node holding the key: cheap
+        OmegaConf.merge(node, _nested(".".join(parts), value))
     except OmegaConfBaseException as exc:
         return f"{key}={value!r}: {str(exc).splitlines()[0]}"
     return None
@@ -58,13 +59,20 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
         return []
     layer: Layer = []
     owner: dict[str, str] = {}
+    schema: list[Any] = []  # the structured schema, built once and only when a plugin has defaults
     for group in GROUPS:
         for record in discover_plugins(group, allow=allow, interpreter=interpreter):
             spec = record.get("spec")
             if spec is None or record["status"] != "ok":
                 continue
             for key, value in dict(spec.default_config_overrides or {}).items():
-                problem = _key_problem(key, value)
+                if not schema:
+                    from omegaconf import OmegaConf
+
+                    from .schema import CoralConfig
+
+                    schema.append(OmegaConf.structured(CoralConfig))
+                problem = _key_problem(key, value, schema[0])
                 if problem is None and key in owner:
                     problem = f"{key!r} is already set by plugin {owner[key]}"
                 if problem:

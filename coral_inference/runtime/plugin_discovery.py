@@ -17,10 +17,31 @@ from .plugin_requirements import check_requirements
 WRONG_TYPE = "expected a PluginSpec, a list of PluginSpec, or a zero-argument callable returning either"
 
 
-def entry_points(group: str) -> list[Any]:
-    from importlib.metadata import entry_points as _eps
+_SCANNED: dict[tuple[str, ...], dict[str, list[Any]]] = {}
 
-    return sorted(_eps(group=group), key=lambda ep: ep.name)
+
+def entry_points(group: str) -> list[Any]:
+    """The entry points of ``group``, by name. All groups are read in one scan of the installed
+    distributions, kept for as long as sys.path stays the same (one scan per run)."""
+    import re
+    import sys
+    from importlib.metadata import distributions
+
+    key = tuple(sys.path)
+    if key not in _SCANNED:
+        _SCANNED.clear()
+        by_group: dict[str, list[Any]] = {}
+        seen: set[str] = set()
+        for dist in distributions():  # the first of a name on sys.path wins, as in entry_points()
+            name = getattr(dist, "_normalized_name", None) or dist.metadata["Name"] or ""
+            name = re.sub(r"[-_.]+", "_", name).lower()
+            if name in seen:
+                continue
+            seen.add(name)
+            for ep in dist.entry_points:
+                by_group.setdefault(ep.group, []).append(ep)
+        _SCANNED[key] = by_group
+    return sorted(_SCANNED[key].get(group, []), key=lambda ep: ep.name)
 
 
 def _base(ep: Any, group: str) -> dict[str, Any]:
