@@ -164,6 +164,8 @@ def test_coral_runtime_devices_text_with_the_coral_run_override_and_none_found(t
     assert "0 Edge TPU(s)" in empty.stdout and "1a6e:089a" in empty.stdout
     bad = run_cli("coral-runtime", "devices", "platform.name=x", cwd=tmp_path)
     assert bad.returncode == 2 and "platform.device_root=DIR" in bad.stderr and "Traceback" not in bad.stderr
+    typo = run_cli("coral-runtime", "devices", "--device-root", str(tmp_path / "nope"), cwd=tmp_path)
+    assert typo.returncode == 2 and "is not a directory" in typo.stderr
 
 
 def test_pycoral_is_asked_only_at_the_real_root(tmp_path, monkeypatch):

@@ -8,6 +8,7 @@ device is found (the list says so); 2 for a bad argument.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from ..errors import EXIT_CONFIG
@@ -31,7 +32,10 @@ def device_root(args) -> str:
         if not item.startswith(OVERRIDE):
             raise ValueError(f"unsupported argument {item!r}; expected {OVERRIDE}DIR")
         root = item[len(OVERRIDE):]
-    return root or "/"
+    root = root or "/"
+    if not os.path.isdir(root):
+        raise ValueError(f"device root {root!r} is not a directory (expected / or a folder holding sys/ and dev/)")
+    return root
 
 
 def run(args) -> int:
