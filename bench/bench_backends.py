@@ -7,7 +7,7 @@
    per interpreter, on this machine's cores. Target >= 1.85. Raw threads (one interpreter per thread,
    no pool) are printed as the ceiling.
 
-    python bench/bench_backends.py [--threads 2] [--iterations 20] [--blocks 3] [--batch 40]
+    [chrt -f 10] python bench/bench_backends.py [--threads 1] [--iterations 20] [--blocks 3] [--batch 40]
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def pool_scaling(batch: int, blocks: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--iterations", type=int, default=20)
     parser.add_argument("--blocks", type=int, default=3)
     parser.add_argument("--batch", type=int, default=40)
