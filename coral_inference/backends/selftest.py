@@ -66,9 +66,16 @@ def _table(builder, slots: list[tuple[str, int, object]]) -> int:
 @lru_cache(maxsize=1)
 def build_selftest_model() -> bytes:
     """Return the .tflite bytes of the self-test model (deterministic, a few hundred bytes)."""
+    w, b = weights()
+    return build_dense_model(w, b, description="coral_inference self-test: y = x @ W.T + b")
+
+
+def build_dense_model(w: list[list[float]], b: list[float], input_name: str = "input", output_name: str = "output",
+                      description: str = "dense") -> bytes:
+    """A one-op FULLY_CONNECTED model ``y = x @ W.T + b``, x of shape (1, len(W[0])), y of (1, len(W))."""
     import flatbuffers
 
-    w, b = weights()
+    rows, cols = len(w), len(w[0])
     builder = flatbuffers.Builder(1024)
     # Buffers: 0 is the conventional empty buffer; 1 holds W, 2 holds b.
     buffers = []
@@ -91,10 +98,10 @@ def build_selftest_model() -> bytes:
         )
 
     tensors = [
-        tensor("input", [1, INPUT_SIZE], 0),
-        tensor("weights", [OUTPUT_SIZE, INPUT_SIZE], 1),
-        tensor("bias", [OUTPUT_SIZE], 2),
-        tensor("output", [1, OUTPUT_SIZE], 0),
+        tensor(input_name, [1, cols], 0),
+        tensor("weights", [rows, cols], 1),
+        tensor("bias", [rows], 2),
+        tensor(output_name, [1, rows], 0),
     ]
     op = _table(
         builder,
@@ -112,7 +119,7 @@ def build_selftest_model() -> bytes:
         ],
     )
     opcode = _table(builder, [("i8", 0, _FULLY_CONNECTED), ("i32", 2, 1), ("i32", 3, _FULLY_CONNECTED)])
-    description = builder.CreateString("coral_inference self-test: y = x @ W.T + b")
+    description = builder.CreateString(description)
     model = _table(
         builder,
         [
