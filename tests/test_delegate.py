@@ -142,7 +142,7 @@ def test_fallback_to_the_cpu_twin_is_degraded_with_the_reason(compose, tmp_path,
     assert context.status == "degraded" and state.device == "cpu"
     assert state.fallback["taken"] and "edgetpu-custom-op" in state.fallback["reason"]
     assert state.model["key"] == "model.cpu_path" and state.model["path"] == str(twin)
-    assert state.model["pair"] == {"path": str(model), "cpu_path": str(twin)}
+    assert state.model["pair"] == {"path": str(model), "cpu_path": str(twin), "segments": []}
     assert state.delegate is None and state.devices == []
 
 

@@ -1,17 +1,23 @@
-"""SegmentPipeline: real TFLite interpreters for two segments built in memory (x -> mid -> out), checked
-against numpy; order, failure of one segment, early stop."""
+"""SegmentPipeline and model.segments: real TFLite interpreters for two segments built in memory
+(x -> mid -> out), checked against numpy; order, failure of one segment, early stop, config wiring."""
 
 import threading
 
 import numpy as np
 import pytest
 
+import fake_delegate
+from conftest import run_cli, summaries
+from device_tree import fake_tree
 from coral_inference.backends.base import InterpreterWorker
 from coral_inference.backends.interpreter import get_provider
 from coral_inference.backends.models import ModelRef
 from coral_inference.backends.pipeline import SegmentPipeline
 from coral_inference.backends.selftest import build_dense_model
+from coral_inference.config.validate import validate
 from coral_inference.errors import BackendError
+from coral_inference.runtime.config import RuntimeConfig
+from coral_inference.runtime.init import init
 
 W0 = [[((r * 8 + c) % 5 - 2) / 4.0 for c in range(8)] for r in range(4)]
 B0 = [0.25, -0.5, 0.0, 1.0]
@@ -89,3 +95,65 @@ def test_positional_link_when_names_differ_but_shapes_fit():
     batch = requests(3)
     for (x,), (y,) in zip(batch, pipeline.infer_many(batch)):
         np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
+
+
+# model.segments through the config: Edge TPUs on a fake tree, the fake delegate library (C).
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return fake_delegate.build(tmp_path_factory.mktemp("fake_delegate"))
+
+
+@pytest.fixture
+def segment_files(tmp_path):
+    paths = []
+    for i, (w, b, names) in enumerate([(W0, B0, ("x", "mid")), (W1, B1, ("mid", "out"))]):
+        path = tmp_path / f"m_segment_{i}_of_2_edgetpu.tflite"
+        path.write_bytes(build_dense_model(w, b, input_name=names[0], output_name=names[1]))
+        paths.append(str(path))
+    return paths
+
+
+def test_segments_run_one_per_edge_tpu_through_the_config(compose, tmp_path, library, segment_files, monkeypatch):
+    monkeypatch.delenv("FAKE_EDGETPU_DEVICES", raising=False)
+    fake_tree(tmp_path / "root", pci=3)
+    rc = RuntimeConfig.from_dictconfig(compose(
+        "backends=edgetpu_multi", f"platform.device_root={tmp_path / 'root'}", f"platform.delegate_library={library}",
+        f"model.segments=[{segment_files[0]},{segment_files[1]}]"))
+    assert validate(rc).items == []
+    context = init(rc)
+    backend, state = context.backend("edgetpu_multi"), context.backends[0]
+    assert state.device == "pci:0,pci:1" and state.model["key"] == "model.segments"
+    assert [s["outputs"][0]["name"] for s in state.model["segments"]] == ["mid", "out"]
+    batch = requests(10)
+    for (x,), (y,) in zip(batch, backend.infer_many(batch)):
+        np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
+    context.close()
+
+
+def test_segments_need_one_edge_tpu_each(compose, tmp_path, library, segment_files):
+    fake_tree(tmp_path / "root", pci=1)
+    rc = RuntimeConfig.from_dictconfig(compose(
+        "backends=edgetpu_single", f"platform.device_root={tmp_path / 'root'}", f"platform.delegate_library={library}",
+        f"model.segments=[{segment_files[0]},{segment_files[1]}]"))
+    with pytest.raises(BackendError, match="model.segments has 2 segments; expected one Edge TPU per segment"):
+        init(rc)
+
+
+def test_a_missing_segment_is_a_config_problem(compose, tmp_path, segment_files):
+    rc = RuntimeConfig.from_dictconfig(compose(f"model.segments=[{segment_files[0]},{tmp_path / 'nope.tflite'}]"))
+    [problem] = validate(rc).errors
+    assert problem.key == "model.segments[1]" and "not found" in problem.message
+
+
+def test_coral_run_summary_lists_the_segments(tmp_path, library, segment_files):
+    fake_tree(tmp_path / "root", pci=2)
+    proc = run_cli("coral-run", "backends=edgetpu_multi", f"platform.device_root={tmp_path / 'root'}",
+                   f"platform.delegate_library={library}", f"model.segments=[{segment_files[0]},{segment_files[1]}]",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    backend = summary["backends"][0]
+    assert backend["status"] == "ok" and len(backend["model"]["segments"]) == 2
+    assert backend["model"]["pair"]["segments"] == segment_files and len(backend["model"]["sha256"]) == 64

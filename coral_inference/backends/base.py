@@ -98,7 +98,8 @@ class InterpreterBackend:
         self.spec = spec
         self.context = context
         self.workers: list[InterpreterWorker] = []
-        self.pool: WorkerPool | None = None
+        self.pool: WorkerPool | None = None  # replicated model: one request per idle worker
+        self.runner: Any = None  # what infer() uses: the pool, or a SegmentPipeline for model.segments
         self.state = BackendState(name=name, kind=self.kind)
 
     # The protocol -------------------------------------------------------------------------
@@ -108,43 +109,57 @@ class InterpreterBackend:
 
     @property
     def output_details(self) -> list[dict[str, Any]]:
-        return self.workers[0].output_details
+        return self.workers[-1].output_details  # the last segment's (every worker's, for a pool)
 
     def infer(self, inputs: list[Any]) -> list[Any]:
-        return self.pool.infer(inputs)
+        return self.runner.infer(inputs)
 
     def infer_many(self, batch: list[list[Any]]) -> list[list[Any]]:
-        return self.pool.infer_many(batch)
+        return self.runner.infer_many(batch)
 
-    def imap(self, requests, window: int | None = None):
-        return self.pool.imap(requests, window)
+    def imap(self, requests):
+        return self.runner.imap(requests)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
-            self.pool = None
+        self.pool = self.runner = None
         self.workers.clear()
 
     # Shared steps -------------------------------------------------------------------------
-    def _start_workers(self, provider: Any, model: ModelRef, labels: list[str], delegates_for=None,
+    def _start_workers(self, provider: Any, model: ModelRef | list[ModelRef], labels: list[str], delegates_for=None,
                        key: str = "model.path", library: str | None = None) -> None:
-        """One interpreter per label (a device spec, or cpu:N), in a fresh pool."""
+        """One interpreter per label (a device spec, or cpu:N): the same model in a pool, or, given a list
+        of segment models, one segment each in a SegmentPipeline."""
         self.close()
+        models = model if isinstance(model, list) else [model] * len(labels)
         start = time.perf_counter()
         for i in range(len(labels)):
             delegates = delegates_for(i) if delegates_for else None
-            self.workers.append(InterpreterWorker(provider, model, self.spec.num_threads, delegates, key, library))
-        self.pool = WorkerPool(self.workers, labels, name=f"backends.{self.name}", on_unhealthy=self._unhealthy)
+            self.workers.append(InterpreterWorker(provider, models[i], self.spec.num_threads, delegates,
+                                                  f"{key}[{i}]" if isinstance(model, list) else key, library))
+        if isinstance(model, list):
+            from .pipeline import SegmentPipeline
+
+            try:
+                self.runner = SegmentPipeline(self.workers, labels)
+            except ValueError as exc:
+                raise BackendError(f"{key}: {exc}") from None
+            self.state.model = {"path": ", ".join(m.path for m in model), "key": key, "pair": self._model_pair(),
+                                "sha256": _joined_sha256(model), "segments": [m.inspect() for m in model]}
+        else:
+            self.runner = self.pool = WorkerPool(self.workers, labels, name=f"backends.{self.name}",
+                                                 on_unhealthy=self._unhealthy)
+            self.state.model = {**model.inspect(), "key": key, "pair": self._model_pair()}
+            self.state.pool = self.pool.health()
         self.state.timings_ms["init"] = _ms(time.perf_counter() - start)
         self.state.interpreter = provider.describe()
-        self.state.model = {**model.inspect(), "key": key, "pair": self._model_pair()}
         self.state.num_threads = self.spec.num_threads
         self.state.workers = len(labels)
-        self.state.pool = self.pool.health()
 
     def _model_pair(self) -> dict[str, Any]:
         model = self.context.config.model
-        return {"path": model.path, "cpu_path": model.cpu_path}
+        return {"path": model.path, "cpu_path": model.cpu_path, "segments": list(model.segments)}
 
     def _unhealthy(self, slot: dict[str, Any]) -> None:
         self.state.pool = self.pool.health() if self.pool else [slot]
@@ -179,6 +194,13 @@ def _selfcheck(inputs: list[Any], outputs: list[Any]) -> dict[str, Any]:
     err = float(np.max(np.abs(outputs[0] - expected)))
     passed = bool(err <= 1e-4 * max(1.0, float(np.max(np.abs(expected)))))
     return {"passed": passed, "max_abs_error": err}
+
+
+def _joined_sha256(models: list[ModelRef]) -> str:
+    """sha256 of the segments' sha256 hex digests joined by ',' (one hash for a segmented model)."""
+    import hashlib
+
+    return hashlib.sha256(",".join(m.sha256 for m in models).encode()).hexdigest()
 
 
 def _ms(seconds: float) -> float:

@@ -45,3 +45,21 @@ def check_interpreter(config: Any, issues: Issues, source: Source) -> None:
     if value not in CHOICES:
         issues.add("run.interpreter", f"unknown interpreter {value!r}", value=value,
                    source=source(config, "run.interpreter"), expected=" | ".join(CHOICES))
+
+
+def check_segments(config: Any, issues: Issues, source: Source) -> None:
+    """model.segments: each an existing TFLite file; only Edge TPU backends run them."""
+    from ..errors import ConfigError
+    from .models import load_model
+
+    segments = list(config.model.segments)
+    for i, path in enumerate(segments):
+        key = f"model.segments[{i}]"
+        try:
+            load_model(path, key)
+        except ConfigError as exc:
+            issues.add(key, exc.message.partition(": ")[2] or exc.message, value=path,
+                       source=source(config, "model.segments"), expected="an existing .tflite segment file")
+    if len(segments) == 1:
+        issues.add("model.segments", "a single segment is just a model", value=segments, severity="warning",
+                   source=source(config, "model.segments"), expected="two or more segments, or model.path alone")

@@ -8,6 +8,9 @@ and build one interpreter per device in a pool. On failure, ``fallback: cpu`` ru
 Status: ``degraded`` when the run uses something other than what the config asked for (the CPU instead of
 the Edge TPU, or the CPU twin instead of the Edge TPU model); ``backends=auto`` on a machine without an
 Edge TPU running a CPU model is simply ``ok``.
+
+``model.segments`` (the files of ``edgetpu_compiler --num_segments=N``) run one per Edge TPU in a
+SegmentPipeline (backends/pipeline.py) instead of the replicated-model pool.
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ class EdgeTpuBackend(InterpreterBackend):
 
     def initialize(self):
         specs = spec_list(self.spec.devices)
-        expected = max(self.spec.min_devices, 1) if specs is None else len(specs)
+        segments = list(self.context.config.model.segments)
+        expected = max(self.spec.min_devices, 1, len(segments)) if specs is None else len(specs)
         found = [EdgeTpuDevice.from_dict(d) for d in self.context.devices]
         self.state.fallback = {"policy": self.spec.fallback.value, "taken": False, "reason": None}
         try:
             if len(found) < expected:
                 raise BackendError(self._not_found_message(expected, found))
             chosen = select(found, specs)
+            if segments:
+                chosen = self._one_per_segment(chosen, segments, specs)
             self._start_edgetpu(chosen, specs)
         except BackendError as exc:
             if self.spec.fallback.value != "cpu":
@@ -56,6 +62,17 @@ class EdgeTpuBackend(InterpreterBackend):
             "to run on the CPU."
         )
 
+    def _one_per_segment(self, chosen: list[EdgeTpuDevice], segments: list[str], specs) -> list[EdgeTpuDevice]:
+        """model.segments: one Edge TPU per segment (with devices: all, the first N found)."""
+        if specs is None and len(chosen) >= len(segments):
+            return chosen[:len(segments)]
+        if len(chosen) != len(segments):
+            raise BackendError(
+                f"backends.{self.name}.devices selects {len(chosen)} Edge TPU(s) but model.segments has "
+                f"{len(segments)} segments; expected one Edge TPU per segment"
+            )
+        return chosen
+
     def _device_strings(self, chosen: list[EdgeTpuDevice], specs: list[str] | None) -> list[str]:
         """What goes into the delegate's `device` option: a single configured spec verbatim (libedgetpu
         resolves it), resolved indexed specs for a pool (so two interpreters never share a device)."""
@@ -66,7 +83,9 @@ class EdgeTpuBackend(InterpreterBackend):
     def _start_edgetpu(self, chosen: list[EdgeTpuDevice], specs: list[str] | None) -> None:
         config = self.context.config
         provider = get_provider(config.run.interpreter)
-        model = load_model(config.model.path, "model.path")
+        segments = list(config.model.segments)
+        model = ([load_model(path, f"model.segments[{i}]") for i, path in enumerate(segments)] if segments
+                 else load_model(config.model.path, "model.path"))
         library = config.platform.delegate_library
         options = {str(k): str(v) for k, v in self.spec.delegate_options.items()}
         strings = self._device_strings(chosen, specs)
@@ -82,7 +101,8 @@ class EdgeTpuBackend(InterpreterBackend):
             passed = {**options, "device": strings[i]} if strings[i] else dict(options)
             return [delegate_step.load(provider, library, chosen[i], passed, key)]
 
-        self._start_workers(provider, model, [d.spec for d in chosen], delegates_for, library=library)
+        self._start_workers(provider, model, [d.spec for d in chosen], delegates_for,
+                            key="model.segments" if segments else "model.path", library=library)
         self.state.devices = [d.to_dict() for d in chosen]
         self.state.device = ",".join(d.spec for d in chosen)
         self.state.delegate = {

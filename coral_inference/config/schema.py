@@ -43,6 +43,8 @@ class ModelConfig:
     cpu_path: Optional[str] = None
     # Labels file: one label per line, or "N label" lines.
     labels: Optional[str] = None
+    # Segments of model.path (edgetpu_compiler --num_segments=N): Edge TPU backends pipeline them, one per device.
+    segments: List[str] = field(default_factory=list)
 
 
 @dataclass

@@ -88,10 +88,17 @@ def check_pipeline(config: Any, issues: Issues) -> None:
     check(config, issues, _source)
 
 
+def check_segments(config: Any, issues: Issues) -> None:
+    from ..backends.checks import check_segments as check
+
+    check(config, issues, _source)
+
+
 CHECKS = [check_backends, check_model]
 CHECKS.append(check_interpreter)
 CHECKS.append(check_webrtc)
 CHECKS.append(check_pipeline)
+CHECKS.append(check_segments)
 
 
 def validate(config: Any) -> Issues:
