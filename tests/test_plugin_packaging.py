@@ -64,6 +64,13 @@ def test_plugins_none_leaves_the_plugin_backend_unknown(tmp_path, example_site):
     proc = run_cli("coral-run", "backends=example_cpu", "plugins=none", cwd=tmp_path, env=pythonpath(example_site))
     assert proc.returncode == 2
     assert "unknown backend kind 'example_cpu'" in proc.stderr
+    assert "the installed plugin 'example_cpu' may provide it, but plugins.mode=none loads no plugin" in proc.stderr
+    (tmp_path / "allowlist").mkdir()
+    proc = run_cli("coral-run", "backends=example_cpu", "plugins=allowlist", "plugins.allowlist=[example_patch]",
+                   cwd=tmp_path / "allowlist", env=pythonpath(example_site))
+    assert proc.returncode == 2
+    assert "plugin example_cpu (coral-plugin-example 0.1.0) provides it but is skipped here: not in plugins.allowlist" \
+        in proc.stderr
     [summary] = summaries(tmp_path / "outputs")
     assert summary["plugins"] == {"loaded": {}, "details": []}
 

@@ -22,7 +22,7 @@ def _source(config: Any, key: str) -> str | None:
 def check_backends(config: Any, issues: Issues) -> None:
     from ..backends.checks import check_backend_spec
     from ..backends.registry import known_kinds
-    from ..runtime.plugins import loadable_backend_kinds
+    from ..runtime.plugins import backend_kind_hint, loadable_backend_kinds
 
     names = config.backends.enabled
     if not names:
@@ -37,7 +37,8 @@ def check_backends(config: Any, issues: Issues) -> None:
             continue
         if spec.kind not in known_kinds() and spec.kind not in loadable_backend_kinds(config):
             k = f"backends.{name}.kind"
-            issues.add(k, f"unknown backend kind {spec.kind!r}", value=spec.kind, source=_source(config, k),
+            issues.add(k, f"unknown backend kind {spec.kind!r}{backend_kind_hint(config, spec.kind)}",
+                       value=spec.kind, source=_source(config, k),
                        expected=" | ".join(known_kinds()) + " (or a plugin's kind)")
         check_backend_spec(config, name, spec, issues, _source)
 

@@ -90,6 +90,32 @@ def selected(config: Any) -> tuple[str, set[str] | None]:
     return mode, (set(plugins.allowlist) if mode == "allowlist" else None)
 
 
+def discover_plugins(group: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """Records of the plugins in an entry-point group, none activated (runtime/plugin_discovery.py)."""
+    from .plugin_discovery import discover_plugins as discover
+
+    return discover(group, **kwargs)
+
+
+def backend_kind_hint(config: Any, kind: str) -> str:
+    """Why a plugin's backend kind is not available here ('' when no installed plugin names it)."""
+    from .plugin_discovery import entry_points
+
+    group = "coral_inference.backends"
+    mode, allow = selected(config)
+    if mode == "none":  # import nothing: entry-point names only
+        eps = [ep for ep in entry_points(group) if ep.name == kind]
+        return (f"; the installed plugin {kind!r} may provide it, but plugins.mode=none loads no plugin"
+                if eps else "")
+    for r in discover_plugins(group, allow=allow, interpreter=config.run.interpreter):
+        spec = r.get("spec")
+        if r["name"] == kind or (spec is not None and getattr(spec, "kind", None) == kind):
+            dist = r.get("distribution") or {}
+            return (f"; plugin {r['name']} ({dist.get('name')} {dist.get('version')}) provides it but is "
+                    f"{r['status']} here: {r['reason']}")
+    return ""
+
+
 def loadable_backend_kinds(config: Any) -> set[str]:
     """Backend kinds that selected, compatible backend plugins will register (imports them, does
     not activate them); validation asks this before the init step has loaded any plugin."""
