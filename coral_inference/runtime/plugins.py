@@ -21,11 +21,9 @@ PLUGIN_PUBLISHING.md is the guide.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..errors import Issues, PluginError
 from .context import RuntimeContext
 
 GROUPS = {
@@ -144,23 +142,27 @@ def default_config_overrides(plugins_config: Any = None, interpreter: str | None
 
 def load_plugins(context: RuntimeContext) -> None:
     """The init step: every group, honouring plugins.mode / allowlist / strict."""
+    from .plugin_loading import check_strict, load_group, record
+
     mode, allow = selected(context.config)
     if mode == "none":
         context.note("plugins", "plugins.mode=none: no plugin loaded")
         return
     for group in GROUPS:
-        _load_group(context, group, allow)
+        load_group(context, group, allow)
     if allow is not None:
         seen = {(r.get("entry_point") or {}).get("name") for r in context.plugins}
         for name in sorted(allow - seen):
-            _record(context, {"name": name, "group": None, "status": "missing",
+            record(context, {"name": name, "group": None, "status": "missing",
                               "reason": f"in plugins.allowlist but no entry point named {name!r} in "
                                         f"{', '.join(GROUPS)}"})
-    _check_strict(context)
+    check_strict(context)
 
 
 def load_backend_plugins(context: RuntimeContext) -> None:
-    _load_group(context, "coral_inference.backends", selected(context.config)[1])
+    from .plugin_loading import load_group
+
+    load_group(context, "coral_inference.backends", selected(context.config)[1])
 
 
 def load_patch_plugins(context: RuntimeContext) -> None:
@@ -168,122 +170,6 @@ def load_patch_plugins(context: RuntimeContext) -> None:
 
 
 def load_workflow_plugins(context: RuntimeContext) -> None:
-    _load_group(context, "coral_inference.workflows", selected(context.config)[1])
+    from .plugin_loading import load_group
 
-
-def _load_group(context: RuntimeContext, group: str, allow: set[str] | None) -> None:
-    from .plugin_discovery import discover_plugins
-
-    taken = {r["name"] for r in context.plugins if r.get("status") == "loaded"}
-    for record in discover_plugins(group, allow=allow, interpreter=context.config.run.interpreter):
-        spec = record.pop("spec", None)
-        if spec is not None and record["status"] == "ok":
-            if spec.name in taken:
-                record.update(status="failed", reason=f"a plugin named {spec.name!r} is already loaded")
-            else:
-                _activate(context, spec, record)
-        if record["status"] == "loaded":
-            taken.add(record["name"])
-        _record(context, record)
-
-
-def _activate(context: RuntimeContext, spec: PluginSpec, record: dict[str, Any]) -> None:
-    conflict = _conflict(spec)
-    if conflict:
-        record.update(status="failed", reason=conflict)
-        return
-    started = time.perf_counter()
-    try:
-        ok = True if spec.activate is None else spec.activate(context)
-    except Exception as exc:  # one plugin never takes the others down
-        record.update(status="failed", reason=f"activate() raised {type(exc).__name__}: {exc}")
-        ok = None
-    record["activate_ms"] = round((time.perf_counter() - started) * 1000, 3)
-    if ok is None:
-        return
-    if ok is not True:
-        record.update(status="declined", reason=f"activate() returned {ok!r}")
-        return
-    _register(spec, (record.get("distribution") or {}).get("name") or "plugin")
-    record.update(status="loaded", reason=None)
-    context.on_close.append(lambda: _deactivate(context, spec))
-
-
-def _conflict(spec: PluginSpec) -> str | None:
-    from ..backends.registry import known_kinds
-    from . import patches
-    from .patches import PATCHES
-
-    if spec.type == "backend" and spec.backend_kind in known_kinds():
-        return f"backend kind {spec.backend_kind!r} is already registered"
-    if spec.type == "patch" and (spec.name in PATCHES or spec.name in getattr(patches, "BUILTIN", {})):
-        return f"patch {spec.name!r} is already registered"
-    if spec.type == "workflow" and spec.name in WORKFLOWS:
-        return f"workflow {spec.name!r} is already registered"
-    return None
-
-
-class PluginPatch:
-    """A plugin's patch as registered in PATCHES: the plugin's object, plus ``source`` (its
-    distribution) for the patch record."""
-
-    def __init__(self, patch: Any, source: str):
-        self._patch = patch
-        self.source = source
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._patch, name)
-
-
-def _register(spec: PluginSpec, source: str) -> None:
-    from ..backends.registry import register_backend
-    from .patches import PATCHES
-
-    if spec.type == "backend":
-        register_backend(spec.backend_kind, spec.backend)
-    elif spec.type == "patch":
-        PATCHES[spec.name] = PluginPatch(spec.patch, source)
-    else:
-        WORKFLOWS[spec.name] = spec.workflow
-
-
-def _deactivate(context: RuntimeContext, spec: PluginSpec) -> None:
-    from ..backends.registry import unregister_backend
-    from .patches import PATCHES
-
-    try:
-        if spec.deactivate is not None:
-            spec.deactivate(context)
-    except Exception as exc:  # closing goes on
-        context.note("plugins", f"{spec.name}: deactivate() raised {type(exc).__name__}: {exc}", "warning")
-    finally:
-        if spec.type == "backend":
-            unregister_backend(spec.backend_kind)
-        elif spec.type == "patch":
-            PATCHES.pop(spec.name, None)
-        else:
-            WORKFLOWS.pop(spec.name, None)
-
-
-def _record(context: RuntimeContext, record: dict[str, Any]) -> None:
-    context.plugins.append(record)
-    context.plugins_loaded[record["name"]] = record["status"] == "loaded"
-    level = "warning" if record["status"] in FAILED else "info"
-    reason = f" ({record['reason']})" if record.get("reason") else ""
-    context.note("plugins", f"{record['name']} [{record.get('group')}]: {record['status']}{reason}", level)
-
-
-def _check_strict(context: RuntimeContext) -> None:
-    bad = [r for r in context.plugins if r["status"] in FAILED]
-    if not bad or not context.config.plugins.strict:
-        return
-    issues = Issues()
-    for r in bad:
-        dist = r.get("distribution") or {}
-        where = f"{dist.get('name')} {dist.get('version')}" if dist.get("name") else None
-        issues.add(f"plugin {r['name']}", f"{r['status']}: {r['reason']}", source=where)
-    n = len(bad)
-    error = PluginError(f"plugins.strict=true and {n} plugin{'s' if n > 1 else ''} did not load",
-                        problems=issues.items)
-    error.context = context  # type: ignore[attr-defined]
-    raise error
+    load_group(context, "coral_inference.workflows", selected(context.config)[1])
