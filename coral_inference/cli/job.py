@@ -14,26 +14,33 @@ from ..errors import EXIT_OK, EXIT_SIGTERM, EXIT_UNEXPECTED, CoralError, Interru
 from ..summary import build, now_iso, write_json_atomic
 
 
-def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
-    """Run one job; always leaves a summary in the run directory. Returns (exit code, message)."""
-    from ..runtime.config import RuntimeConfig
+def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -> tuple[int, str]:
+    """Run one job; always leaves a summary in the run directory. Returns (exit code, message).
+    ``env`` is the CORAL_* layer cli/run.py put before the user's overrides (None: read it here)."""
+    from ..config.descriptor import for_hydra_run
 
     started_at = now_iso()
     run_dir = Path(hc.runtime.output_dir)
     choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
     overrides = list(hc.overrides.task)
-    argv = list(sys.argv)
-    config = context = error = None
+    argv = list(argv or sys.argv)
+    config = context = error = composition = None
     code, message = EXIT_OK, "ok"
     secret_keys = tuple(cfg.get("summary", {}).get("secret_keys", ()) or ()) or None
     filename = "runtime_summary.json"
     previous = _on_sigterm_raise()
     try:
-        cfg, plugin_sources = _with_plugin_defaults(cfg, hc)
-        runtime_config = RuntimeConfig.from_dictconfig(cfg, choices=choices, sources=plugin_sources)
-        config = runtime_config.to_dict()
-        secret_keys = tuple(runtime_config.summary.secret_keys)
-        filename = runtime_config.summary.filename
+        cfg, _plugin_sources = _with_plugin_defaults(cfg, hc)
+        composition = for_hydra_run(cfg, hc, env)
+        try:  # every problem at once: layers, unknown keys, validation (config/validate.py)
+            runtime_config = composition.runtime_config()
+        finally:
+            for warning in composition.issues.warnings:
+                print(f"coral-run: warning: {warning.render()}", file=sys.stderr)
+            if composition.config is not None:
+                config = composition.config.to_dict()
+                secret_keys = tuple(composition.config.summary.secret_keys)
+                filename = composition.config.summary.filename
         context = _execute(runtime_config, run_dir)
     except CoralError as exc:
         context = getattr(exc, "context", context)
@@ -54,7 +61,7 @@ def run_job(cfg: Any, hc: Any) -> tuple[int, str]:
         kwargs = {"secret_keys": secret_keys} if secret_keys else {}
         summary = build(started_at=started_at, argv=argv, overrides=overrides, choices=choices,
                         config=config, context=context, error=error,
-                        sources=dict(getattr(context.config, "sources", {}) if context else {}), **kwargs)
+                        sources=dict(composition.sources) if composition else {}, **kwargs)
         path = write_json_atomic(run_dir / filename, summary)
         if context is not None:
             context.close()
@@ -115,12 +122,6 @@ def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:
     from ..runtime import modes
     from ..runtime.init import init
 
-    from ..config.validate import validate
-
-    issues = validate(runtime_config)
-    for warning in issues.warnings:
-        print(f"coral-run: warning: {warning.render()}", file=sys.stderr)
-    issues.raise_if_errors()
     mode = runtime_config.run.mode.value
     if mode == "validate":  # the config only: no hardware touched, no model run
         return None

@@ -34,8 +34,8 @@ def backend_line(b: dict[str, Any]) -> str:
     return line
 
 
-def summary_text(summary: dict[str, Any], path: Path | None = None) -> str:
-    lines = [f"coral-run: {summary['status']}"]
+def summary_text(summary: dict[str, Any], path: Path | None = None, title: str = "coral-run") -> str:
+    lines = [f"{title}: {summary['status']}"]
     platform = summary.get("platform")
     if platform:
         lines.append(f"  platform {platform.get('name')} ({platform.get('detected_by')}: {platform.get('reason')})")

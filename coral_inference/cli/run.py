@@ -16,9 +16,45 @@ import hydra
 from omegaconf import DictConfig
 
 from .. import CONF_MODULE, HYDRA_VERSION_BASE
-from ..errors import EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED
+from ..errors import EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED, ConfigError
 
-_state = {"task_started": False}
+_state: dict[str, Any] = {"task_started": False, "env": None}
+
+# Hydra's flags that take a value (the value is not an override).
+_VALUE_FLAGS = {"-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name",
+                "-cd", "--config-dir", "--experimental-rerun"}
+_INFO_CHOICES = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
+
+
+def insert_overrides(argv: list[str], extra: list[str]) -> list[str]:
+    """argv with ``extra`` placed just before the user's first override (so the user's win),
+    never between a Hydra flag and its value."""
+    i = 1
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-"):
+            break
+        if arg in _VALUE_FLAGS:
+            i += 1
+        elif arg in ("-i", "--info") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES:
+            i += 1
+        i += 1
+    return argv[:i] + extra + argv[i:]
+
+
+def env_layer() -> Any:
+    """The CORAL_* layer; bad values (or unknown names under CORAL_STRICT=1) end the run (exit 2)."""
+    from ..config.descriptor import RuntimeDescriptor
+
+    strict = str(os.environ.get("CORAL_STRICT", "")).lower() in ("1", "true", "yes", "on")
+    layer = RuntimeDescriptor.from_env(strict=strict)
+    if layer.issues.errors:
+        try:
+            layer.issues.raise_if_errors("Invalid CORAL_* environment")
+        except ConfigError as exc:
+            print(f"coral-run: error: {exc.render()}", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG) from None
+    return layer
 
 
 @hydra.main(config_path=f"pkg://{CONF_MODULE}", config_name="config", version_base=HYDRA_VERSION_BASE)
@@ -30,7 +66,7 @@ def _hydra_main(cfg: DictConfig) -> Any:
     from .job import run_job
 
     hc = HydraConfig.get()
-    code, _message = run_job(cfg, hc)
+    code, _message = run_job(cfg, hc, env=_state["env"], argv=_state.get("argv"))
     if code == EXIT_OK or hc.mode == HydraRunMode.MULTIRUN:
         # In a sweep a failed job must not end the others: its summary records the failure and
         # SweepCallback makes the sweep exit 1 at the end.
@@ -89,6 +125,10 @@ def _run_and_report(func: Any) -> Any:
         if os.environ.get("CORAL_DEBUG") or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"coral-run: error: {_describe(ex)}", file=sys.stderr)
+        env = _state.get("env")
+        if env is not None and env.entries and not _state["task_started"]:
+            print("coral-run: overrides from the environment were in effect: "
+                  + ", ".join(f"{e.source[4:]} -> {e.override}" for e in env.entries), file=sys.stderr)
         # Errors before the task ran (bad override, unknown group option, wrong type, bad YAML,
         # unwritable run directory) are configuration errors.
         sys.exit(EXIT_UNEXPECTED if _state["task_started"] else EXIT_CONFIG)
@@ -104,6 +144,9 @@ def main() -> None:
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
     register()
+    _state["env"] = env = env_layer()
+    _state["argv"] = list(sys.argv)
+    sys.argv = insert_overrides(sys.argv, env.overrides())
     prepare_plugin_defaults(sys.argv[1:])  # plugins' default_config_overrides, below every file
     _hydra_main()
     if SWEEP_STATE["failed"]:

@@ -15,6 +15,8 @@ COMMANDS: list[str] = [
     "coral_inference.cli.cmd_devices",
     "coral_inference.cli.cmd_model",
     "coral_inference.cli.cmd_plugins",
+    "coral_inference.cli.cmd_config",
+    "coral_inference.cli.cmd_init",
 ]
 
 

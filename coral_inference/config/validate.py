@@ -95,7 +95,159 @@ def check_segments(config: Any, issues: Issues) -> None:
     check(config, issues, _source)
 
 
-CHECKS = [check_backends, check_model]
+def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
+    """(name, spec, device specs or None for 'all') of each active Edge TPU backend."""
+    from ..backends.edgetpu import SPEC_RE, spec_list
+
+    out = []
+    for name in config.active_backends():
+        try:
+            spec = config.backend_spec(name)
+        except KeyError:
+            continue
+        if spec.kind == "edgetpu":
+            specs = spec_list(list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices)
+            out.append((name, spec, None if specs is None else [s for s in specs if SPEC_RE.match(s)]))
+    return out
+
+
+def check_platform(config: Any, issues: Issues) -> None:
+    """Backends that need more Edge TPUs, or a device type, than the platform has. platform=auto
+    is only known at run time: checked there (runtime.platform), not here."""
+    platform = config.platform
+    if platform.name == "auto":
+        return
+    types = set(platform.edgetpu_types)
+    total = 0
+    for name, spec, specs in _edgetpu_backends(config):
+        key = f"backends.{name}.devices"
+        need = max(spec.min_devices, 1) if specs is None else len(specs)
+        total += need
+        for item in specs or []:
+            kind = item.split(":")[0]
+            if kind and kind not in types:
+                issues.add(key, f"platform {platform.name} has no {kind} Edge TPU", value=item,
+                           source=_source(config, key),
+                           expected=f"a device type of platform.edgetpu_types {sorted(types)}")
+        if need > platform.max_devices:
+            k = f"backends.{name}.min_devices" if specs is None else key
+            falls_back = _fallback(config, name) == "cpu"
+            issues.add(k, f"backend {name} needs {need} Edge TPU(s); platform {platform.name} holds at most "
+                       f"{platform.max_devices}" + ("; it will always fall back to the CPU" if falls_back else ""),
+                       value=spec.min_devices if specs is None else list(specs), source=_source(config, k),
+                       expected=f"at most platform.max_devices={platform.max_devices} "
+                       "(or another platform / backends option)", severity="warning" if falls_back else "error")
+    backends = _edgetpu_backends(config)
+    if len(backends) > 1 and total > platform.max_devices:
+        issues.add("backends.enabled", f"the Edge TPU backends need {total} devices together; platform "
+                   f"{platform.name} holds at most {platform.max_devices}", value=[b[0] for b in backends],
+                   source=_source(config, "backends.enabled"), expected="fewer Edge TPU backends")
+
+
+def check_devices_claimed(config: Any, issues: Issues) -> None:
+    """The same Edge TPU claimed by two backends (or twice by one): a delegate per device only."""
+    claims: dict[str, str] = {}
+    backends = _edgetpu_backends(config)
+    for name, _spec, specs in backends:
+        key = f"backends.{name}.devices"
+        if specs is None:
+            if len(backends) > 1:
+                issues.add(key, f"backend {name} claims every Edge TPU ('all') while other Edge TPU backends "
+                           "are enabled", value="all", source=_source(config, key),
+                           expected="explicit device specs per backend, e.g. usb:0 and pci:0")
+            continue
+        for item in specs:
+            indexed = item.rpartition(":")[2].isdigit()
+            if item in claims and (indexed or claims[item] != name):
+                issues.add(key, f"device {item or '(first found)'!r} already claimed by backend {claims[item]}",
+                           value=item, source=_source(config, key), expected="each Edge TPU used by one backend")
+            claims.setdefault(item, name)
+
+
+def check_model_fallback(config: Any, issues: Issues) -> None:
+    """An Edge-TPU-compiled model cannot run on the CPU: fallback=cpu needs model.cpu_path."""
+    from pathlib import Path
+
+    from ..backends.models import EDGETPU_CUSTOM_OP
+    from ..backends.selftest import BUILTIN_PREFIX
+
+    path = config.model.path
+    falling = [n for n in config.active_backends() if _fallback(config, n) == "cpu"]
+    if not falling or config.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):
+        return
+    try:
+        compiled = EDGETPU_CUSTOM_OP in Path(path).expanduser().read_bytes()
+    except OSError:
+        return  # check_model reports a missing file
+    if compiled:
+        key = "model.cpu_path"
+        issues.add(key, f"model {path!r} is Edge-TPU-compiled and backend(s) {', '.join(falling)} may fall back "
+                   "to the CPU, which cannot run it", value=None, source=_source(config, "model.path"),
+                   expected="model.cpu_path: the CPU twin of the model (or fallback=error)")
+
+
+def _fallback(config: Any, name: str) -> str | None:
+    try:
+        value = config.backend_spec(name).fallback
+    except KeyError:
+        return None
+    return getattr(value, "value", value)
+
+
+def check_plugins_allowlist(config: Any, issues: Issues) -> None:
+    """Names in plugins.allowlist that no installed plugin has (skipped when discovery is absent)."""
+    mode = getattr(config.plugins.mode, "value", config.plugins.mode)
+    if mode != "allowlist" or not config.plugins.allowlist:
+        return
+    known = _discovered_plugin_names()
+    if known is None:
+        return
+    import difflib
+
+    for name in config.plugins.allowlist:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            issues.add("plugins.allowlist", "no installed plugin has this name"
+                       + (f"; did you mean {close[0]!r}?" if close else ""), value=name,
+                       source=_source(config, "plugins.allowlist"),
+                       expected=f"one of {sorted(known)} (coral-runtime plugins list)")
+
+
+def _discovered_plugin_names() -> set[str] | None:
+    try:
+        from ..runtime.plugins import GROUPS, discover_plugins  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    names: set[str] = set()
+    try:
+        for group in GROUPS:
+            for record in discover_plugins(group) or []:
+                for attr in ("name", "entry_point"):
+                    value = record.get(attr) if isinstance(record, dict) else getattr(record, attr, None)
+                    if isinstance(value, str):
+                        names.add(value)
+                spec = record.get("spec") if isinstance(record, dict) else getattr(record, "spec", None)
+                if getattr(spec, "name", None):
+                    names.add(spec.name)
+    except Exception:
+        return None  # discovery trouble is reported by the plugin step, not here
+    return names
+
+
+def check_secrets(config: Any, issues: Issues) -> None:
+    """A literal secret written in a file or on the command line: warn, recommend ${oc.env:...}."""
+    from ..summary import REDACTED
+
+    for key, chain in (getattr(config, "sources", None) or {}).items():
+        last = chain[-1] if isinstance(chain, (list, tuple)) and chain else None
+        if isinstance(last, dict) and last.get("literal_secret"):
+            issues.add(key, "a literal secret in the configuration", value=REDACTED, source=last.get("source"),
+                       expected=f"a reference such as ${{oc.env:{key.replace('.', '_').upper()}}} "
+                       "(or the CORAL_ environment variable)", severity="warning")
+
+
+CHECKS = [check_backends, check_model, check_platform, check_devices_claimed, check_model_fallback,
+          check_plugins_allowlist, check_secrets]
 CHECKS.append(check_interpreter)
 CHECKS.append(check_webrtc)
 CHECKS.append(check_pipeline)
