@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # overrides after an option: argparse leaves them over; they are overrides all the same
+        if not hasattr(args, "overrides") or any(e.startswith("-") for e in extra):
+            parser.error("unrecognized arguments: " + " ".join(extra))
+        args.overrides = list(args.overrides) + extra
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -1,0 +1,155 @@
+"""Layer precedence through the installed console scripts: one tiny test per adjacent pair, in
+both CLIs (coral-run: the file layer is a --config-dir/--config-name primary config; coral-runtime:
+-c FILE). The plugin layer has no installed plugin here, so its pair runs both CLIs in-process."""
+
+import json
+
+import pytest
+
+from conftest import run_cli, summaries
+
+DEPLOY = """\
+defaults:
+  - config
+  - override backends: cpu
+  - _self_
+run:
+  warmup: 5
+"""
+
+
+def _runtime_warmup(tmp_path, *args, env=None):
+    proc = run_cli("coral-runtime", "config", "explain", "run.warmup", "--json", *args, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    [item] = json.loads(proc.stdout)["values"]
+    return item["value"], item["source"]
+
+
+def _coral_run(tmp_path, *args, env=None):
+    proc = run_cli("coral-run", "run.mode=validate", *args, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    return summary
+
+
+@pytest.fixture
+def deploy(tmp_path):
+    (tmp_path / "myconf").mkdir()
+    (tmp_path / "myconf" / "deploy.yaml").write_text(DEPLOY)
+    (tmp_path / "d.yaml").write_text("backends: cpu\nrun:\n  warmup: 5\n")
+    return tmp_path
+
+
+def test_runtime_defaults_below_file(deploy):
+    assert _runtime_warmup(deploy) == (1, "conf/config.yaml")
+    assert _runtime_warmup(deploy, "-c", "d.yaml") == (5, "file d.yaml")
+
+
+def test_runtime_file_below_env(deploy):
+    assert _runtime_warmup(deploy, "-c", "d.yaml", env={"CORAL_RUN__WARMUP": "7"}) == (7, "env CORAL_RUN__WARMUP")
+
+
+def test_runtime_env_below_cli_and_set(deploy):
+    env = {"CORAL_RUN__WARMUP": "7"}
+    assert _runtime_warmup(deploy, "run.warmup=9", env=env) == (9, "command line")
+    assert _runtime_warmup(deploy, "--set", "run.warmup=8", env=env) == (8, "command line")
+    assert _runtime_warmup(deploy, "--no-env", env=env) == (1, "conf/config.yaml")
+
+
+def test_coral_run_defaults_below_file(deploy):
+    summary = _coral_run(deploy, "--config-dir", "myconf", "--config-name", "deploy")
+    assert summary["config"]["run"]["warmup"] == 5 and summary["choices"]["backends"] == "cpu"
+    assert summary["sources"]["run.warmup"][-1] == {"layer": "file", "source": "myconf/deploy.yaml"}
+    assert summary["sources"]["run.warmup"][-2]["source"] == "conf/config.yaml"
+
+
+def test_coral_run_file_below_env(deploy):
+    env = {"CORAL_RUN__WARMUP": "7", "CORAL_BACKENDS": "auto"}
+    summary = _coral_run(deploy, "--config-dir", "myconf", "--config-name", "deploy", env=env)
+    assert summary["config"]["run"]["warmup"] == 7 and summary["choices"]["backends"] == "auto"
+    assert summary["sources"]["run.warmup"][-1]["source"] == "env CORAL_RUN__WARMUP"
+
+
+def test_coral_run_env_below_cli(deploy):
+    env = {"CORAL_RUN__WARMUP": "7", "CORAL_BACKENDS": "auto"}
+    summary = _coral_run(deploy, "run.warmup=9", "backends=cpu", env=env)
+    assert summary["config"]["run"]["warmup"] == 9 and summary["choices"]["backends"] == "cpu"
+    assert [e["source"] for e in summary["sources"]["run.warmup"]][-2:] == ["env CORAL_RUN__WARMUP", "command line"]
+    assert summary["argv"][1:] == ["run.mode=validate", "run.warmup=9", "backends=cpu"]  # what the user typed
+
+
+def test_coral_run_env_before_user_overrides_with_hydra_flags(deploy):
+    proc = run_cli("coral-run", "--cfg", "job", "-p", "run", "run.warmup=9", cwd=deploy,
+                   env={"CORAL_RUN__WARMUP": "7", "CORAL_RUN__TOP_K": "4"})
+    assert proc.returncode == 0, proc.stderr
+    assert "warmup: 9" in proc.stdout and "top_k: 4" in proc.stdout
+
+
+def test_coral_run_sweep_over_env_selection(deploy):
+    proc = run_cli("coral-run", "-m", "backends=cpu,auto", "run.mode=validate", cwd=deploy,
+                   env={"CORAL_BACKENDS": "edgetpu_multi"})
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(s["choices"]["backends"] for s in summaries(deploy / "multirun")) == ["auto", "cpu"]
+
+
+def test_coral_run_bad_env_value_exits_2_naming_the_variable(tmp_path):
+    proc = run_cli("coral-run", cwd=tmp_path, env={"CORAL_BACKENDS__CPU__NUM_THREADS": "many"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "CORAL_BACKENDS__CPU__NUM_THREADS" in proc.stderr and "'many'" in proc.stderr
+
+
+def test_coral_run_unknown_env_name_warns_and_strict_fails(tmp_path):
+    env = {"CORAL_BACKENDS__CPU__NUM_THRAEDS": "2"}
+    proc = run_cli("coral-run", "run.mode=validate", cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and "did you mean 'CORAL_BACKENDS__CPU__NUM_THREADS'" in proc.stderr
+    proc = run_cli("coral-run", "run.mode=validate", cwd=tmp_path, env={**env, "CORAL_STRICT": "1"})
+    assert proc.returncode == 2
+
+
+def test_coral_run_unknown_group_option_from_env_names_the_variable(tmp_path):
+    proc = run_cli("coral-run", cwd=tmp_path, env={"CORAL_BACKENDS": "edgetpu_mult"})
+    assert proc.returncode == 2 and "CORAL_BACKENDS -> backends=edgetpu_mult" in proc.stderr
+
+
+def test_coral_run_env_secret_stays_out_of_hydra_records(tmp_path):
+    proc = run_cli("coral-run", "run.mode=validate", cwd=tmp_path,
+                   env={"CORAL_SERVICES__METRICS__TOKEN": "tok-8d1f77"})
+    assert proc.returncode == 0, proc.stderr
+    files = [p for p in (tmp_path / "outputs").rglob("*") if p.is_file()]
+    assert files and not [p for p in files if "tok-8d1f77" in p.read_text()]
+
+
+def test_coral_run_plus_unknown_key_exits_2(tmp_path):
+    proc = run_cli("coral-run", "+backends.cpu.num_thread=2", cwd=tmp_path)
+    assert proc.returncode == 2 and "did you mean 'backends.cpu.num_threads'" in proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["status"] == "failed" and summary["error"]["problems"][0]["source"] == "command line"
+
+
+def _plugin_defaults(monkeypatch):
+    from coral_inference.runtime import plugins
+
+    monkeypatch.setattr(plugins, "default_config_overrides",
+                        lambda: {"demo": {"run.top_k": 7, "run.warmup": 5}}, raising=False)
+
+
+def test_pair_plugin_below_defaults_coral_runtime_in_process(monkeypatch, tmp_path, capsys):
+    from coral_inference.cli.runtime import main
+
+    _plugin_defaults(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    assert main(["config", "show", "--json", "--no-env"]) == 0
+    run = json.loads(capsys.readouterr().out)["config"]["run"]
+    assert run["top_k"] == 7 and run["warmup"] == 1
+
+
+def test_pair_plugin_below_defaults_coral_run_in_process(monkeypatch, tmp_path):
+    from coral_inference.cli import run
+
+    _plugin_defaults(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["coral-run", "run.mode=validate"])
+    run.main()
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["config"]["run"]["top_k"] == 7 and summary["config"]["run"]["warmup"] == 1
+    assert summary["sources"]["run.top_k"][-1] == {"layer": "plugin", "source": "plugin demo"}
