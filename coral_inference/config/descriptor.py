@@ -223,7 +223,7 @@ class Merged:
         from hydra.core.global_hydra import GlobalHydra
 
         from .. import CONF_MODULE, HYDRA_VERSION_BASE
-        from .provenance import finish
+        from .provenance import finish, record_defaults
         from .schema import register
 
         register()
@@ -231,10 +231,11 @@ class Merged:
             layer.store(index)
         try:
             with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
+                loader = GlobalHydra.instance().config_loader()
+                seen = record_defaults(loader)
                 cfg = compose(config_name, overrides=self.overrides, return_hydra_config=True)
                 choices = {g: cfg.hydra.runtime.choices.get(g) for g in GROUPS}
-                loader = GlobalHydra.instance().config_loader()
-                return finish(cfg, choices, loader=loader, config_name=config_name, merged=self)
+                return finish(cfg, choices, loader=loader, config_name=config_name, merged=self, seen=seen)
         except ConfigError:
             raise
         except Exception as exc:
@@ -256,7 +257,7 @@ def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> An
     merged = merge(*RuntimeDescriptor.from_plugins(), env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
     merged.overrides = task
     choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
-    return finish(cfg, choices, loader=GlobalHydra.instance().config_loader(),
+    return finish(cfg.copy(), choices, loader=GlobalHydra.instance().config_loader(),
                   config_name=hc.job.config_name or "config", merged=merged)
 
 

@@ -65,8 +65,28 @@ def _secret_literal(key: str, value: Any) -> bool:
     return not (isinstance(value, str) and "${" in value)
 
 
-def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[str, Any]]]:
-    from hydra.types import RunMode
+def record_defaults(loader: Any) -> dict[str, Any]:
+    """Keep the defaults list and config repository Hydra itself composes from (on this loader
+    instance only), so provenance costs no second composition. Private Hydra 1.3 API: without
+    it, chains() computes the defaults list again."""
+    seen: dict[str, Any] = {}
+    original = getattr(loader, "_compose_config_from_defaults_list", None)
+    if original is None:
+        return seen
+
+    def recording(defaults: Any, repo: Any) -> Any:
+        seen.update(defaults=defaults, repo=repo)
+        return original(defaults=defaults, repo=repo)
+
+    loader._compose_config_from_defaults_list = recording
+    return seen
+
+
+def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | None = None
+           ) -> dict[str, list[dict[str, Any]]]:
+    from hydra._internal.config_repository import CachingConfigRepository
+    from hydra._internal.defaults_list import create_defaults_list
+    from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
     out: dict[str, list[dict[str, Any]]] = {}
@@ -78,12 +98,20 @@ def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[st
         out.setdefault(key, []).append(entry)
 
     selected = _selected_by(merged)
-    overrides = list(merged.overrides)
-    defaults = loader.compute_defaults_list(config_name, overrides, RunMode.RUN).defaults
+    # Hydra's own defaults list (its merge order), without the hydra/* part: the same computation
+    # Hydra's ConfigLoader.compute_defaults_list does, minus what we do not need.
+    if seen and "defaults" in seen:
+        defaults, repo = seen["defaults"], seen["repo"]
+    else:
+        parsed = [o for o in OverridesParser.create().parse_overrides(list(merged.overrides))
+                  if not o.get_key_element().lstrip("+~").startswith("hydra")]
+        repo = CachingConfigRepository(loader.repository)
+        defaults = create_defaults_list(repo=repo, config_name=config_name, overrides_list=parsed,
+                                        prepend_hydra=False, skip_missing=True).defaults
     for default in defaults:
         if not default.config_path or default.config_path.startswith("hydra/") or default.package == "hydra":
             continue
-        result = loader.repository.load_config(default.config_path)
+        result = repo.load_config(default.config_path)
         if result is None:
             continue
         layer, label = _label(default, result, merged)
@@ -122,12 +150,12 @@ def apply_plugin_defaults(cfg: Any, merged: Any, sources: dict[str, list[dict[st
                 OmegaConf.update(cfg, key, value, merge=True, force_add=True)
 
 
-def reject_unknown(cfg: Any, sources: dict[str, list[dict[str, Any]]], issues: Issues) -> Any:
+def reject_unknown(cfg: Any, data: dict[str, Any], sources: dict[str, list[dict[str, Any]]], issues: Issues) -> Any:
     """Keys the schema lacks (Hydra takes ``+key=value`` silently): an error each; returns the
-    config without them (so that the other checks still run and report too)."""
+    config without them (so that the other checks still run and report too). ``data`` is the
+    unresolved container of ``cfg``."""
     from omegaconf import OmegaConf
 
-    data = OmegaConf.to_container(cfg, resolve=False)
     unknown = list(_unknown(data, ""))
     for exc, value in unknown:
         key = exc.key
@@ -188,17 +216,18 @@ class Composition:
         return self.config
 
 
-def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, merged: Any) -> Composition:
+def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, merged: Any,
+           seen: dict[str, Any] | None = None) -> Composition:
     from omegaconf import OmegaConf
 
-    cfg = cfg.copy()
-    OmegaConf.set_struct(cfg, False)
+    OmegaConf.set_struct(cfg, False)  # a fresh composition: ours to change
     if "hydra" in cfg:
         cfg.pop("hydra")
-    sources = chains(loader, config_name, merged)
-    read = set(ENV_REF.findall(str(OmegaConf.to_container(cfg, resolve=False))))
+    sources = chains(loader, config_name, merged, seen)
+    data = OmegaConf.to_container(cfg, resolve=False)
+    read = set(ENV_REF.findall(str(data)))
     issues = Issues([p for p in merged.issues.items if not (p.source or "").startswith("env ")
                      or p.source[4:].upper() not in {r.upper() for r in read}])
     apply_plugin_defaults(cfg, merged, sources)
-    cfg = reject_unknown(cfg, sources, issues)
+    cfg = reject_unknown(cfg, data, sources, issues)
     return Composition(cfg, dict(choices), sources, issues, merged)

@@ -1,0 +1,57 @@
+"""coral-runtime config validate vs a bare Hydra app composing the same conf/ (process start cost).
+
+Both run as fresh processes, interleaved, N times each; the ratio of medians is reported.
+Target: ratio <= 1.10. Usage: python bench/config_validate.py [N]
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The baseline: what any Hydra app must do to compose conf/ with the typed schema.
+BARE_APP = """
+from hydra import compose, initialize_config_module
+from coral_inference.config.schema import register
+register()
+with initialize_config_module("coral_inference.conf", version_base="1.3"):
+    cfg = compose("config", overrides=[])
+print(cfg.platform.name)
+"""
+
+
+def timed(cmd: list[str], cwd: str, env: dict) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd} failed: {proc.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    tool = shutil.which("coral-runtime", path=str(Path(sys.executable).parent)) or "coral-runtime"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    cwd = tempfile.mkdtemp()
+    ours, bare = [], []
+    for _ in range(2):  # warm the file cache
+        timed([tool, "config", "validate"], cwd, env)
+        timed([sys.executable, "-c", BARE_APP], cwd, env)
+    for _ in range(n):
+        ours.append(timed([tool, "config", "validate"], cwd, env))
+        bare.append(timed([sys.executable, "-c", BARE_APP], cwd, env))
+    mo, mb = statistics.median(ours), statistics.median(bare)
+    print(f"coral-runtime config validate: median {mo * 1000:.0f} ms (min {min(ours) * 1000:.0f})")
+    print(f"bare Hydra compose of conf/:   median {mb * 1000:.0f} ms (min {min(bare) * 1000:.0f})")
+    print(f"ratio {mo / mb:.3f} (target <= 1.10), n={n}")
+
+
+if __name__ == "__main__":
+    main()
