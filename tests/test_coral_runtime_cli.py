@@ -107,7 +107,7 @@ def test_explain_prints_value_and_chain(tmp_path):
     assert item["value"] == 4
     assert [e["layer"] for e in item["chain"]] == ["schema", "file", "env"]
     text = runtime(tmp_path, "config", "explain", "backends.cpu.num_threads", "-c", "d.yaml", env=env).stdout
-    assert "backends.cpu.num_threads = 4" in text and "<- wins  env      env CORAL_BACKENDS__CPU__NUM_THREADS" in text
+    assert "backends.cpu.num_threads = 4" in text and "<- wins     env      env CORAL_BACKENDS__CPU__NUM_THREADS" in text
 
 
 def test_explain_unknown_key_exits_2_with_did_you_mean(tmp_path):

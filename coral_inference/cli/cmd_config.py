@@ -132,8 +132,8 @@ def _explain(args: argparse.Namespace) -> int:
         for item in items:
             lines.append(f"{item['key']} = {json.dumps(item['value'], default=str)}")
             for i, entry in enumerate(item["chain"]):
-                mark = "<- wins" if i == len(item["chain"]) - 1 else "   overridden"
-                lines.append(f"  {mark}  {entry['layer']:8} {entry['source']}")
+                mark = "<- wins" if i == len(item["chain"]) - 1 else "overridden"
+                lines.append(f"  {mark:10}  {entry['layer']:8} {entry['source']}")
         return EXIT_OK, {"ok": True, "key": key, "values": items}, "\n".join(lines)
 
     return run_command(args, body)
