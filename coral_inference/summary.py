@@ -130,7 +130,7 @@ def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
     import re
 
     words = "|".join(re.escape(k) for k in secret_keys)
-    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)([^,\s\]\}}\'\"]+)", re.IGNORECASE)
+    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^,\s\]\}}\'\"]+)", re.IGNORECASE)
     return pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 

@@ -253,12 +253,20 @@ def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> An
     from .provenance import finish
 
     env = env if env is not None else RuntimeDescriptor.from_env()
-    task = list(hc.overrides.task)
+    task = task_overrides(hc)
     merged = merge(*RuntimeDescriptor.from_plugins(), env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
     merged.overrides = task
     choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
     return finish(cfg.copy(), choices, loader=GlobalHydra.instance().config_loader(),
                   config_name=hc.job.config_name or "config", merged=merged)
+
+
+def task_overrides(hc: Any) -> list[str]:
+    """The job's overrides as given, interpolations unresolved (an env secret stays ${oc.env:…})."""
+    from omegaconf import OmegaConf
+
+    task = hc.overrides.task
+    return list(OmegaConf.to_container(task, resolve=False)) if OmegaConf.is_config(task) else list(task)
 
 
 def composition_error(exc: Exception, merged: Merged) -> ConfigError:

@@ -97,8 +97,6 @@ def check_segments(config: Any, issues: Issues) -> None:
 
 def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
     """(name, spec, device specs or None for 'all') of each active Edge TPU backend."""
-    from ..backends.edgetpu import SPEC_RE, spec_list
-
     out = []
     for name in config.active_backends():
         try:
@@ -106,6 +104,10 @@ def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
         except KeyError:
             continue
         if spec.kind == "edgetpu":
+            try:  # the grammar module, where it exists (light); else the backend module
+                from ..backends.specs import SPEC_RE, spec_list
+            except ImportError:
+                from ..backends.edgetpu import SPEC_RE, spec_list
             specs = spec_list(list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices)
             out.append((name, spec, None if specs is None else [s for s in specs if SPEC_RE.match(s)]))
     return out
