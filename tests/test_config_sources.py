@@ -90,15 +90,8 @@ def test_merge_order_is_data_not_argument_order(tmp_path):
     assert merge(cli, env).overrides == ["run.warmup=7", "run.warmup=9"]
 
 
-# One tiny test per adjacent pair of layers, through the fold both CLIs use.
-
-def test_pair_plugin_fills_only_what_no_file_sets():
-    plugin = D.from_plugins({"demo": {"run.top_k": 7, "run.warmup": 5}})
-    comp = merge(*plugin).compose()
-    assert comp.cfg.run.top_k == 7  # only the schema set it: the plugin fills it
-    assert comp.cfg.run.warmup == 1  # conf/config.yaml sets it: the plugin loses
-    assert [e["layer"] for e in comp.sources["run.warmup"]] == ["schema", "plugin", "defaults"]
-
+# One tiny test per adjacent pair of layers, through the fold both CLIs use (plugin < defaults:
+# tests/test_layers_cli.py, with a real plugin distribution).
 
 def test_pair_defaults_below_file(tmp_path):
     path = tmp_path / "d.yaml"

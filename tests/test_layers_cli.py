@@ -1,6 +1,6 @@
 """Layer precedence through the installed console scripts: one tiny test per adjacent pair, in
 both CLIs (coral-run: the file layer is a --config-dir/--config-name primary config; coral-runtime:
--c FILE). The plugin layer has no installed plugin here, so its pair runs both CLIs in-process."""
+-c FILE). The plugin layer comes from a generated plugin distribution on PYTHONPATH."""
 
 import json
 
@@ -126,30 +126,26 @@ def test_coral_run_plus_unknown_key_exits_2(tmp_path):
     assert summary["status"] == "failed" and summary["error"]["problems"][0]["source"] == "command line"
 
 
-def _plugin_defaults(monkeypatch):
-    from coral_inference.runtime import plugins
+def _filler(tmp_path):
+    from plugin_dists import write_overrides_plugin
 
-    monkeypatch.setattr(plugins, "default_config_overrides",
-                        lambda: {"demo": {"run.top_k": 7, "run.warmup": 5}}, raising=False)
-
-
-def test_pair_plugin_below_defaults_coral_runtime_in_process(monkeypatch, tmp_path, capsys):
-    from coral_inference.cli.runtime import main
-
-    _plugin_defaults(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    assert main(["config", "show", "--json", "--no-env"]) == 0
-    run = json.loads(capsys.readouterr().out)["config"]["run"]
-    assert run["top_k"] == 7 and run["warmup"] == 1
+    write_overrides_plugin(tmp_path / "filler", {"run.top_k": 7, "run.warmup": 5})
+    return {"PYTHONPATH": str(tmp_path / "filler")}
 
 
-def test_pair_plugin_below_defaults_coral_run_in_process(monkeypatch, tmp_path):
-    from coral_inference.cli import run
+def test_pair_plugin_below_defaults_coral_runtime(tmp_path):
+    proc = run_cli("coral-runtime", "config", "explain", "run", "--json", cwd=tmp_path, env=_filler(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    got = {v["key"]: v for v in json.loads(proc.stdout)["values"]}
+    assert got["run.top_k"]["value"] == 7  # only the schema sets it: the plugin fills it
+    assert got["run.top_k"]["source"] == "plugin filler (default_config_overrides)"
+    assert got["run.warmup"]["value"] == 1  # conf/config.yaml sets it: the plugin loses
+    assert [e["layer"] for e in got["run.warmup"]["chain"]] == ["schema", "plugin", "defaults"]
 
-    _plugin_defaults(monkeypatch)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("sys.argv", ["coral-run", "run.mode=validate"])
-    run.main()
-    [summary] = summaries(tmp_path / "outputs")
+
+def test_pair_plugin_below_defaults_coral_run(tmp_path):
+    summary = _coral_run(tmp_path, env=_filler(tmp_path))
     assert summary["config"]["run"]["top_k"] == 7 and summary["config"]["run"]["warmup"] == 1
-    assert summary["sources"]["run.top_k"][-1] == {"layer": "plugin", "source": "plugin demo"}
+    assert summary["sources"]["run.top_k"][-1] == {"layer": "plugin",
+                                                   "source": "plugin filler (default_config_overrides)"}
+    assert summary["sources"]["run.warmup"][-1]["source"] == "conf/config.yaml"

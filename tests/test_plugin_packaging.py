@@ -47,7 +47,7 @@ def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site
     # the patch plugin went through patches.PATCHES and is on through its default_config_overrides
     assert {"name": "example_patch", "enabled": True}.items() <= next(
         p for p in summary["patches"] if p["name"] == "example_patch").items()
-    assert summary["sources"]["patches.example_patch"]["source"] == "plugin example_patch (default_config_overrides)"
+    assert summary["sources"]["patches.example_patch"][-1]["source"] == "plugin example_patch (default_config_overrides)"
 
 
 def test_example_plugin_settings_and_command_line_over_its_defaults(tmp_path, example_site):
@@ -57,7 +57,7 @@ def test_example_plugin_settings_and_command_line_over_its_defaults(tmp_path, ex
     assert "plugins.config.example_cpu.max_abs_output" in proc.stderr and "Traceback" not in proc.stderr
     [summary] = summaries(tmp_path / "outputs")
     assert summary["config"]["patches"]["example_patch"] is False  # command line beats the plugin default
-    assert "patches.example_patch" not in summary["sources"]
+    assert summary["sources"]["patches.example_patch"][-1]["source"] == "command line"
 
 
 def test_plugins_none_leaves_the_plugin_backend_unknown(tmp_path, example_site):
@@ -127,10 +127,11 @@ def test_plugin_defaults_fill_a_missing_value_and_lose_to_file_and_command_line(
     [summary] = summaries(tmp_path / "outputs")
     config, sources = summary["config"], summary["sources"]
     assert config["backends"]["cpu"]["num_threads"] == 2  # no file sets it: the plugin fills it
-    assert sources["backends.cpu.num_threads"]["source"] == "plugin filler (default_config_overrides)"
+    assert sources["backends.cpu.num_threads"][-1]["source"] == "plugin filler (default_config_overrides)"
     assert config["run"]["warmup"] == 1  # conf/config.yaml sets it: the file wins
     assert config["run"]["top_k"] == 5  # the command line wins
-    assert "run.warmup" not in sources and "run.top_k" not in sources
+    assert sources["run.warmup"][-1]["source"] == "conf/config.yaml"
+    assert sources["run.top_k"][-1]["source"] == "command line"
     assert summary["backends"][0]["num_threads"] == 2
 
 
@@ -143,7 +144,7 @@ def test_plugin_defaults_lose_to_a_users_config_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     [summary] = summaries(tmp_path / "outputs")
     assert summary["config"]["backends"]["cpu"]["num_threads"] == 3
-    assert "backends.cpu.num_threads" not in summary["sources"]
+    assert summary["sources"]["backends.cpu.num_threads"][-1]["source"].startswith("myconf/backends/cpu_tuned.yaml")
 
 
 def test_plugin_defaults_follow_each_sweep_jobs_plugin_selection(tmp_path):

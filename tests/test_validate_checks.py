@@ -81,14 +81,13 @@ def test_not_a_tflite_file(tmp_path):
     assert "TFL3" in p.message and p.value == str(path)
 
 
-def test_allowlist_check_is_tolerant_without_discovery():
-    errs, _ = problems("plugins=allowlist", "plugins.allowlist=[nonexistent_plugin]")
-    from coral_inference.runtime import plugins
+def test_allowlist_names_no_installed_plugin_has(tmp_path, monkeypatch):
+    from plugin_dists import write_overrides_plugin
 
-    if hasattr(plugins, "discover_plugins"):
-        assert errs and errs[0].key == "plugins.allowlist" and errs[0].value == "nonexistent_plugin"
-    else:
-        assert errs == []
+    write_overrides_plugin(tmp_path / "filler", {})
+    monkeypatch.syspath_prepend(str(tmp_path / "filler"))
+    [p], _ = problems("plugins=allowlist", "plugins.allowlist=[filler,filer_typo]")
+    assert p.key == "plugins.allowlist" and p.value == "filer_typo" and "did you mean 'filler'" in p.message
 
 
 def test_many_problems_reported_together():

@@ -31,7 +31,7 @@ def compose_args(args: argparse.Namespace) -> Any:
     from ..config.descriptor import RuntimeDescriptor as Descriptor
     from ..config.descriptor import merge
 
-    layers = list(Descriptor.from_plugins())
+    layers = []
     if args.file:
         layers.append(Descriptor.from_file(args.file))
     if not args.no_env:

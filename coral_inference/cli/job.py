@@ -30,7 +30,6 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -
     filename = "runtime_summary.json"
     previous = _on_sigterm_raise()
     try:
-        cfg, _plugin_sources = _with_plugin_defaults(cfg, hc)
         composition = for_hydra_run(cfg, hc, env)
         try:  # every problem at once: layers, unknown keys, validation (config/validate.py)
             runtime_config = composition.runtime_config()
@@ -92,30 +91,6 @@ def _restore_sigterm(previous: Any) -> None:
             signal.signal(signal.SIGTERM, previous)
         except ValueError:
             pass
-
-
-def _with_plugin_defaults(cfg: Any, hc: Any) -> tuple[Any, dict[str, Any]]:
-    """The plugins' default_config_overrides as the lowest layer (config/plugin_defaults.py):
-    composed again only when the plugins this job selects give another layer than main() stored."""
-    from ..config.plugin_defaults import compose_with_plugin_defaults
-    from ..errors import PluginError, Problem
-
-    overrides = list(hc.overrides.task)
-
-    def compose() -> Any:
-        from hydra import compose as hydra_compose
-
-        return hydra_compose(config_name=hc.job.config_name, overrides=overrides)
-
-    cli_keys = {o.split("=", 1)[0].lstrip("+~") for o in overrides}
-    problems: list[str] = []
-    cfg, sources = compose_with_plugin_defaults(cfg, compose, cli_keys, problems)
-    if problems and cfg.plugins.strict:
-        raise PluginError("plugins.strict=true and a plugin's default_config_overrides are invalid",
-                          problems=[Problem("default_config_overrides", p) for p in problems])
-    for problem in problems:
-        print(f"coral-run: warning: {problem}", file=sys.stderr)
-    return cfg, sources
 
 
 def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:

@@ -8,7 +8,8 @@ A layer becomes Hydra input:
   * file: a config node in Hydra's ConfigStore appended to the defaults list (``+coral_file=…``),
     so it beats conf/ (group options and config.yaml) and loses to every override; its group
     selections are ``override /group: option`` entries, which command-line selections beat;
-  * plugin: values filled in after composition where only the schema default is present.
+  * plugin: plugins' default_config_overrides, a ConfigStore node right after the schema in
+    conf/config.yaml's defaults (config/plugin_defaults.py; ``with_plugin_layer`` below).
 """
 
 from __future__ import annotations
@@ -144,28 +145,6 @@ class RuntimeDescriptor:
             layer.entries.append(Entry(arg, key.split("@")[0], source, group=key in GROUPS, value=value))
         return layer
 
-    @classmethod
-    def from_plugins(cls, overrides: Mapping[str, Mapping[str, Any]] | None = None) -> list["RuntimeDescriptor"]:
-        """One layer per plugin from its ``default_config_overrides`` (dotted key -> value).
-        Without ``overrides``: asks runtime.plugins.default_config_overrides() when it exists."""
-        if overrides is None:
-            try:
-                from ..runtime import plugins
-
-                overrides = plugins.default_config_overrides()  # type: ignore[attr-defined]
-            except (ImportError, AttributeError):
-                overrides = {}
-            except Exception as exc:  # discovery must never take the config down
-                return [_plugin_failure(exc)]
-        layers = []
-        for name, values in (overrides or {}).items():
-            layer = cls("plugin", f"plugin {name}")
-            for key, value in (values or {}).items():
-                if src.check_tree(value, key, layer.source, layer.issues) is not src._DROP:
-                    layer.values[key] = value
-            layers.append(layer)
-        return layers
-
     # --- into Hydra ----------------------------------------------------------------------------
 
     def overrides(self, index: int = 0) -> list[str]:
@@ -190,12 +169,6 @@ class RuntimeDescriptor:
 def _mark(exc: Exception) -> str:
     mark = getattr(exc, "problem_mark", None)
     return f"(line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-
-
-def _plugin_failure(exc: Exception) -> RuntimeDescriptor:
-    layer = RuntimeDescriptor("plugin", "plugin discovery")
-    layer.issues.add("plugins", f"default_config_overrides could not be read: {exc}", severity="warning")
-    return layer
 
 
 def merge(*layers: RuntimeDescriptor) -> "Merged":
@@ -226,14 +199,24 @@ class Merged:
         from .provenance import finish, record_defaults
         from .schema import register
 
+        from .plugin_defaults import _STORED, prepare_plugin_defaults
+
         register()
         for index, layer in enumerate(self.layers):
             layer.store(index)
+        problems: list[str] = []
+        prepare_plugin_defaults(self.overrides)
         try:
             with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
                 loader = GlobalHydra.instance().config_loader()
                 seen = record_defaults(loader)
-                cfg = compose(config_name, overrides=self.overrides, return_hydra_config=True)
+
+                def again() -> Any:
+                    return compose(config_name, overrides=self.overrides, return_hydra_config=True)
+
+                cfg = with_plugin_layer(again(), again, problems, self.issues)
+                if _STORED["layer"]:  # composed more than once: provenance computes its own list
+                    seen.clear()
                 choices = {g: cfg.hydra.runtime.choices.get(g) for g in GROUPS}
                 return finish(cfg, choices, loader=loader, config_name=config_name, merged=self, seen=seen)
         except ConfigError:
@@ -245,17 +228,36 @@ class Merged:
         return self.compose().runtime_config()
 
 
+def with_plugin_layer(cfg: Any, compose: Any, problems: list[str], issues: Issues) -> Any:
+    """``cfg`` recomposed with the layer of the plugins it selects (plugin_defaults.py); a plugin's
+    bad default_config_overrides are warnings, or a PluginError (exit 4) under plugins.strict."""
+    from ..errors import PluginError, Problem
+    from .plugin_defaults import apply_plugin_layer
+
+    cfg = apply_plugin_layer(cfg, compose, problems)
+    if problems and cfg.plugins.strict:
+        raise PluginError("plugins.strict=true and a plugin's default_config_overrides are invalid",
+                          problems=[Problem("default_config_overrides", p) for p in problems])
+    for problem in problems:
+        issues.add("default_config_overrides", problem, severity="warning")
+    return cfg
+
+
 def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> Any:
     """The Composition of a coral-run job: Hydra composed it; the first overrides are the env
     layer's (cli/run.py put them before the user's), the rest came from the command line."""
+    from hydra import compose
     from hydra.core.global_hydra import GlobalHydra
 
     from .provenance import finish
 
     env = env if env is not None else RuntimeDescriptor.from_env()
     task = task_overrides(hc)
-    merged = merge(*RuntimeDescriptor.from_plugins(), env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
+    merged = merge(env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
     merged.overrides = task
+    problems: list[str] = []
+    cfg = with_plugin_layer(cfg, lambda: compose(config_name=hc.job.config_name, overrides=task), problems,
+                            merged.issues)
     choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
     return finish(cfg.copy(), choices, loader=GlobalHydra.instance().config_loader(),
                   config_name=hc.job.config_name or "config", merged=merged)

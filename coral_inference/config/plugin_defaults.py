@@ -6,8 +6,9 @@ conf/config.yaml's defaults right after the schema, so Hydra's own merge puts it
 a plugin fills a value only where nothing else sets it. The node is empty unless filled here.
 
 Which plugins count depends on the config itself (plugins.mode / allowlist, run.interpreter), so
-a caller composes once, asks ``plugin_default_overrides`` for the layer, and, when it is not
-empty, composes again with it (``compose_with_plugin_defaults``). Plugins may not set
+a caller composes once, asks ``plugin_default_overrides`` for the layer, and, when it differs from
+the stored one, stores it and composes again (``apply_plugin_layer``). The layer used stays stored,
+so provenance (config/provenance.py) reads, per key, which plugin set it. Plugins may not set
 plugins.mode / allowlist / strict (those choose the plugins) nor hydra.*.
 """
 
@@ -109,55 +110,27 @@ def prepare_plugin_defaults(args: list[str], problems: list[str] | None = None) 
     return layer
 
 
-def _plain(value: Any) -> Any:
-    from omegaconf import Container, OmegaConf
+def owners() -> dict[str, str]:
+    """dotted key -> plugin name, for the stored layer."""
+    return {key: name for key, _value, name in _STORED["layer"]}
 
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, Container) else value
 
-
-def compose_with_plugin_defaults(cfg: Any, compose: Callable[[], Any], cli_keys: set[str] = frozenset(),
-                                 problems: list[str] | None = None) -> tuple[Any, dict[str, Any]]:
-    """(config, sources) for a config composed with whatever layer is stored: when the plugins
-    this config selects give another layer, store it and ``compose`` (same config name and
-    overrides) again. ``sources``: keys a plugin filled -> {"source": "plugin <name> (...)"},
-    found by composing once without the layer (or, if that cannot compose because the command
-    line sets a key only a plugin defines, by leaving out ``cli_keys``)."""
-    from omegaconf import OmegaConf
-
+def apply_plugin_layer(cfg: Any, compose: Callable[[], Any], problems: list[str] | None = None) -> Any:
+    """The config composed with the layer of the plugins it selects: ``compose`` (same config
+    name and overrides) runs again only when that layer differs from the stored one."""
     from ..errors import ConfigError
 
-    stored = _STORED["layer"]
     plugins = cfg.get("plugins")
     interpreter = (cfg.get("run") or {}).get("interpreter", "auto")
     layer = plugin_default_overrides(plugins, interpreter, problems)
-    if layer != stored:
-        try:
-            cfg = _compose_with(layer, compose)
-        except Exception as exc:
-            raise ConfigError(
-                "the config composed with the plugins' default_config_overrides no longer composes with "
-                f"the plugins this config selects ({str(exc).splitlines()[0]}); a key set on the command "
-                "line may exist only in a plugin that is not loaded: drop it, or write ++key=value"
-            ) from None
-    if not layer:
-        return cfg, {}
-    try:
-        base = _compose_with([], compose)
-    except Exception:  # the command line sets a key only a plugin defines
-        base = None
-    sources = {}
-    for key, value, name in layer:
-        now = _plain(OmegaConf.select(cfg, key))
-        filled = now != _plain(OmegaConf.select(base, key)) if base is not None else key not in cli_keys
-        if now == _plain(value) and filled:
-            sources[key] = {"source": f"plugin {name} (default_config_overrides)"}
-    return cfg, sources
-
-
-def _compose_with(layer: Layer, compose: Callable[[], Any]) -> Any:
-    previous = _STORED["layer"]
+    if layer == _STORED["layer"]:
+        return cfg
     store_plugin_defaults(layer)
     try:
         return compose()
-    finally:
-        store_plugin_defaults(previous)
+    except Exception as exc:
+        raise ConfigError(
+            "the config composed with the plugins' default_config_overrides no longer composes with "
+            f"the plugins this config selects ({str(exc).splitlines()[0]}); a key set on the command "
+            "line may exist only in a plugin that is not loaded: drop it, or write ++key=value"
+        ) from None

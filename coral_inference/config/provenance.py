@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 from ..errors import Issues
 from . import sources as src
+from .plugin_defaults import NODE_NAME as PLUGIN_NODE
 from .schema import SCHEMA_NAME
 
 ENV_REF = re.compile(r"\$\{oc\.env:\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -32,6 +33,8 @@ def _label(default: Any, result: Any, merged: Any) -> tuple[str, str]:
     path, where = default.config_path, str(getattr(result, "path", ""))
     if path == SCHEMA_NAME:
         return "schema", SCHEMA_LABEL
+    if path == PLUGIN_NODE:
+        return "plugin", "plugin"
     if path in merged.file_labels:
         return "file", merged.file_labels[path]
     if where.startswith(f"pkg://{CONF_MODULE}"):
@@ -97,7 +100,10 @@ def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | No
             entry["literal_secret"] = True
         out.setdefault(key, []).append(entry)
 
+    from .plugin_defaults import owners
+
     selected = _selected_by(merged)
+    plugin_owner = owners()
     # Hydra's own defaults list (its merge order), without the hydra/* part: the same computation
     # Hydra's ConfigLoader.compute_defaults_list does, minus what we do not need.
     if seen and "defaults" in seen:
@@ -122,10 +128,9 @@ def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | No
         data = {k: v for k, v in data.items() if k not in ("defaults", "hydra")}
         prefix = default.package or ""
         for key, value in leaves(data, prefix):
+            if layer == "plugin":
+                label = f"plugin {plugin_owner.get(key, '?')} (default_config_overrides)"
             add(key, layer, label, value)
-            if layer == "schema":
-                for plugin in (p for p in merged.layers if p.layer == "plugin" and key in p.values):
-                    add(key, "plugin", plugin.source)
     for layer in merged.layers:
         for entry in layer.entries:
             if entry.group or entry.override.startswith("~"):
@@ -135,19 +140,6 @@ def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | No
             for key, val in items:
                 add(key, layer.layer, entry.source, val)
     return out
-
-
-def apply_plugin_defaults(cfg: Any, merged: Any, sources: dict[str, list[dict[str, Any]]]) -> None:
-    """A plugin's value lands only where nothing but the schema (and plugins) set the key."""
-    from omegaconf import OmegaConf
-
-    for layer in (p for p in merged.layers if p.layer == "plugin"):
-        for key, value in layer.values.items():
-            chain = sources.setdefault(key, [])
-            if not any(e["source"] == layer.source for e in chain):
-                chain.insert(sum(1 for e in chain if e["layer"] == "schema"), {"layer": "plugin", "source": layer.source})
-            if all(e["layer"] in ("schema", "plugin") for e in chain):
-                OmegaConf.update(cfg, key, value, merge=True, force_add=True)
 
 
 def reject_unknown(cfg: Any, data: dict[str, Any], sources: dict[str, list[dict[str, Any]]], issues: Issues) -> Any:
@@ -228,6 +220,5 @@ def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, 
     read = set(ENV_REF.findall(str(data)))
     issues = Issues([p for p in merged.issues.items if not (p.source or "").startswith("env ")
                      or p.source[4:].upper() not in {r.upper() for r in read}])
-    apply_plugin_defaults(cfg, merged, sources)
     cfg = reject_unknown(cfg, data, sources, issues)
     return Composition(cfg, dict(choices), sources, issues, merged)

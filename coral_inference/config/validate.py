@@ -216,24 +216,16 @@ def check_plugins_allowlist(config: Any, issues: Issues) -> None:
 
 
 def _discovered_plugin_names() -> set[str] | None:
+    """Entry-point names of the plugin groups (read from metadata; no plugin is imported)."""
     try:
-        from ..runtime.plugins import GROUPS, discover_plugins  # type: ignore[attr-defined]
-    except ImportError:
+        from ..runtime.plugin_discovery import entry_points
+        from ..runtime.plugins import GROUPS
+    except ImportError:  # discovery not there: nothing to check against
         return None
-    names: set[str] = set()
     try:
-        for group in GROUPS:
-            for record in discover_plugins(group) or []:
-                for attr in ("name", "entry_point"):
-                    value = record.get(attr) if isinstance(record, dict) else getattr(record, attr, None)
-                    if isinstance(value, str):
-                        names.add(value)
-                spec = record.get("spec") if isinstance(record, dict) else getattr(record, "spec", None)
-                if getattr(spec, "name", None):
-                    names.add(spec.name)
-    except Exception:
-        return None  # discovery trouble is reported by the plugin step, not here
-    return names
+        return {ep.name for group in GROUPS for ep in entry_points(group)}
+    except Exception:  # discovery trouble is reported by the plugin step, not here
+        return None
 
 
 def check_secrets(config: Any, issues: Issues) -> None:
