@@ -23,8 +23,8 @@ def test_env_names_map_to_keys_case_insensitively():
     layer = D.from_env({"CORAL_BACKENDS__CPU__NUM_THREADS": "2", "coral_model__path": "/m.tflite",
                         "CORAL_BACKENDS": "edgetpu_multi", "HOME": "/root"})
     got = {e.key: (e.override, e.group) for e in layer.entries}
-    assert got == {"backends.cpu.num_threads": ("backends.cpu.num_threads=2", False),
-                   "model.path": ("model.path='/m.tflite'", False),
+    assert got == {"backends.cpu.num_threads": ("++backends.cpu.num_threads=2", False),
+                   "model.path": ("++model.path='/m.tflite'", False),
                    "backends": ("backends=edgetpu_multi", True)}
     assert not layer.issues.items
 
@@ -87,7 +87,7 @@ def test_json_descriptor(tmp_path):
 def test_merge_order_is_data_not_argument_order(tmp_path):
     cli = D.from_cli(["run.warmup=9"])
     env = D.from_env({"CORAL_RUN__WARMUP": "7"})
-    assert merge(cli, env).overrides == ["run.warmup=7", "run.warmup=9"]
+    assert merge(cli, env).overrides == ["++run.warmup=7", "run.warmup=9"]
 
 
 # One tiny test per adjacent pair of layers, through the fold both CLIs use (plugin < defaults:
@@ -129,6 +129,27 @@ def test_plus_key_the_schema_lacks_is_an_error_naming_it():
     [problem] = err.value.problems
     assert problem.key == "backends.cpu.num_thread" and problem.source == "command line"
     assert "num_threads" in problem.message
+
+
+def test_env_sets_new_keys_of_dict_fields():
+    comp = merge(D.from_env({"CORAL_PATCHES__MY_PATCH": "on", "CORAL_PLUGINS__CONFIG__DEMO__LEVEL": "3"})).compose()
+    rc = comp.runtime_config()
+    assert rc.patches["my_patch"] is True and rc.plugins.config["demo"]["level"] == 3
+    assert comp.sources["patches.my_patch"][-1]["source"] == "env CORAL_PATCHES__MY_PATCH"
+
+
+def test_literal_secret_in_a_file_warns_and_a_reference_does_not(tmp_path):
+    literal, ref = tmp_path / "literal.yaml", tmp_path / "ref.yaml"
+    literal.write_text("services:\n  metrics:\n    token: abc123\n")
+    ref.write_text("services:\n  metrics:\n    token: ${oc.env:MY_TOKEN,null}\n")
+    comp = merge(D.from_file(literal)).compose()
+    comp.runtime_config()
+    [warning] = comp.issues.warnings
+    assert warning.key == "services.metrics.token" and warning.source == f"file {literal}"
+    assert warning.value == "***" and "oc.env" in warning.expected
+    comp = merge(D.from_file(ref)).compose()
+    comp.runtime_config()
+    assert comp.issues.warnings == []
 
 
 def test_dict_fields_take_any_key():

@@ -122,7 +122,7 @@ class RuntimeDescriptor:
             from ..summary import is_secret_key
 
             text = f"${{oc.env:{name}}}" if is_secret_key(key.rsplit(".", 1)[-1]) else value
-            layer.entries.append(Entry(f"{key}={src.render(text)}", key, source, value=value))
+            layer.entries.append(Entry(f"++{key}={src.render(text)}", key, source, value=value))
         return layer
 
     @classmethod
