@@ -136,5 +136,15 @@ def test_config_init_to_stdout_and_unknown_platform(tmp_path):
     assert bad.returncode == 2 and "rpi_usb" in bad.stderr
 
 
+def test_composition_errors_name_key_source_and_expectation(tmp_path):
+    proc = runtime(tmp_path, "config", "validate", "--json", env={"CORAL_BACKENDS": "edgetpu_mult"})
+    [p] = json.loads(proc.stdout)["error"]["problems"]
+    assert proc.returncode == 2 and p["key"] == "backends" and "env CORAL_BACKENDS" in p["source"]
+    assert p["expected"] == "one of auto, cpu, edgetpu_multi, edgetpu_single"
+    proc = runtime(tmp_path, "config", "validate", "--json", "backends.cpu.workers=many")
+    [p] = json.loads(proc.stdout)["error"]["problems"]
+    assert p["key"] == "backends.cpu.workers" and p["expected"] == "an integer" and "command line" in p["source"]
+
+
 def test_help_without_subcommand_exits_2(tmp_path):
     assert runtime(tmp_path, "config").returncode == 2

@@ -17,7 +17,7 @@ from ..summary import build, now_iso, write_json_atomic
 def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -> tuple[int, str]:
     """Run one job; always leaves a summary in the run directory. Returns (exit code, message).
     ``env`` is the CORAL_* layer cli/run.py put before the user's overrides (None: read it here)."""
-    from ..config.descriptor import for_hydra_run, task_overrides
+    from ..config.compose import for_hydra_run, task_overrides
 
     started_at = now_iso()
     run_dir = Path(hc.runtime.output_dir)

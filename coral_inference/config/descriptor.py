@@ -1,6 +1,6 @@
 """RuntimeDescriptor: one layer of configuration (the schema's shape plus where it came from),
 and ``merge``: the one loop that folds layers, in ``sources.PRECEDENCE`` order, into a plan that
-Hydra composes on top of conf/. coral-run and coral-runtime both go through it.
+Hydra composes on top of conf/ (config/compose.py). coral-run and coral-runtime both go through it.
 
 A layer becomes Hydra input:
   * env / cli: override strings (``group=option``, ``key=value``), env before cli, so Hydra's own
@@ -9,7 +9,7 @@ A layer becomes Hydra input:
     so it beats conf/ (group options and config.yaml) and loses to every override; its group
     selections are ``override /group: option`` entries, which command-line selections beat;
   * plugin: plugins' default_config_overrides, a ConfigStore node right after the schema in
-    conf/config.yaml's defaults (config/plugin_defaults.py; ``with_plugin_layer`` below).
+    conf/config.yaml's defaults (config/plugin_defaults.py; its second pass: compose.py).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import ConfigError, Issues
+from ..errors import Issues
 from . import sources as src
 from .schema import GROUPS
 
@@ -192,91 +192,9 @@ class Merged:
 
     def compose(self, config_name: str = "config") -> Any:
         """Compose conf/ with these layers (Hydra's compose API); returns a finished Composition."""
-        from hydra import compose, initialize_config_module
-        from hydra.core.global_hydra import GlobalHydra
+        from .compose import compose_layers
 
-        from .. import CONF_MODULE, HYDRA_VERSION_BASE
-        from .provenance import finish, record_defaults
-        from .schema import register
-
-        from .plugin_defaults import _STORED, prepare_plugin_defaults
-
-        register()
-        for index, layer in enumerate(self.layers):
-            layer.store(index)
-        problems: list[str] = []
-        prepare_plugin_defaults(self.overrides)
-        try:
-            with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
-                loader = GlobalHydra.instance().config_loader()
-                seen = record_defaults(loader)
-
-                def again() -> Any:
-                    return compose(config_name, overrides=self.overrides, return_hydra_config=True)
-
-                cfg = with_plugin_layer(again(), again, problems, self.issues)
-                if _STORED["layer"]:  # composed more than once: provenance computes its own list
-                    seen.clear()
-                choices = {g: cfg.hydra.runtime.choices.get(g) for g in GROUPS}
-                return finish(cfg, choices, loader=loader, config_name=config_name, merged=self, seen=seen)
-        except ConfigError:
-            raise
-        except Exception as exc:
-            raise composition_error(exc, self) from None
+        return compose_layers(self, config_name)
 
     def to_runtime_config(self) -> Any:
         return self.compose().runtime_config()
-
-
-def with_plugin_layer(cfg: Any, compose: Any, problems: list[str], issues: Issues) -> Any:
-    """``cfg`` recomposed with the layer of the plugins it selects (plugin_defaults.py); a plugin's
-    bad default_config_overrides are warnings, or a PluginError (exit 4) under plugins.strict."""
-    from ..errors import PluginError, Problem
-    from .plugin_defaults import apply_plugin_layer
-
-    cfg = apply_plugin_layer(cfg, compose, problems)
-    if problems and cfg.plugins.strict:
-        raise PluginError("plugins.strict=true and a plugin's default_config_overrides are invalid",
-                          problems=[Problem("default_config_overrides", p) for p in problems])
-    for problem in problems:
-        issues.add("default_config_overrides", problem, severity="warning")
-    return cfg
-
-
-def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> Any:
-    """The Composition of a coral-run job: Hydra composed it; the first overrides are the env
-    layer's (cli/run.py put them before the user's), the rest came from the command line."""
-    from hydra import compose
-    from hydra.core.global_hydra import GlobalHydra
-
-    from .provenance import finish
-
-    env = env if env is not None else RuntimeDescriptor.from_env()
-    task = task_overrides(hc)
-    merged = merge(env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
-    merged.overrides = task
-    problems: list[str] = []
-    cfg = with_plugin_layer(cfg, lambda: compose(config_name=hc.job.config_name, overrides=task), problems,
-                            merged.issues)
-    choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
-    return finish(cfg.copy(), choices, loader=GlobalHydra.instance().config_loader(),
-                  config_name=hc.job.config_name or "config", merged=merged)
-
-
-def task_overrides(hc: Any) -> list[str]:
-    """The job's overrides as given, interpolations unresolved (an env secret stays ${oc.env:…})."""
-    from omegaconf import OmegaConf
-
-    task = hc.overrides.task
-    return list(OmegaConf.to_container(task, resolve=False)) if OmegaConf.is_config(task) else list(task)
-
-
-def composition_error(exc: Exception, merged: Merged) -> ConfigError:
-    """Hydra's composition error as a ConfigError naming the layers behind the overrides."""
-    issues = Issues(list(merged.issues.errors))
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    involved = [e for layer in merged.layers for e in layer.entries if e.key in message or e.override in message]
-    where = ", ".join(f"{e.override} from {e.source}" for e in involved)
-    issues.add("config", message, source=where or None, expected="a known group option, key and type")
-    n = len(issues.errors)
-    return ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=issues.errors)

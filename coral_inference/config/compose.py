@@ -1,0 +1,116 @@
+"""Composition through Hydra for both CLIs: coral-runtime composes merged layers with the compose
+API (``compose_layers``); coral-run's job gets its Composition from what @hydra.main composed
+(``for_hydra_run``). The plugin layer's second pass and Hydra's errors are handled here once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError, CoralError, Issues
+from . import sources as src
+from .descriptor import Merged, RuntimeDescriptor, merge
+from .schema import GROUPS
+
+
+def compose_layers(merged: Merged, config_name: str = "config") -> Any:
+    """conf/ composed with ``merged``'s layers, finished (provenance, unknown keys)."""
+    from hydra import compose, initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+
+    from .. import CONF_MODULE, HYDRA_VERSION_BASE
+    from .plugin_defaults import _STORED, prepare_plugin_defaults
+    from .provenance import finish, record_defaults
+    from .schema import register
+
+    register()
+    for index, layer in enumerate(merged.layers):
+        layer.store(index)
+    problems: list[str] = []
+    prepare_plugin_defaults(merged.overrides)
+    try:
+        with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
+            loader = GlobalHydra.instance().config_loader()
+            seen = record_defaults(loader)
+
+            def again() -> Any:
+                return compose(config_name, overrides=merged.overrides, return_hydra_config=True)
+
+            cfg = with_plugin_layer(again(), again, problems, merged.issues)
+            if _STORED["layer"]:  # composed more than once: provenance computes its own list
+                seen.clear()
+            choices = {g: cfg.hydra.runtime.choices.get(g) for g in GROUPS}
+            return finish(cfg, choices, loader=loader, config_name=config_name, merged=merged, seen=seen)
+    except CoralError:  # ours already (a PluginError keeps its exit code)
+        raise
+    except Exception as exc:
+        raise composition_error(exc, merged) from None
+
+
+def with_plugin_layer(cfg: Any, compose: Any, problems: list[str], issues: Issues) -> Any:
+    """``cfg`` recomposed with the layer of the plugins it selects (plugin_defaults.py); a plugin's
+    bad default_config_overrides are warnings, or a PluginError (exit 4) under plugins.strict."""
+    from ..errors import PluginError, Problem
+    from .plugin_defaults import apply_plugin_layer
+
+    cfg = apply_plugin_layer(cfg, compose, problems)
+    if problems and cfg.plugins.strict:
+        raise PluginError("plugins.strict=true and a plugin's default_config_overrides are invalid",
+                          problems=[Problem("default_config_overrides", p) for p in problems])
+    for problem in problems:
+        issues.add("default_config_overrides", problem, severity="warning")
+    return cfg
+
+
+def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> Any:
+    """The Composition of a coral-run job: Hydra composed it; the first overrides are the env
+    layer's (cli/run.py put them before the user's), the rest came from the command line."""
+    from hydra import compose
+    from hydra.core.global_hydra import GlobalHydra
+
+    from .provenance import finish
+
+    env = env if env is not None else RuntimeDescriptor.from_env()
+    task = task_overrides(hc)
+    merged = merge(env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
+    merged.overrides = task
+    problems: list[str] = []
+    cfg = with_plugin_layer(cfg, lambda: compose(config_name=hc.job.config_name, overrides=task), problems,
+                            merged.issues)
+    choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
+    return finish(cfg.copy(), choices, loader=GlobalHydra.instance().config_loader(),
+                  config_name=hc.job.config_name or "config", merged=merged)
+
+
+def task_overrides(hc: Any) -> list[str]:
+    """The job's overrides as given, interpolations unresolved (an env secret stays ${oc.env:…})."""
+    from omegaconf import OmegaConf
+
+    task = hc.overrides.task
+    return list(OmegaConf.to_container(task, resolve=False)) if OmegaConf.is_config(task) else list(task)
+
+
+def composition_error(exc: Exception, merged: Merged) -> ConfigError:
+    """Hydra's composition error as a ConfigError naming the key and the layer behind it."""
+    import itertools
+
+    issues = Issues(list(merged.issues.errors))
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    message = lines[0]
+    cause = str(exc.__cause__ or "").strip().splitlines()
+    if cause and cause[0] not in message:
+        message += f": {cause[0]}"
+    involved = [e for layer in merged.layers for e in layer.entries if e.key in message or e.override in message]
+    where = ", ".join(f"{e.override} from {e.source}" for e in involved)
+    start = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("Available options")), len(lines))
+    options = [ln.strip() for ln in itertools.takewhile(lambda ln: ln.startswith("\t"), lines[start:])]
+    expected = f"one of {', '.join(options)}" if options else "a known group option, key and type"
+    key = involved[0].key if involved else "config"
+    try:
+        if involved and not options and not involved[0].group:
+            expected = src.expectation(src.type_at(key))
+    except src.UnknownKey as unknown:
+        src.add_unknown(issues, unknown, involved[0].value, where or None)
+    else:
+        issues.add(key, message, source=where or None, expected=expected)
+    n = len(issues.errors)
+    return ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=issues.errors)
