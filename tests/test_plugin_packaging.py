@@ -45,8 +45,8 @@ def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site
     assert details["example_cpu"]["group"] == "coral_inference.backends"
     assert isinstance(details["example_patch"]["activate_ms"], float)
     # the patch plugin went through patches.PATCHES and is on through its default_config_overrides
-    assert {"name": "example_patch", "enabled": True}.items() <= next(
-        p for p in summary["patches"] if p["name"] == "example_patch").items()
+    patch = next(p for p in summary["patches"] if p["name"] == "example_patch")
+    assert patch["enabled"] is True and patch["source"] == "coral-plugin-example"
     assert summary["sources"]["patches.example_patch"][-1]["source"] == "plugin example_patch (default_config_overrides)"
 
 

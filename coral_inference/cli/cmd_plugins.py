@@ -78,7 +78,11 @@ def render(doc: dict[str, Any]) -> str:
         if r.get("reason"):
             lines.append(f"      reason: {r['reason']}")
     for pkg in doc["config_packages"]:
-        opts = ", ".join(f"{g}={o}" for g, names in pkg["options"].items() for o in names) or "none"
+        options = dict(pkg["options"])
+        error = options.pop("error", None)
+        opts = ", ".join(f"{g}={o}" for g, names in options.items() for o in names) or "none"
+        if error:
+            opts += f" (cannot read it: {error[0]})"
         lines.append(f"config options from {pkg['distribution'] or pkg['name']} ({pkg['package']}): {opts}")
     return "\n".join(lines)
 
