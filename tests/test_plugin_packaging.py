@@ -135,6 +135,18 @@ def test_plugin_defaults_fill_a_missing_value_and_lose_to_file_and_command_line(
     assert summary["backends"][0]["num_threads"] == 2
 
 
+def test_plugin_defaults_lose_to_the_environment(tmp_path):
+    write_overrides_plugin(tmp_path / "filler", FILLER)
+    proc = run_cli("coral-run", "backends=cpu", cwd=tmp_path,
+                   env={**pythonpath(tmp_path / "filler"), "CORAL_BACKENDS__CPU__NUM_THREADS": "3"})
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    assert summary["config"]["backends"]["cpu"]["num_threads"] == 3
+    chain = summary["sources"]["backends.cpu.num_threads"]
+    assert [e["layer"] for e in chain] == ["schema", "plugin", "env"]
+    assert chain[-1]["source"] == "env CORAL_BACKENDS__CPU__NUM_THREADS"
+
+
 def test_plugin_defaults_lose_to_a_users_config_file(tmp_path):
     write_overrides_plugin(tmp_path / "filler", FILLER)
     (tmp_path / "myconf" / "backends").mkdir(parents=True)
