@@ -54,3 +54,8 @@ def test_wheel_ships_conf_and_runs_from_an_empty_folder(wheel_venv, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.glob("outputs/*/*/runtime_summary.json"))
 
+
+
+def test_wheel_coral_runtime_validates_from_an_empty_folder(wheel_venv, tmp_path):
+    proc = _run(wheel_venv, "coral-runtime", "config", "validate", "backends=cpu", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
