@@ -247,6 +247,10 @@ CHECKS.append(check_webrtc)
 CHECKS.append(check_pipeline)
 CHECKS.append(check_segments)
 
+from ..runtime.bench import check_bench  # noqa: E402  (run.mode=bench settings)
+
+CHECKS.append(check_bench)
+
 
 def validate(config: Any) -> Issues:
     issues = Issues()

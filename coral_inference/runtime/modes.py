@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 RUNNERS: dict[str, str] = {}
 RUNNERS["pipeline"] = "coral_inference.pipeline.run:run"
+RUNNERS["bench"] = "coral_inference.runtime.bench:run"
 
 
 def get(mode: str) -> Callable[[Any], dict[str, Any]] | None:

@@ -1,0 +1,144 @@
+"""run.mode=bench: time inference on every initialized backend, after init.
+
+Per backend, the figures TFLite's benchmark_model users know: init ms and first inference ms (from
+init), the warm-up (run.warmup runs with the bench inputs), then the timed runs (at least
+run.iterations and at least run.min_seconds) with count, avg, std, min, max, p50, p90, p99,
+throughput (inferences/s) and the process's peak RSS. Stored in each backend's ``benchmark`` in
+runtime_summary.json; the headline figures go to ``results.bench``.
+
+Inputs: random data shaped and typed from the model, or the images of run.images (OpenCV).
+Inference goes through the backend's public ``infer()``, one call at a time (latency, not a
+concurrent load). A tqdm progress bar is shown on stderr only when stdout is a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms")
+
+
+def run(context: Any) -> dict[str, Any]:
+    """The bench runner (runtime/modes.py RUNNERS["bench"])."""
+    run_cfg = context.config.run
+    results: dict[str, Any] = {}
+    for state in context.backends:
+        backend = context.backend_objects.get(state.name)
+        if backend is None:
+            continue
+        state.benchmark = bench_backend(backend, state, run_cfg)
+        results[state.name] = {k: state.benchmark["timed"][k] for k in HEADLINE}
+        context.note("bench", f"{state.name}: {state.benchmark['timed']['count']} runs, "
+                              f"{state.benchmark['timed']['throughput_ips']} inferences/s")
+    return {"inputs": _input_kind(run_cfg), "backends": results}
+
+
+def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
+    inputs = make_inputs(backend.input_details, run_cfg.images)
+    warm = [_timed(backend, inputs[i % len(inputs)]) for i in range(max(run_cfg.warmup, 0))]
+    times: list[float] = []
+    bar = progress(run_cfg.iterations, f"bench {state.name}")
+    started = time.perf_counter()
+    try:
+        while len(times) < run_cfg.iterations or time.perf_counter() - started < run_cfg.min_seconds:
+            times.append(_timed(backend, inputs[len(times) % len(inputs)]))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = time.perf_counter() - started
+    timings = state.timings_ms
+    return {
+        "inputs": {"kind": _input_kind(run_cfg), "count": len(inputs)},
+        "init_ms": timings.get("init"),
+        "first_inference_ms": timings.get("first_inference"),
+        "warmup": {"count": len(warm), "avg_ms": _ms(sum(warm) / len(warm)) if warm else None},
+        "timed": {**stats(times), "seconds": round(elapsed, 4),
+                  "throughput_ips": round(len(times) / elapsed, 3) if elapsed > 0 else None},
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def make_inputs(input_details: list[dict[str, Any]], images: str | None) -> list[list[Any]]:
+    if images:
+        from ..backends.images import load_image_inputs
+
+        return load_image_inputs(images, input_details)
+    from ..backends.inputs import random_inputs
+
+    return [random_inputs(input_details)]
+
+
+def stats(seconds: list[float]) -> dict[str, Any]:
+    """count, avg, std, min, max, p50, p90, p99 of inference times, in ms."""
+    if not seconds:
+        return {"count": 0, **{k: None for k in ("avg_ms", "std_ms", "min_ms", "max_ms", "p50_ms", "p90_ms", "p99_ms")}}
+    import numpy as np
+
+    ms = np.asarray(seconds, dtype=np.float64) * 1000.0
+    p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+    return {
+        "count": int(ms.size), "avg_ms": _r(ms.mean()), "std_ms": _r(ms.std()), "min_ms": _r(ms.min()),
+        "max_ms": _r(ms.max()), "p50_ms": _r(p50), "p90_ms": _r(p90), "p99_ms": _r(p99),
+    }
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident set size of this process so far (getrusage; KiB on Linux, bytes on macOS)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 2)
+
+
+def progress(total: int, desc: str) -> Any:
+    """A tqdm bar on stderr when stdout is a terminal and tqdm is installed; else None."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="inf", leave=False)
+
+
+def _timed(backend: Any, inputs: list[Any]) -> float:
+    start = time.perf_counter()
+    backend.infer(inputs)
+    return time.perf_counter() - start
+
+
+def _input_kind(run_cfg: Any) -> str:
+    return f"images:{run_cfg.images}" if run_cfg.images else "random"
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000.0, 4)
+
+
+def _r(value: Any) -> float:
+    return round(float(value), 4)
+
+
+def check_bench(config: Any, issues: Any) -> None:
+    """Validation (config/validate.py CHECKS): bench counts and the image folder."""
+    from ..config.validate import _source
+
+    run_cfg = config.run
+    for key, value, low in (("run.warmup", run_cfg.warmup, 0), ("run.iterations", run_cfg.iterations, 1),
+                            ("run.min_seconds", run_cfg.min_seconds, 0)):
+        if value < low:
+            issues.add(key, f"must be at least {low}", value=value, source=_source(config, key),
+                       expected=f"a number >= {low}")
+    if run_cfg.mode.value == "bench" and run_cfg.images:
+        from pathlib import Path
+
+        if not Path(run_cfg.images).expanduser().is_dir():
+            issues.add("run.images", "not a folder", value=run_cfg.images, source=_source(config, "run.images"),
+                       expected="a folder of images (or unset for random inputs)")
