@@ -17,6 +17,7 @@ COMMANDS: list[str] = [
     "coral_inference.cli.cmd_plugins",
     "coral_inference.cli.cmd_config",
     "coral_inference.cli.cmd_init",
+    "coral_inference.cli.cmd_sweep",
 ]
 
 

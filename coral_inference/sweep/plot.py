@@ -1,0 +1,59 @@
+"""A bar chart of a sweep report: throughput and latency per job (matplotlib, an optional extra)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = "pip install 'coral_inference[plot]' (matplotlib)"
+
+
+class PlotUnavailable(RuntimeError):
+    """matplotlib is not installed."""
+
+
+def plot_report(report: dict[str, Any], path: Path) -> Path:
+    """Draw throughput (inferences/s) and latency (p50 bar, p99 mark) per job into a PNG."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise PlotUnavailable(f"drawing the sweep chart needs matplotlib ({exc}): {INSTALL_HINT}") from None
+
+    rows = report["rows"]
+    labels = [_label(r) for r in rows]
+    xs = list(range(len(rows)))
+    fig, (ax_t, ax_l) = plt.subplots(2, 1, figsize=(max(6.0, 1.2 * len(rows) + 2), 7), sharex=True)
+    ax_t.bar(xs, [r.get("throughput_ips") or 0 for r in rows], color="tab:blue")
+    ax_t.set_ylabel("throughput (inferences/s)")
+    ax_t.set_title(f"Sweep {Path(report['sweep_dir']).name}: {report['jobs']} job(s), {report['failed']} failed")
+    ax_l.bar(xs, [r.get("p50_ms") or 0 for r in rows], color="tab:orange", label="p50")
+    ax_l.scatter(xs, [r.get("p99_ms") or 0 for r in rows], color="black", marker="_", s=300, label="p99", zorder=3)
+    ax_l.set_ylabel("latency (ms)")
+    ax_l.legend(loc="upper right")
+    for x, row in zip(xs, rows):
+        if row["status"] == "failed" or row.get("throughput_ips") is None:
+            text = "failed" if row["status"] == "failed" else "no bench"
+            for ax in (ax_t, ax_l):
+                ax.annotate(text, (x, 0), ha="center", va="bottom", color="tab:red", rotation=90)
+    ax_l.set_xticks(xs)
+    ax_l.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fig.savefig(tmp, dpi=100, format="png")
+        os.replace(tmp, path)  # atomic, like the other reports
+    finally:
+        plt.close(fig)
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _label(row: dict[str, Any]) -> str:
+    overrides = " ".join(row.get("overrides") or []) or "(defaults)"
+    return f"{row['job']}: {overrides[:48]}"
