@@ -11,11 +11,14 @@ from hydra.experimental.callback import Callback
 from ..sweep.report import job_summaries  # noqa: F401  (kept importable from here)
 
 # Set at the end of a multirun: how many of the sweep's job summaries say `failed`.
-SWEEP_STATE: dict[str, Any] = {"failed": 0, "jobs": 0}
+SWEEP_STATE: dict[str, Any] = {"started": False, "failed": 0, "jobs": 0}
 
 
 class SweepCallback(Callback):
     """After a multirun: write sweep_summary.{json,csv,md} and count failed jobs (coral-run then exits 1)."""
+
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        SWEEP_STATE["started"] = True
 
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         from ..sweep.report import write_reports

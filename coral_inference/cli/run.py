@@ -130,8 +130,11 @@ def _run_and_report(func: Any) -> Any:
             print("coral-run: overrides from the environment were in effect: "
                   + ", ".join(f"{e.source[4:]} -> {e.override}" for e in env.entries), file=sys.stderr)
         # Errors before the task ran (bad override, unknown group option, wrong type, bad YAML,
-        # unwritable run directory) are configuration errors.
-        sys.exit(EXIT_UNEXPECTED if _state["task_started"] else EXIT_CONFIG)
+        # unwritable run directory) are configuration errors. (With a joblib/ray launcher the tasks
+        # run in other processes: an error once the sweep started is not a configuration error.)
+        from .callbacks import SWEEP_STATE
+
+        sys.exit(EXIT_UNEXPECTED if _state["task_started"] or SWEEP_STATE["started"] else EXIT_CONFIG)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ classes; no other copy of the field list exists.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Dict, List, Optional
@@ -202,6 +203,12 @@ class CoralConfig:
     plugins: PluginsConfig = field(default_factory=PluginsConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
 
+
+# conf/hydra/launcher/{joblib,ray}.yaml deliberately shadow the launcher plugins' presets of the same
+# name; Hydra validates them against the plugins' schemas (what we want) and warns that such matching
+# is deprecated. Silence that one notice. It is set here because launcher worker processes import this
+# module (the ConfigStore holds CoralConfig) before they compose their job's config.
+warnings.filterwarnings("ignore", message=r"(?s).*'hydra/launcher/(joblib|ray)' is validated against ConfigStore")
 
 SCHEMA_NAME = "coral_schema"
 GROUPS = ("platform", "backends", "patches", "services", "plugins")
