@@ -21,17 +21,17 @@ def bench_summary(tmp_path, *overrides):
 
 
 def test_bench_records_benchmark_model_figures_per_backend(tmp_path):
-    summary = bench_summary(tmp_path, "run.iterations=40", "run.warmup=3")
+    summary = bench_summary(tmp_path, "run.iterations=2000", "run.warmup=3")
     [backend] = summary["backends"]
     bench = backend["benchmark"]
     timed = bench["timed"]
-    assert timed["count"] == 40 and bench["warmup"]["count"] == 3
+    assert timed["count"] == 2000 and bench["warmup"]["count"] == 3
     assert bench["inputs"] == {"kind": "random", "count": 1}
     assert bench["init_ms"] == backend["timings_ms"]["init"] > 0
     assert bench["first_inference_ms"] == backend["timings_ms"]["first_inference"] > 0
     assert 0 < timed["min_ms"] <= timed["p50_ms"] <= timed["p90_ms"] <= timed["p99_ms"] <= timed["max_ms"]
     assert timed["min_ms"] <= timed["avg_ms"] <= timed["max_ms"] and timed["std_ms"] >= 0
-    assert timed["throughput_ips"] == pytest.approx(40 / timed["seconds"], rel=0.01)
+    assert timed["throughput_ips"] == pytest.approx(2000 / timed["seconds"], rel=0.01)
     assert bench["peak_rss_mb"] > 10
     assert summary["results"]["bench"]["backends"]["cpu"]["p99_ms"] == timed["p99_ms"]
 

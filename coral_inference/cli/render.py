@@ -29,6 +29,10 @@ def backend_line(b: dict[str, Any]) -> str:
         line += f"\n    delegate {d.get('library')} (clock {d.get('clock')}), options {d.get('options') or {}}"
     for warning in b.get("warnings") or []:
         line += f"\n    warning: {warning}"
+    timed = (b.get("benchmark") or {}).get("timed") or {}
+    if timed.get("count"):
+        line += (f"\n    bench: {timed['count']} runs, avg {timed['avg_ms']} ms, p50 {timed['p50_ms']} ms, "
+                 f"p99 {timed['p99_ms']} ms, {timed['throughput_ips']} inferences/s")
     if b.get("reason"):
         line += f"\n    reason: {b['reason']}"
     return line

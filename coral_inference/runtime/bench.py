@@ -56,7 +56,7 @@ def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
         "init_ms": timings.get("init"),
         "first_inference_ms": timings.get("first_inference"),
         "warmup": {"count": len(warm), "avg_ms": _ms(sum(warm) / len(warm)) if warm else None},
-        "timed": {**stats(times), "seconds": round(elapsed, 4),
+        "timed": {**stats(times), "seconds": round(elapsed, 6),
                   "throughput_ips": round(len(times) / elapsed, 3) if elapsed > 0 else None},
         "peak_rss_mb": peak_rss_mb(),
     }

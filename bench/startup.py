@@ -1,0 +1,68 @@
+"""Start-up time and peak RSS of `coral-run` on its default, against its floors, in one run.
+
+    python bench/startup.py [--repeat 10]
+
+Wall time: coral-run ÷ (bare Hydra app composing the same conf/ and printing it + raw script that
+imports the interpreter, loads the same self-test model and invokes it once); target <= 1.10.
+Peak RSS: coral-run ÷ raw script; target <= 1.3. Commands alternate, medians are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def measure(cmd: list[str], cwd: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one run of ``cmd``."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd} failed")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    from coral_inference.backends.selftest import build_selftest_model
+
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        model = Path(tmp, "selftest.tflite")
+        model.write_bytes(build_selftest_model())
+        commands = {
+            "coral-run": [str(bindir / "coral-run")],
+            "bare-hydra": [sys.executable, str(HERE / "bare_hydra_app.py")],
+            "raw-script": [sys.executable, str(HERE / "raw_interpreter.py"), str(model)],
+        }
+        for cmd in commands.values():  # warm the file cache
+            measure(cmd, tmp)
+        results: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
+        for _ in range(args.repeat):
+            for name, cmd in commands.items():
+                results[name].append(measure(cmd, tmp))
+    wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
+    rss = {k: statistics.median(r for _, r in v) for k, v in results.items()}
+    for name in commands:
+        print(f"{name:11s} wall {wall[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   (median of {args.repeat})")
+    floor = wall["bare-hydra"] + wall["raw-script"]
+    print(f"wall: coral-run / (bare-hydra + raw-script) = {wall['coral-run']:.3f} / {floor:.3f} = "
+          f"{wall['coral-run'] / floor:.3f}  (target <= 1.10)")
+    print(f"peak RSS: coral-run / raw-script = {rss['coral-run']:.1f} / {rss['raw-script']:.1f} = "
+          f"{rss['coral-run'] / rss['raw-script']:.3f}  (target <= 1.3)")
+
+
+if __name__ == "__main__":
+    main()
