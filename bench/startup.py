@@ -54,6 +54,7 @@ def main() -> None:
             for name, cmd in commands.items():
                 results[name].append(measure(cmd, tmp))
     wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
+    print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     rss = {k: statistics.median(r for _, r in v) for k, v in results.items()}
     for name in commands:
         print(f"{name:11s} wall {wall[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   (median of {args.repeat})")

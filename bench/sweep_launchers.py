@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 walls[launcher].append(sweep(launcher, args.seconds, tmp))
     median = {k: statistics.median(v) for k, v in walls.items()}
+    print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     for launcher, values in walls.items():
         print(f"{launcher:7s} 8 jobs x >= {args.seconds} s inference: median {median[launcher]:.2f} s "
               f"(runs: {', '.join(f'{v:.2f}' for v in values)})")

@@ -69,9 +69,10 @@ def job_row(job_dir: Path, summary: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def build_report(sweep_dir: Path) -> dict[str, Any]:
+    sweep_dir = Path(sweep_dir).resolve()
     rows = [job_row(d, s) for d, s in job_summaries(sweep_dir)]
     return {
-        "sweep_dir": str(Path(sweep_dir).resolve()),
+        "sweep_dir": str(sweep_dir),
         "generated_at": now_iso(),
         "jobs": len(rows),
         "failed": sum(1 for r in rows if r["status"] == "failed"),
