@@ -24,14 +24,16 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         raise PlotUnavailable(f"drawing the sweep chart needs matplotlib ({exc}): {INSTALL_HINT}") from None
 
     rows = report["rows"]
-    labels = [_label(r) for r in rows]
+    common = set.intersection(*(set(r.get("overrides") or []) for r in rows)) if rows else set()
+    labels = [_label(r, common) for r in rows]
     xs = list(range(len(rows)))
     fig, (ax_t, ax_l) = plt.subplots(2, 1, figsize=(max(6.0, 1.2 * len(rows) + 2), 7), sharex=True)
     ax_t.bar(xs, [r.get("throughput_ips") or 0 for r in rows], color="tab:blue")
     ax_t.set_ylabel("throughput (inferences/s)")
     ax_t.set_title(f"Sweep {Path(report['sweep_dir']).name}: {report['jobs']} job(s), {report['failed']} failed")
     ax_l.bar(xs, [r.get("p50_ms") or 0 for r in rows], color="tab:orange", label="p50")
-    ax_l.scatter(xs, [r.get("p99_ms") or 0 for r in rows], color="black", marker="_", s=300, label="p99", zorder=3)
+    p99 = [(x, r["p99_ms"]) for x, r in zip(xs, rows) if r.get("p99_ms") is not None]
+    ax_l.scatter([x for x, _ in p99], [v for _, v in p99], color="black", marker="_", s=300, label="p99", zorder=3)
     ax_l.set_ylabel("latency (ms)")
     ax_l.legend(loc="upper right")
     for x, row in zip(xs, rows):
@@ -40,7 +42,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
             for ax in (ax_t, ax_l):
                 ax.annotate(text, (x, 0), ha="center", va="bottom", color="tab:red", rotation=90)
     ax_l.set_xticks(xs)
-    ax_l.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax_l.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +56,8 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     return path
 
 
-def _label(row: dict[str, Any]) -> str:
-    overrides = " ".join(row.get("overrides") or []) or "(defaults)"
-    return f"{row['job']}: {overrides[:48]}"
+def _label(row: dict[str, Any], common: set[str]) -> str:
+    """The job number and the overrides that tell it apart from the other jobs."""
+    own = [o for o in row.get("overrides") or [] if o not in common]
+    text = "\n".join(own) or "(same as the others)"
+    return f"{row['job']}: {text}"
