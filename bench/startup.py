@@ -21,15 +21,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def measure(cmd: list[str], cwd: str) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one run of ``cmd``."""
+def measure(cmd: list[str], cwd: str) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one run of ``cmd``."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd} failed")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -49,18 +49,23 @@ def main() -> None:
         }
         for cmd in commands.values():  # warm the file cache
             measure(cmd, tmp)
-        results: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
+        results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
         for _ in range(args.repeat):
             for name, cmd in commands.items():
                 results[name].append(measure(cmd, tmp))
-    wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
+    wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, _, c in v) for k, v in results.items()}
     print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
-    rss = {k: statistics.median(r for _, r in v) for k, v in results.items()}
+    rss = {k: statistics.median(r for _, r, _ in v) for k, v in results.items()}
     for name in commands:
-        print(f"{name:11s} wall {wall[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   (median of {args.repeat})")
+        print(f"{name:11s} wall {wall[name]:.3f} s   CPU {cpu[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   "
+              f"(median of {args.repeat})")
     floor = wall["bare-hydra"] + wall["raw-script"]
     print(f"wall: coral-run / (bare-hydra + raw-script) = {wall['coral-run']:.3f} / {floor:.3f} = "
           f"{wall['coral-run'] / floor:.3f}  (target <= 1.10)")
+    cpu_floor = cpu["bare-hydra"] + cpu["raw-script"]
+    print(f"CPU time (less sensitive to other load): coral-run / (bare-hydra + raw-script) = "
+          f"{cpu['coral-run']:.3f} / {cpu_floor:.3f} = {cpu['coral-run'] / cpu_floor:.3f}")
     print(f"peak RSS: coral-run / raw-script = {rss['coral-run']:.1f} / {rss['raw-script']:.1f} = "
           f"{rss['coral-run'] / rss['raw-script']:.3f}  (target <= 1.3)")
 

@@ -35,3 +35,13 @@ def test_selftest_model_is_deterministic():
     first = build_selftest_model()
     build_selftest_model.cache_clear()
     assert build_selftest_model() == first
+
+
+def test_selftest_inspection_matches_what_the_flatbuffer_reader_finds():
+    pytest.importorskip("tflite")
+    from coral_inference.backends.models import inspect_content, load_model
+    from coral_inference.backends.selftest import inspection
+
+    assert inspection() == inspect_content(build_selftest_model())
+    model = load_model("builtin:selftest")
+    assert model.inspect() == {**model.describe(), **inspect_content(model.content)}

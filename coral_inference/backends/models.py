@@ -40,6 +40,10 @@ class ModelRef:
 
     def inspect(self) -> dict[str, Any]:
         """describe() plus inputs, outputs and operators read from the flatbuffer."""
+        if self.path == SELFTEST:  # known without reading (and importing tflite): see selftest.inspection
+            from .selftest import inspection
+
+            return {**self.describe(), **inspection()}
         return {**self.describe(), **inspect_content(self.content)}
 
 

@@ -21,6 +21,7 @@ SELFTEST = "builtin:selftest"
 INPUT_SIZE = 8
 OUTPUT_SIZE = 4
 
+DESCRIPTION = "coral_inference self-test: y = x @ W.T + b"
 _FULLY_CONNECTED = 9  # BuiltinOperator.FULLY_CONNECTED
 _FLOAT32 = 0  # TensorType.FLOAT32
 
@@ -67,7 +68,7 @@ def _table(builder, slots: list[tuple[str, int, object]]) -> int:
 def build_selftest_model() -> bytes:
     """Return the .tflite bytes of the self-test model (deterministic, a few hundred bytes)."""
     w, b = weights()
-    return build_dense_model(w, b, description="coral_inference self-test: y = x @ W.T + b")
+    return build_dense_model(w, b, description=DESCRIPTION)
 
 
 def build_dense_model(w: list[list[float]], b: list[float], input_name: str = "input", output_name: str = "output",
@@ -140,3 +141,16 @@ def reference_output(x) -> "object":
 
     w, b = weights()
     return np.asarray(x, dtype=np.float32) @ np.asarray(w, dtype=np.float32).T + np.asarray(b, np.float32)
+
+
+def inspection() -> dict:
+    """What models.inspect_content reads from this model's flatbuffer (tests/test_selftest_model.py checks
+    that they agree). The default coral-run then needs no flatbuffer reader: importing the ``tflite``
+    schema package (~190 modules) is a start-up cost the built-in model does not need."""
+
+    def tensor(name: str, index: int, size: int) -> dict:
+        return {"name": name, "index": index, "shape": [1, size], "dtype": "float32", "quantization": None}
+
+    return {"schema_version": 3, "description": DESCRIPTION, "subgraphs": 1,
+            "inputs": [tensor("input", 0, INPUT_SIZE)], "outputs": [tensor("output", 3, OUTPUT_SIZE)],
+            "operators": {"FULLY_CONNECTED": 1}, "custom_ops": []}
