@@ -8,8 +8,6 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 
-from ..sweep.report import job_summaries  # noqa: F401  (kept importable from here)
-
 # Set at the end of a multirun: how many of the sweep's job summaries say `failed`.
 SWEEP_STATE: dict[str, Any] = {"started": False, "failed": 0, "jobs": 0}
 
