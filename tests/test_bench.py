@@ -52,13 +52,23 @@ def test_bench_with_an_image_folder_on_a_real_coral_model(tmp_path):
     assert bench["inputs"] == {"kind": f"images:{images}", "count": 2} and bench["timed"]["count"] == 4
 
 
-def test_images_for_a_non_image_model_exit_2_naming_the_key(tmp_path):
+def test_images_feed_the_builtin_vector_model_too(tmp_path):
+    import cv2
+
+    images = tmp_path / "images"
+    images.mkdir()
+    assert cv2.imwrite(str(images / "a.png"), np.full((12, 16, 3), 200, np.uint8))
+    bench = bench_summary(tmp_path, f"run.images={images}", "run.iterations=3")["backends"][0]["benchmark"]
+    assert bench["inputs"] == {"kind": f"images:{images}", "count": 1} and bench["timed"]["count"] == 3
+
+
+def test_an_unreadable_image_exits_2_naming_the_key_and_file(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     (images / "a.png").write_bytes(b"not really")
     proc = run_cli("coral-run", "run.mode=bench", "backends=cpu", f"run.images={images}", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "run.images" in proc.stderr and "[1, 8]" in proc.stderr
+    assert "run.images" in proc.stderr and "a.png" in proc.stderr
 
 
 def test_bad_bench_settings_are_all_reported(tmp_path):
@@ -80,7 +90,7 @@ def test_image_inputs_are_resized_rgb_and_typed(tmp_path):
     [[i8]] = load_image_inputs(str(tmp_path), [{"shape": [1, 4, 6, 3], "dtype": np.int8}])
     assert i8.dtype == np.int8 and int(i8[0, 0, 0, 2]) == 127 and int(i8[0, 0, 0, 0]) == -128
     [[f32]] = load_image_inputs(str(tmp_path), [{"shape": [1, 4, 6, 3], "dtype": np.float32}])
-    assert f32.dtype == np.float32 and float(f32.max()) == 1.0
+    assert f32.dtype == np.float32 and float(f32.max()) == 1.0 and float(f32.min()) == -1.0
     with pytest.raises(ConfigError, match="is not a folder"):
         load_image_inputs(str(tmp_path / "missing"), details)
     (tmp_path / "empty").mkdir()
