@@ -124,3 +124,18 @@ def test_progress_bar_only_when_stdout_is_a_terminal(tmp_path):
     pytest.importorskip("tqdm")
     assert "bench cpu" in _run_on_pty(tmp_path, tty=True)
     assert "bench cpu" not in _run_on_pty(tmp_path, tty=False)
+
+
+def test_random_inputs_are_shaped_typed_and_seeded():
+    from coral_inference.backends.inputs import random_inputs
+
+    details = [{"shape": [1, 6, 5, 3], "dtype": np.uint8}, {"shape": [1, 8], "dtype": np.float32},
+               {"shape": [2, 3], "dtype": np.int8}, {"shape": [4], "dtype": np.bool_}]
+    first, again, other = random_inputs(details), random_inputs(details), random_inputs(details, seed=1)
+    for array, detail in zip(first, details):
+        assert array.shape == tuple(detail["shape"]) and array.dtype == np.dtype(detail["dtype"])
+        assert array.flags.writeable
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not np.array_equal(first[0], other[0])
+    assert -1.0 <= float(first[1].min()) < float(first[1].max()) <= 1.0
+    assert len(np.unique(first[0])) > 20  # spread over the range, not a constant
