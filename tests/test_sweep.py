@@ -139,3 +139,14 @@ def test_launcher_group_selects_our_preset(compose, launcher, key, value):
         cfg = hydra_compose("config", overrides=[f"hydra/launcher={launcher}"], return_hydra_config=True)
     assert OmegaConf.select(cfg, f"hydra.launcher.{key}") == value  # the plugins' defaults: -1 / absent
     assert cfg.hydra.launcher._target_.startswith(f"hydra_plugins.hydra_{launcher}_launcher.")
+
+
+def test_a_launcher_without_its_plugin_says_which_extra_to_install(tmp_path):
+    # Shadow the installed plugin with one that cannot be imported (as if it were not installed).
+    hidden = tmp_path / "hide" / "hydra_plugins" / "hydra_joblib_launcher"
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('hydra_joblib_launcher hidden by the test')\n")
+    proc = run_cli("coral-run", "-m", "backends=cpu,auto", "hydra/launcher=joblib", cwd=tmp_path,
+                   env={"PYTHONPATH": str(hidden.parent.parent)})
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "pip install 'coral_inference[joblib]'" in proc.stderr

@@ -91,7 +91,15 @@ def _describe(ex: Exception) -> str:
         where = ", ".join(_unparsable_yaml_files()) or "a config file of --config-dir / --config-name"
         return (f"YAML syntax error at line {mark.line + 1}, column {mark.column + 1}: "
                 f"{getattr(ex, 'problem', ex)} (in {where}; expected valid YAML)")
+    for plugin, extra in LAUNCHER_EXTRAS.items():  # hydra/launcher=joblib|ray without its plugin
+        if f"hydra_plugins.{plugin}." in str(ex):
+            return (f"hydra/launcher={extra}: the {plugin} plugin is not installed ({ex}); "
+                    f"pip install 'coral_inference[{extra}]'")
     return f"{type(ex).__name__}: {ex}"
+
+
+# Our conf/hydra/launcher presets and the extras that install their Hydra plugins.
+LAUNCHER_EXTRAS = {"hydra_joblib_launcher": "joblib", "hydra_ray_launcher": "ray"}
 
 
 def _unparsable_yaml_files() -> list[str]:
