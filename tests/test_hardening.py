@@ -68,3 +68,42 @@ def test_sigterm_mid_run_leaves_a_failed_summary_or_none(tmp_path):
     summary = json.loads((tmp_path / "run" / "runtime_summary.json").read_text())
     assert summary["status"] == "failed"
     assert summary["error"]["exit_code"] == 143 and "SIGTERM" in summary["error"]["message"]
+
+
+def test_one_secret_through_file_env_and_cli_never_lands_anywhere(tmp_path):
+    conf = tmp_path / "deploy"
+    conf.mkdir()
+    (conf / "site.yaml").write_text(
+        "defaults:\n  - config\n  - _self_\nservices:\n  webrtc:\n    ice_servers:\n"
+        f"      - urls: [turn:turn.example.org]\n        username: u\n        credential: {SECRET}-file\n"
+    )
+    proc = run_cli(
+        "coral-run", "--config-dir", str(conf), "--config-name", "site", "backends=cpu",
+        "+summary.extra_secret=x",  # an unknown key: the run fails, the summary must still be clean
+        cwd=tmp_path, env={"CORAL_SERVICES__METRICS__TOKEN": f"{SECRET}-env"},
+    )
+    assert proc.returncode == 2
+    proc = run_cli(
+        "coral-run", "--config-dir", str(conf), "--config-name", "site", "backends=cpu",
+        f"services.metrics.token={SECRET}-cli",
+        cwd=tmp_path, env={"CORAL_SERVICES__METRICS__ORG": "org", "CORAL_SERVICES__METRICS__TOKEN": f"{SECRET}-env"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    for stream in (proc.stdout, proc.stderr):
+        assert SECRET not in stream
+    hits = [str(p) for p, data in _all_text(tmp_path / "outputs") if SECRET.encode() in data]
+    assert hits == []
+    files = {p.name for p, _ in _all_text(tmp_path / "outputs")}
+    assert {"runtime_summary.json", "config.yaml", "hydra.yaml", "overrides.yaml"} <= files
+
+
+def test_eight_parallel_joblib_jobs_write_eight_complete_summaries(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_joblib_launcher")
+    proc = run_cli("coral-run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "backends=cpu",
+                   "run.warmup=1,2,3,4,5,6,7,8", "hydra.sweep.dir=sweep", cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    found = sorted((tmp_path / "sweep").glob("*/runtime_summary.json"))
+    assert len(found) == 8
+    warmups = sorted(json.loads(p.read_text())["config"]["run"]["warmup"] for p in found)
+    assert warmups == list(range(1, 9))
+    assert not list((tmp_path / "sweep").rglob("*.tmp"))

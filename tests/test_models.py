@@ -55,7 +55,7 @@ def test_coral_runtime_model_inspect_bad_files_exit_2(tmp_path):
 
 def test_an_invalid_model_names_the_op_not_a_raw_error(compose):
     path = coral_file("model_invoking_error.tflite")
-    with pytest.raises(BackendError) as info:
+    with pytest.raises(ConfigError) as info:  # the file is wrong for every backend: exit 2
         init(RuntimeConfig.from_dictconfig(compose("backends=cpu", f"model.path={path}")))
     assert "fake-op-double" in info.value.render() and "builtin TFLite ops" in info.value.render()
 

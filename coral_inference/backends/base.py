@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BackendError, ConfigError
 from ..runtime.context import BackendState, RuntimeContext
 from .models import ModelRef
 from .pool import InputError, WorkerPool
@@ -62,10 +62,15 @@ class InterpreterWorker:
                 message = (delegate_ignored_op_message(model, key, library) if delegates
                            else edgetpu_model_on_cpu_message(model, key))
                 raise BackendError(message) from exc
-            if UNRESOLVED_OP in text:
-                raise BackendError(
-                    f"{key}: {model.path!r} uses an operator this interpreter cannot resolve ({text.strip()}); "
+            if UNRESOLVED_OP in text:  # the model file is wrong for any backend: a config error
+                raise ConfigError(
+                    f"{key}: {model.path!r} uses an operator this interpreter cannot resolve ({text.strip().splitlines()[0]}); "
                     "expected a model of builtin TFLite ops (or the Edge TPU custom op with its delegate)"
+                ) from exc
+            if "not a valid Flatbuffer" in text:
+                raise ConfigError(
+                    f"{key}: {model.path!r} is not a valid TFLite flatbuffer ({len(model.content)} bytes: truncated "
+                    "or corrupt?); expected a complete .tflite file"
                 ) from exc
             raise BackendError(f"{key}: cannot create an interpreter for {model.path!r}: {text.strip()}") from exc
         self.delegates = list(delegates or [])  # kept alive as long as the interpreter

@@ -83,7 +83,7 @@ def _describe(ex: Exception) -> str:
         if ex.__cause__ is not None and str(ex.__cause__) not in text:
             text += "\n" + str(ex.__cause__)
         return text
-    if isinstance(ex, OSError) and ex.filename:
+    if _is_dir_error(ex):
         return (f"cannot create or write the run directory {ex.filename!r}: {ex.strerror} "
                 "(expected a writable folder: set hydra.run.dir / hydra.sweep.dir)")
     mark = getattr(ex, "problem_mark", None)  # YAML syntax errors
@@ -100,6 +100,10 @@ def _describe(ex: Exception) -> str:
 
 # Our conf/hydra/launcher presets and the extras that install their Hydra plugins.
 LAUNCHER_EXTRAS = {"hydra_joblib_launcher": "joblib", "hydra_ray_launcher": "ray"}
+
+
+def _is_dir_error(ex: Exception) -> bool:
+    return isinstance(ex, OSError) and bool(ex.filename)
 
 
 def _unparsable_yaml_files() -> list[str]:
@@ -138,11 +142,12 @@ def _run_and_report(func: Any) -> Any:
             print("coral-run: overrides from the environment were in effect: "
                   + ", ".join(f"{e.source[4:]} -> {e.override}" for e in env.entries), file=sys.stderr)
         # Errors before the task ran (bad override, unknown group option, wrong type, bad YAML,
-        # unwritable run directory) are configuration errors. (With a joblib/ray launcher the tasks
-        # run in other processes: an error once the sweep started is not a configuration error.)
+        # unwritable run or sweep directory) are configuration errors. (With a joblib/ray launcher
+        # the tasks run in other processes: another error once the sweep started is not.)
         from .callbacks import SWEEP_STATE
 
-        sys.exit(EXIT_UNEXPECTED if _state["task_started"] or SWEEP_STATE["started"] else EXIT_CONFIG)
+        before_task = not _state["task_started"] and (not SWEEP_STATE["started"] or _is_dir_error(ex))
+        sys.exit(EXIT_CONFIG if before_task else EXIT_UNEXPECTED)
 
 
 def main() -> None:

@@ -9,8 +9,15 @@ from ..errors import Issues
 
 
 def _source(config: Any, key: str) -> str | None:
+    """Where the value at ``key`` came from; for a part of a list or dict value (``a.b[0].c``)
+    the nearest key that has a recorded source."""
+    import re
+
     sources = getattr(config, "sources", None) or {}
     entry = sources.get(key)
+    while entry is None and re.search(r"(\[\d+\]|\.[^.\[]+)$", key):
+        key = re.sub(r"(\[\d+\]|\.[^.\[]+)$", "", key)
+        entry = sources.get(key)
     if isinstance(entry, dict):
         return entry.get("source")
     if isinstance(entry, (list, tuple)) and entry:
@@ -63,6 +70,10 @@ def check_model(config: Any, issues: Issues) -> None:
         if not is_tflite(head):
             issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value,
                        source=_source(config, key), expected="a .tflite flatbuffer")
+    labels = config.model.labels
+    if labels and not Path(labels).expanduser().is_file():
+        issues.add("model.labels", "labels file not found", value=labels, source=_source(config, "model.labels"),
+                   expected="an existing text file, one label per line (or 'N label' lines)")
 
 
 def check_interpreter(config: Any, issues: Issues) -> None:
