@@ -154,12 +154,14 @@ def main() -> None:
     import hydra._internal.utils as hydra_utils
 
     from ..config.plugin_defaults import prepare_plugin_defaults
+    from ..config.provenance import record_defaults
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
     register()
+    record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()
     _state["argv"] = list(sys.argv)
     sys.argv = insert_overrides(sys.argv, env.overrides())

@@ -18,11 +18,12 @@ def compose_layers(merged: Merged, config_name: str = "config") -> Any:
     from hydra.core.global_hydra import GlobalHydra
 
     from .. import CONF_MODULE, HYDRA_VERSION_BASE
-    from .plugin_defaults import _STORED, prepare_plugin_defaults
+    from .plugin_defaults import prepare_plugin_defaults
     from .provenance import finish, record_defaults
     from .schema import register
 
     register()
+    record_defaults()
     for index, layer in enumerate(merged.layers):
         layer.store(index)
     problems: list[str] = []
@@ -30,16 +31,13 @@ def compose_layers(merged: Merged, config_name: str = "config") -> Any:
     try:
         with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
             loader = GlobalHydra.instance().config_loader()
-            seen = record_defaults(loader)
 
             def again() -> Any:
                 return compose(config_name, overrides=merged.overrides, return_hydra_config=True)
 
             cfg = with_plugin_layer(again(), again, problems, merged.issues)
-            if _STORED["layer"]:  # composed more than once: provenance computes its own list
-                seen.clear()
             choices = {g: cfg.hydra.runtime.choices.get(g) for g in GROUPS}
-            return finish(cfg, choices, loader=loader, config_name=config_name, merged=merged, seen=seen)
+            return finish(cfg, choices, loader=loader, config_name=config_name, merged=merged)
     except CoralError:  # ours already (a PluginError keeps its exit code)
         raise
     except Exception as exc:

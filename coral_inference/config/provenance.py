@@ -5,6 +5,7 @@ order) plus the plugin, env and cli layers; also rejects keys the schema lacks (
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -68,29 +69,56 @@ def _secret_literal(key: str, value: Any) -> bool:
     return not (isinstance(value, str) and "${" in value)
 
 
-def record_defaults(loader: Any) -> dict[str, Any]:
-    """Keep the defaults list and config repository Hydra itself composes from (on this loader
-    instance only), so provenance costs no second composition. Private Hydra 1.3 API: without
-    it, chains() computes the defaults list again."""
-    seen: dict[str, Any] = {}
-    original = getattr(loader, "_compose_config_from_defaults_list", None)
-    if original is None:
-        return seen
+def contributions(defaults: list[Any], repo: Any) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(default, loaded config, its plain data) of each entry of a defaults list that is not
+    Hydra's own, in merge order."""
+    from omegaconf import OmegaConf
 
-    def recording(defaults: Any, repo: Any) -> Any:
-        seen.update(defaults=defaults, repo=repo)
-        return original(defaults=defaults, repo=repo)
+    out = []
+    for default in defaults:
+        if not default.config_path or default.config_path.startswith("hydra/") or default.package == "hydra":
+            continue
+        result = repo.load_config(default.config_path)
+        if result is None:
+            continue
+        data = OmegaConf.to_container(result.config, resolve=False, enum_to_str=True)
+        out.append((default, result, {k: v for k, v in data.items() if k not in ("defaults", "hydra")}))
+    return out
 
-    loader._compose_config_from_defaults_list = recording
-    return seen
+
+# Hydra config loader -> contributions() of its latest composition (see record_defaults).
+_RECORDED: "weakref.WeakKeyDictionary[Any, list[Any]]" = weakref.WeakKeyDictionary()
 
 
-def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | None = None
-           ) -> dict[str, list[dict[str, Any]]]:
+def record_defaults() -> None:
+    """From now on keep, per Hydra config loader, what each config of its latest composition's
+    defaults list contributed, read as Hydra loads it (from Hydra's own cache) and before the
+    merge changes it; provenance then needs no second computation of the defaults list nor a
+    second read of the files: coral-run's @hydra.main composes before the job runs, coral-runtime's
+    compose() inside compose_layers. Idempotent. Private Hydra 1.3 API: without it (e.g. in a
+    launcher's worker process), chains() computes the defaults list again."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    original = ConfigLoaderImpl._compose_config_from_defaults_list
+    if getattr(original, "records_defaults", False):
+        return
+
+    def recording(self: Any, defaults: Any, repo: Any) -> Any:
+        _RECORDED.pop(self, None)
+        try:
+            _RECORDED[self] = contributions(defaults, repo)
+        except Exception:  # Hydra's own loading reports it
+            pass
+        return original(self, defaults=defaults, repo=repo)
+
+    recording.records_defaults = True  # type: ignore[attr-defined]
+    ConfigLoaderImpl._compose_config_from_defaults_list = recording  # type: ignore[method-assign]
+
+
+def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[str, Any]]]:
     from hydra._internal.config_repository import CachingConfigRepository
     from hydra._internal.defaults_list import create_defaults_list
     from hydra.core.override_parser.overrides_parser import OverridesParser
-    from omegaconf import OmegaConf
 
     out: dict[str, list[dict[str, Any]]] = {}
 
@@ -104,28 +132,23 @@ def chains(loader: Any, config_name: str, merged: Any, seen: dict[str, Any] | No
 
     selected = _selected_by(merged)
     plugin_owner = owners()
-    # Hydra's own defaults list (its merge order), without the hydra/* part: the same computation
-    # Hydra's ConfigLoader.compute_defaults_list does, minus what we do not need.
-    if seen and "defaults" in seen:
-        defaults, repo = seen["defaults"], seen["repo"]
-    else:
+    # Hydra's own defaults list (its merge order), without the hydra/* part: the loader's latest
+    # composition's (record_defaults) unless a plugin layer is stored (then the composition may
+    # have run more than once), else the same computation Hydra's ConfigLoader.compute_defaults_list
+    # does, minus what we do not need.
+    loaded = None if plugin_owner else _RECORDED.get(loader)
+    if loaded is None:
         parsed = [o for o in OverridesParser.create().parse_overrides(list(merged.overrides))
                   if not o.get_key_element().lstrip("+~").startswith("hydra")]
         repo = CachingConfigRepository(loader.repository)
         defaults = create_defaults_list(repo=repo, config_name=config_name, overrides_list=parsed,
                                         prepend_hydra=False, skip_missing=True).defaults
-    for default in defaults:
-        if not default.config_path or default.config_path.startswith("hydra/") or default.package == "hydra":
-            continue
-        result = repo.load_config(default.config_path)
-        if result is None:
-            continue
+        loaded = contributions(defaults, repo)
+    for default, result, data in loaded:
         layer, label = _label(default, result, merged)
         group = default.override_key
         if group in selected:
             label += f" (selected by {selected[group]})"
-        data = OmegaConf.to_container(result.config, resolve=False, enum_to_str=True)
-        data = {k: v for k, v in data.items() if k not in ("defaults", "hydra")}
         prefix = default.package or ""
         for key, value in leaves(data, prefix):
             if layer == "plugin":
@@ -208,14 +231,13 @@ class Composition:
         return self.config
 
 
-def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, merged: Any,
-           seen: dict[str, Any] | None = None) -> Composition:
+def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, merged: Any) -> Composition:
     from omegaconf import OmegaConf
 
     OmegaConf.set_struct(cfg, False)  # a fresh composition: ours to change
     if "hydra" in cfg:
         cfg.pop("hydra")
-    sources = chains(loader, config_name, merged, seen)
+    sources = chains(loader, config_name, merged)
     data = OmegaConf.to_container(cfg, resolve=False)
     read = set(ENV_REF.findall(str(data)))
     issues = Issues([p for p in merged.issues.items if not (p.source or "").startswith("env ")
