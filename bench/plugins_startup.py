@@ -39,7 +39,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
     coral_run = str(Path(sys.executable).parent / "coral-run")
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_") and k != "PYTHONPATH"}
+    # PYTHONDONTWRITEBYTECODE dropped: the warm-up runs write byte-code caches (an installed package's steady state)
+    base_env = {k: v for k, v in os.environ.items()
+                if not k.startswith("CORAL_") and k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp, "site")
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",

@@ -21,10 +21,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
+# Steady state of an installed package: byte-code caches written by the warm-up runs (a
+# PYTHONDONTWRITEBYTECODE=1 shell would make every run compile our modules again).
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_") and k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(cmd: list[str], cwd: str) -> tuple[float, float, float]:
     """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one run of ``cmd``."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -47,7 +52,7 @@ def main() -> None:
             "bare-hydra": [sys.executable, str(HERE / "bare_hydra_app.py")],
             "raw-script": [sys.executable, str(HERE / "raw_interpreter.py"), str(model)],
         }
-        for cmd in commands.values():  # warm the file cache
+        for cmd in commands.values():  # warm the file and byte-code caches
             measure(cmd, tmp)
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
         for _ in range(args.repeat):
