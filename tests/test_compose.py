@@ -62,3 +62,39 @@ def test_platform_options_describe_their_hardware(compose):
     assert dev.max_devices > 1 and set(dev.edgetpu_types) == {"pci", "usb"}
     assert usb.max_devices == 1 and usb.edgetpu_types == ("usb",)
     assert dev.delegate_library == "libedgetpu.so.1"
+
+
+def _plain(value):
+    import dataclasses
+    from collections.abc import Mapping
+
+    from coral_inference.runtime.config import Frozen
+
+    if isinstance(value, Frozen):
+        return {f: _plain(getattr(value, f)) for f in value._fields}
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_frozen_settings_hold_what_omegaconf_to_object_builds(compose):
+    """The twins are built from the resolved container by the schema's field types: the same
+    values, enum members and nesting as OmegaConf's own conversion to the schema dataclasses."""
+    from omegaconf import OmegaConf
+
+    from coral_inference.config.schema import Fallback, RunMode
+
+    cfg = compose("services=full", "services.webrtc.ice_servers=[{urls:[stun:a,stun:b],username:u}]",
+                  "run.mode=bench", "+plugins.config.p={a:[1,{b:2}]}")
+    OmegaConf.set_struct(cfg, False)  # a plugin's backend under backends.extra
+    cfg = OmegaConf.merge(cfg, {"backends": {"extra": {"mine": {"kind": "cpu", "devices": ["usb:0"], "fallback": "cpu"}}}})
+    rc = RuntimeConfig.from_dictconfig(cfg)
+    assert _plain(rc.settings) == _plain(OmegaConf.to_object(cfg))
+    assert rc.run.mode is RunMode.bench and rc.backends.extra["mine"].fallback is Fallback.cpu
+    assert rc.services.webrtc.ice_servers[0].urls == ("stun:a", "stun:b")
+    assert rc.backends.extra["mine"].devices == ("usb:0",) and rc.plugins.config["p"]["a"][1]["b"] == 2
+    assert rc.model == RuntimeConfig.from_dictconfig(cfg).model and "path=" in repr(rc.model)

@@ -83,10 +83,9 @@ def check_interpreter(config: Any, issues: Issues) -> None:
 
 
 def check_webrtc(config: Any, issues: Issues) -> None:
-    from ..services.webrtc import check_servers
-
     if not config.services.webrtc.enabled:
         return
+    from ..services.webrtc import check_servers
 
     def add(key, message, value, expected):
         issues.add(key, message, value=value, source=_source(config, key), expected=expected)
