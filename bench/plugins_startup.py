@@ -53,7 +53,7 @@ def main() -> None:
             "plugins=auto, none installed": ([coral_run, "backends=cpu"], base_env),
             "plugins=auto, example installed": ([coral_run, "backends=cpu"], with_plugin),
         }
-        for cmd, env in runs.values():  # warm the file cache
+        for cmd, env in runs.values():  # warm the file and byte-code caches
             measure(cmd, tmp, env)
         results: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
         for _ in range(args.repeat):

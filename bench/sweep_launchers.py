@@ -20,12 +20,17 @@ import time
 from pathlib import Path
 
 
+# Steady state of an installed package: byte-code caches written by the first runs (a
+# PYTHONDONTWRITEBYTECODE=1 shell would make every process, each worker too, compile our modules).
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_") and k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def sweep(launcher: str, seconds: float, cwd: str) -> float:
     cmd = [str(Path(sys.executable).parent / "coral-run"), "-m", f"hydra/launcher={launcher}",
            "backends=cpu", "backends.cpu.num_threads=1", "run.mode=bench", "run.iterations=1",
            f"run.min_seconds={seconds}", "run.warmup=1,2,3,4,5,6,7,8"]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{launcher} sweep failed:\n{proc.stderr}")

@@ -98,3 +98,30 @@ def test_frozen_settings_hold_what_omegaconf_to_object_builds(compose):
     assert rc.services.webrtc.ice_servers[0].urls == ("stun:a", "stun:b")
     assert rc.backends.extra["mine"].devices == ("usb:0",) and rc.plugins.config["p"]["a"][1]["b"] == 2
     assert rc.model == RuntimeConfig.from_dictconfig(cfg).model and "path=" in repr(rc.model)
+
+
+def test_provenance_of_the_recorded_composition_equals_a_fresh_computation(tmp_path, monkeypatch):
+    """chains() reads the defaults list and configs Hydra's own composition loaded (recorded per
+    config loader) instead of computing them again: same sources, layer by layer."""
+    from coral_inference.config import provenance
+    from coral_inference.config.descriptor import RuntimeDescriptor, merge
+
+    descriptor = tmp_path / "deploy.yaml"
+    descriptor.write_text("platform: cpu\nrun:\n  warmup: 3\nservices:\n  metrics:\n    token: abc\n")
+    equal = []
+    chains = provenance.chains
+
+    def both(loader, config_name, merged):
+        recorded = chains(loader, config_name, merged)
+        del provenance._RECORDED[loader]  # KeyError: the composition was not recorded
+        equal.append(recorded == chains(loader, config_name, merged))
+        return recorded
+
+    monkeypatch.setattr(provenance, "chains", both)
+    composition = merge(RuntimeDescriptor.from_file(descriptor),
+                        RuntimeDescriptor.from_env({"CORAL_RUN__ITERATIONS": "5"}),
+                        RuntimeDescriptor.from_cli(["backends=cpu", "patches.camera=false"])).compose()
+    assert equal == [True]
+    assert composition.sources["run.warmup"][-1]["source"] == f"file {descriptor}"
+    assert composition.sources["run.iterations"][-1]["source"] == "env CORAL_RUN__ITERATIONS"
+    assert [c["source"] for c in composition.sources["patches.camera"]] == ["conf/patches/default.yaml", "command line"]

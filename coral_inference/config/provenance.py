@@ -133,10 +133,9 @@ def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[st
     selected = _selected_by(merged)
     plugin_owner = owners()
     # Hydra's own defaults list (its merge order), without the hydra/* part: the loader's latest
-    # composition's (record_defaults) unless a plugin layer is stored (then the composition may
-    # have run more than once), else the same computation Hydra's ConfigLoader.compute_defaults_list
-    # does, minus what we do not need.
-    loaded = None if plugin_owner else _RECORDED.get(loader)
+    # composition's (record_defaults; with a plugin layer, the composition that used it), else the
+    # same computation Hydra's ConfigLoader.compute_defaults_list does, minus what we do not need.
+    loaded = _RECORDED.get(loader)
     if loaded is None:
         parsed = [o for o in OverridesParser.create().parse_overrides(list(merged.overrides))
                   if not o.get_key_element().lstrip("+~").startswith("hydra")]
