@@ -7,8 +7,9 @@ entries. A factory takes (name, spec, context) and returns an object of the back
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable
+
+from ..lazy import load
 
 _BUILTIN = {
     "cpu": "coral_inference.backends.cpu:CpuBackend",
@@ -34,7 +35,4 @@ def get_factory(kind: str) -> Callable[..., Any] | None:
     if kind in _REGISTERED:
         return _REGISTERED[kind]
     target = _BUILTIN.get(kind)
-    if target is None:
-        return None
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load(target) if target else None

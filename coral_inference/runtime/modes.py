@@ -4,17 +4,16 @@ need no runner."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Callable
 
-RUNNERS: dict[str, str] = {}
-RUNNERS["pipeline"] = "coral_inference.pipeline.run:run"
-RUNNERS["bench"] = "coral_inference.runtime.bench:run"
+from ..lazy import load
+
+RUNNERS: dict[str, str] = {
+    "pipeline": "coral_inference.pipeline.run:run",
+    "bench": "coral_inference.runtime.bench:run",
+}
 
 
 def get(mode: str) -> Callable[[Any], dict[str, Any]] | None:
     target = RUNNERS.get(mode)
-    if target is None:
-        return None
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load(target) if target else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lazy import load
 from .context import PatchState, RuntimeContext
 
 # The documented order patches are applied in; unknown names follow in alphabetical order.
@@ -37,12 +38,7 @@ def lookup(name: str) -> Any:
     if name in PATCHES:
         return PATCHES[name]
     target = BUILTIN.get(name)
-    if target is None:
-        return None
-    import importlib
-
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+    return load(target) if target else None
 
 
 def ordered(names: list[str]) -> list[str]:
