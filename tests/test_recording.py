@@ -22,6 +22,21 @@ def test_segments_rotate_and_retention_holds(tmp_path):
     assert [s["frames"] for s in report["kept"]] == [5, 3]
 
 
+def test_frames_of_another_size_are_resized_not_silently_lost(tmp_path):
+    """An image folder mixes sizes (cat.bmp 512x341, grace_hopper.bmp 512x600): VideoWriter drops a frame whose
+    size differs from the segment's without a word, so the recorder resizes it to the segment's size."""
+    import numpy as np
+
+    from coral_inference.services.recording import Recorder
+
+    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=10, retain=1, codec="mp4v")
+    for i, (height, width) in enumerate([(48, 64), (60, 64), (48, 64), (30, 40)]):
+        recorder.write(np.full((height, width, 3), i * 60, np.uint8))
+    report = recorder.close()
+    [kept] = report["kept"]
+    assert kept["frames"] == 4 and frame_count(kept["file"]) == 4
+
+
 def test_bad_codec_is_refused():
     from coral_inference.services.recording import Recorder
 

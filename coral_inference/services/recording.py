@@ -1,7 +1,9 @@
 """Recording: annotated frames to video files with OpenCV's VideoWriter, in rotating segments.
 
 A segment holds ``round(segment_s * fps)`` frames (``fps``: services.recording.fps, else the source's
-frame rate), so segment lengths are exact in the video's own timeline. After a segment is closed,
+frame rate), so segment lengths are exact in the video's own timeline. A frame whose size differs from
+the segment's first frame (an image folder of mixed sizes) is resized to it: VideoWriter would drop it
+without a word. After a segment is closed,
 the oldest files beyond ``retain`` are deleted. ``close()`` releases the writer, which completes the
 file (the pipeline calls it on stop, on Ctrl-C and on SIGTERM).
 """
@@ -26,6 +28,7 @@ class Recorder:
         self.suffix = EXTENSIONS.get(codec.lower(), ".mp4")
         self._writer: Any = None
         self._count = 0
+        self._size = (0, 0)  # (width, height) of the open segment
         self.segments: list[dict[str, Any]] = []  # every segment written: file, frames (deleted too)
         self.deleted: list[str] = []
 
@@ -34,6 +37,10 @@ class Recorder:
             self._finish()
         if self._writer is None:
             self._open(frame)
+        if frame.shape[:2] != self._size[::-1]:
+            import cv2
+
+            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
         self._writer.write(frame)
         self._count += 1
         self.segments[-1]["frames"] = self._count
@@ -47,7 +54,7 @@ class Recorder:
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*self.codec), self.fps, (width, height))
         if not writer.isOpened():
             raise RuntimeError(f"services.recording.codec: OpenCV cannot write {self.codec!r} to {path}")
-        self._writer, self._count = writer, 0
+        self._writer, self._count, self._size = writer, 0, (width, height)
         self.segments.append({"file": str(path), "frames": 0})
 
     def _finish(self) -> None:
