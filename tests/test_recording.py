@@ -44,6 +44,20 @@ def test_bad_codec_is_refused():
         Recorder("x", fps=10, segment_s=1, retain=1, codec="h26")
 
 
+def test_a_codec_or_folder_opencv_cannot_write_is_a_config_error(tmp_path):
+    import numpy as np
+
+    from coral_inference.errors import ConfigError
+    from coral_inference.services.recording import Recorder
+
+    frame = np.zeros((48, 64, 3), np.uint8)
+    with pytest.raises(ConfigError, match="services.recording.codec: OpenCV cannot write 'ZZZZ'.*expected"):
+        Recorder(tmp_path / "rec", fps=10, segment_s=1, retain=1, codec="ZZZZ").write(frame)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match="services.recording.path: cannot create"):
+        Recorder(tmp_path / "file" / "rec", fps=10, segment_s=1, retain=1).write(frame)
+
+
 def test_pipeline_records_annotated_segments_in_the_run_dir(tmp_path):
     video = write_video(tmp_path / "clip.mp4", frames=25, fps=10)
     result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",

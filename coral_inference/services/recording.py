@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
+
 EXTENSIONS = {"mp4v": ".mp4", "avc1": ".mp4", "h264": ".mp4", "mjpg": ".avi", "xvid": ".avi"}
 
 
@@ -48,12 +50,18 @@ class Recorder:
     def _open(self, frame: Any) -> None:
         import cv2
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"services.recording.path: cannot create {str(self.directory)!r} ({exc.strerror}); "
+                              "expected a folder this user may write (relative: under the run directory)") from None
         path = self.directory / f"segment_{len(self.segments):05d}{self.suffix}"
         height, width = frame.shape[:2]
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*self.codec), self.fps, (width, height))
         if not writer.isOpened():
-            raise RuntimeError(f"services.recording.codec: OpenCV cannot write {self.codec!r} to {path}")
+            writer.release()
+            raise ConfigError(f"services.recording.codec: OpenCV cannot write {self.codec!r} to {path}; expected a "
+                              "FourCC this OpenCV build encodes, e.g. mp4v (.mp4) or MJPG (.avi)")
         self._writer, self._count, self._size = writer, 0, (width, height)
         self.segments.append({"file": str(path), "frames": 0})
 
