@@ -87,7 +87,13 @@ def test_files_are_complete_when_the_run_is_stopped_by_a_signal(tmp_path, runtim
         if n == 7:
             os.kill(os.getpid(), getattr(signal, signal_name))  # Ctrl-C arrives as KeyboardInterrupt
 
-    totals = run(context, on_frame=on_frame)
+    # pytest started as a background job ('pytest &' in a script) inherits SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: give it Python's own, as an interactive coral-run has.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        totals = run(context, on_frame=on_frame)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert totals["stopped_by"] == signal_name and totals["frames"] == 7
     files = sorted((context.run_dir / "recordings").iterdir())
     assert [frame_count(f) for f in files] == [4, 3]  # the open segment was released, not cut off
