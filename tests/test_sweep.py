@@ -150,3 +150,40 @@ def test_a_launcher_without_its_plugin_says_which_extra_to_install(tmp_path):
                    env={"PYTHONPATH": str(hidden.parent.parent)})
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "pip install 'coral_inference[joblib]'" in proc.stderr
+
+
+def test_a_folder_without_job_folders_exits_2_and_writes_nothing(tmp_path):
+    """The date folder one level too high (multirun/<date>) or any other folder: its subfolders are not jobs."""
+    date_dir = tmp_path / "multirun" / "2026-11-28"
+    (date_dir / "10-00-00" / "0" / ".hydra").mkdir(parents=True)
+    (tmp_path / "images").mkdir()
+    for folder in (date_dir, tmp_path / "images"):
+        proc = run_cli("coral-runtime", "sweep", "report", str(folder), cwd=tmp_path)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "no job folders" in proc.stderr and "multirun/<date>/<time>" in proc.stderr
+        assert not list(folder.glob("sweep_summary.*"))
+
+
+def test_only_job_folders_become_rows(tmp_path):
+    from coral_inference.sweep.report import build_report
+
+    for name in ("0", "1", "recordings", "named_job"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "named_job" / ".hydra").mkdir()  # hydra.sweep.subdir=<name>: recognised by Hydra's record
+    assert [r["job"] for r in build_report(tmp_path)["rows"]] == ["0", "1", "named_job"]
+
+
+def test_a_plot_or_report_that_cannot_be_written_exits_2_without_traceback(tmp_path):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "sweep"
+    (folder / "0").mkdir(parents=True)
+    (tmp_path / "file").write_text("")
+    proc = run_cli("coral-runtime", "sweep", "report", str(folder), "--plot", str(tmp_path / "file" / "c.png"),
+                   cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--plot" in proc.stderr and "c.png" in proc.stderr and (folder / "sweep_summary.md").is_file()
+    (folder / "sweep_summary.json").unlink()
+    (folder / "sweep_summary.json").mkdir()  # cannot be replaced by a file, even by root
+    proc = run_cli("coral-runtime", "sweep", "report", str(folder), cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot write the report" in proc.stderr
+

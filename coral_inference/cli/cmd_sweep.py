@@ -2,8 +2,8 @@
 
 Reads every job folder of a multirun's sweep directory, writes sweep_summary.{json,csv,md} there
 (jobs without a summary are failed rows), optionally draws a throughput/latency bar chart.
-Exit codes: 0 written; 2 DIR is not a folder, or --plot without matplotlib (the reports are
-still written).
+Exit codes: 0 written; 2 DIR is not a folder, holds no job folders or cannot be written, or --plot
+without matplotlib or to a path that cannot be written (the reports are still written).
 """
 
 from __future__ import annotations
@@ -28,14 +28,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..sweep.report import write_reports
+    from ..sweep.report import job_dirs, write_reports
 
     sweep_dir = Path(args.dir)
+    expected = "expected a multirun sweep directory such as multirun/<date>/<time>"
     if not sweep_dir.is_dir():
-        print(f"coral-runtime sweep report: DIR {args.dir!r} is not a folder "
-              "(expected a multirun sweep directory such as multirun/<date>/<time>)", file=sys.stderr)
+        print(f"coral-runtime sweep report: DIR {args.dir!r} is not a folder ({expected})", file=sys.stderr)
         return EXIT_CONFIG
-    report = write_reports(sweep_dir)
+    if not job_dirs(sweep_dir):
+        print(f"coral-runtime sweep report: DIR {args.dir!r} holds no job folders (looked for 0, 1, ... or folders "
+              f"with .hydra/ or runtime_summary.json); nothing written ({expected})", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        report = write_reports(sweep_dir)
+    except OSError as exc:
+        print(f"coral-runtime sweep report: cannot write the report in {args.dir!r}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     code = EXIT_OK
     if args.plot:
         from ..sweep.plot import PlotUnavailable, plot_report
@@ -44,6 +52,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             report["files"]["plot"] = str(plot_report(report, Path(args.plot)))
         except PlotUnavailable as exc:
             print(f"coral-runtime sweep report: --plot: {exc}", file=sys.stderr)
+            code = EXIT_CONFIG
+        except OSError as exc:
+            print(f"coral-runtime sweep report: --plot: cannot write {args.plot!r}: {exc} (the reports are written)",
+                  file=sys.stderr)
             code = EXIT_CONFIG
     if args.json:
         print(json.dumps(report, indent=2, default=str))

@@ -24,11 +24,23 @@ BENCH_COLUMNS = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "init
 NO_SUMMARY = "no runtime_summary.json: the job ended before writing it (crashed or was killed)"
 
 
+def is_job_dir(path: Path) -> bool:
+    """A job folder: named by its job number (Hydra's default hydra.sweep.subdir), or holding Hydra's
+    .hydra/ record or a summary. Other folders (a date folder's sweeps, a recordings folder) are not jobs."""
+    return (path.is_dir() and not path.name.startswith(".")
+            and (path.name.isdigit() or (path / ".hydra").is_dir() or (path / SUMMARY_FILE).is_file()))
+
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The job folders of a sweep, in job order."""
+    return sorted((p for p in Path(sweep_dir).iterdir() if is_job_dir(p)),
+                  key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name))
+
+
 def job_summaries(sweep_dir: Path, filename: str = SUMMARY_FILE) -> list[tuple[Path, dict | None]]:
     """(job dir, summary or None when missing/unreadable), for each job folder of a sweep."""
     out = []
-    for job_dir in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and not p.name.startswith(".")),
-                          key=lambda p: (not p.name.isdigit(), int(p.name) if p.name.isdigit() else 0, p.name)):
+    for job_dir in job_dirs(sweep_dir):
         try:
             out.append((job_dir, json.loads((job_dir / filename).read_text(encoding="utf-8"))))
         except (OSError, ValueError):
