@@ -187,3 +187,12 @@ def test_a_plot_or_report_that_cannot_be_written_exits_2_without_traceback(tmp_p
     proc = run_cli("coral-runtime", "sweep", "report", str(folder), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "cannot write the report" in proc.stderr
 
+
+def test_markdown_errors_keep_the_whole_message(tmp_path):
+    from coral_inference.sweep.report import to_markdown
+
+    message = "Invalid configuration: 1 problem\n  - model.path: model file not found (value '/x.tflite')"
+    row = {"job": "1", "dir": "d", "overrides": [], "choices": {}, "status": "failed", "exit_code": 2,
+           "error": message, "backend": None, "device": None}
+    md = to_markdown({"sweep_dir": "d", "jobs": 1, "failed": 1, "generated_at": "now", "rows": [row]})
+    assert "- job 1: Invalid configuration: 1 problem - model.path: model file not found (value '/x.tflite')" in md

@@ -138,7 +138,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     errors = [(r["job"], r["error"]) for r in rows if r.get("error")]
     if errors:
         lines += ["", "## Errors", ""]
-        lines += [f"- job {job}: {_cell(str(message).splitlines()[0])}" for job, message in errors]
+        lines += [f"- job {job}: {_cell(' '.join(str(message).split()))}" for job, message in errors]
     return "\n".join(lines) + "\n"
 
 
