@@ -157,3 +157,47 @@ def test_coral_run_summary_lists_the_segments(tmp_path, library, segment_files):
     backend = summary["backends"][0]
     assert backend["status"] == "ok" and len(backend["model"]["segments"]) == 2
     assert backend["model"]["pair"]["segments"] == segment_files and len(backend["model"]["sha256"]) == 64
+
+
+class OneCallerAtATime:
+    """A real segment worker that records whether two threads were ever inside its interpreter at once."""
+
+    def __init__(self, worker):
+        self.worker, self.inside, self.overlaps = worker, 0, 0
+        self.input_details, self.output_details = worker.input_details, worker.output_details
+        self.lock = threading.Lock()
+        self.entered = threading.Event()
+
+    def infer(self, inputs):
+        with self.lock:
+            self.inside += 1
+            self.overlaps += self.inside > 1
+        self.entered.set()
+        try:
+            # hold the interpreter until another caller had the chance to enter (bounded: never hangs)
+            threading.Event().wait(0.002)
+            return self.worker.infer(inputs)
+        finally:
+            with self.lock:
+                self.inside -= 1
+
+
+def test_infer_from_many_threads_never_shares_a_segment_interpreter():
+    """The backend protocol: infer() is thread-safe. Each call streams through the same segment workers,
+    whose interpreters must never run two requests at once."""
+    stages = [OneCallerAtATime(segment(W0, B0, "x", "mid")), OneCallerAtATime(segment(W1, B1, "mid", "out"))]
+    pipeline = SegmentPipeline(stages, ["pci:0", "pci:1"])
+    batch = requests(24)
+    results = [None] * len(batch)
+
+    def call(i):
+        results[i] = pipeline.infer(batch[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(batch))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (x,), (y,) in zip(batch, results):
+        np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
+    assert [s.overlaps for s in stages] == [0, 0]

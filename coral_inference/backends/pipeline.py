@@ -7,7 +7,10 @@ once; results come back in request order. Segment i's outputs feed segment i+1's
 compiler keeps the names), else by position when the counts match.
 
 A failing segment ends the stream with a BackendError naming the segment; there is no retry (each segment
-needs its own device). Library API only: no config key selects it yet.
+needs its own device). ``model.segments`` selects it on an Edge TPU backend (backends/edgetpu.py).
+
+``infer``/``imap`` may be called from several threads at once (the backend protocol): each call streams
+through the same segment workers, so a lock per segment keeps one request at a time in each interpreter.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ class SegmentPipeline:
         self.labels = labels or [f"segment {i}" for i in range(len(workers))]
         self.links = [link(a, b, i) for i, (a, b) in enumerate(zip(self.workers, self.workers[1:]))]
         self.depth = depth
+        self._locks = [threading.Lock() for _ in self.workers]  # one request at a time per interpreter
 
     @property
     def input_details(self) -> list[dict[str, Any]]:
@@ -113,7 +117,8 @@ class SegmentPipeline:
                     put(sink, item)
                     return
                 try:
-                    outputs = worker.infer(item)
+                    with self._locks[i]:
+                        outputs = worker.infer(item)
                 except BaseException as exc:
                     put(sink, _Failed(BackendError(f"{self.labels[i]} of the pipeline failed: {type(exc).__name__}: "
                                                    f"{' '.join(str(exc).split())}")))
