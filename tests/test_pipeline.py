@@ -112,3 +112,19 @@ def test_frames_become_the_model_input(dtype, expected, zero):
     assert data.shape == (1, 8, 6, 3) and data.dtype == dtype
     # BGR -> RGB: the red channel comes first, blue (0 in the frame) last
     assert data[0, 0, 0, 0] == pytest.approx(expected) and data[0, 0, 0, 2] == pytest.approx(zero)
+
+
+def test_folder_source_lists_image_files_only(tmp_path):
+    """A subfolder whose name ends like an image is not a frame (it was counted as a dropped one)."""
+    import cv2
+
+    from coral_inference.errors import ConfigError
+    from coral_inference.pipeline.sources import open_source
+
+    assert cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
+    (tmp_path / "more.png").mkdir()
+    source = open_source(str(tmp_path))
+    assert len(list(source)) == 1 and source.dropped == 0
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="run.source: no images in"):
+        open_source(str(tmp_path / "empty"))

@@ -42,11 +42,10 @@ class FolderSource(Source):
     kind = "folder"
 
     def __init__(self, text: str):
+        from ..backends.images import image_files  # the listing bench mode's run.images uses too
+
         super().__init__(text)
-        self.files = sorted(p for p in Path(text).expanduser().iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        if not self.files:
-            raise ConfigError(f"run.source: no images in folder {text!r} (expected files ending in "
-                              f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.files = image_files(text, "run.source")
 
     def __iter__(self) -> Iterator[Any]:
         import cv2
