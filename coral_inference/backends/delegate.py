@@ -20,13 +20,6 @@ INSTALL_RUNTIME = (
 )
 
 
-def options_need_index(spec: str, options: dict[str, Any]) -> bool:
-    """True when delegate options other than ``device`` are given but ``spec`` has no index
-    (libedgetpu then ignores them)."""
-    extra = [k for k in options if k != "device"]
-    return bool(extra) and not any(ch.isdigit() for ch in spec)
-
-
 def installed_runtime() -> dict[str, Any]:
     """The installed libedgetpu package and its clock variant (std / max), from dpkg's status."""
     from ..runtime.versions import _libedgetpu
