@@ -135,3 +135,26 @@ def test_our_own_errors_pass_through_without_blaming_the_worker():
     with pytest.raises(Interrupted):
         pool.infer(requests(1)[0])
     assert pool.healthy == 1
+
+
+def test_a_backend_that_fails_after_starting_its_workers_is_closed(compose):
+    """Interpreters (and on an Edge TPU, the delegates holding the devices) of a backend that failed are
+    released at once, not kept alive by the error the context records."""
+    from coral_inference.backends.cpu import CpuBackend
+    from coral_inference.backends.registry import register_backend, unregister_backend
+
+    made = []
+
+    class FailsWarmUp(CpuBackend):
+        def warm_up(self, count):
+            made.append(self)
+            raise BackendError("warm-up failed: the device stopped responding")
+
+    register_backend("cpu", FailsWarmUp)
+    try:
+        with pytest.raises(BackendError, match="warm-up failed"):
+            init(RuntimeConfig.from_dictconfig(compose("backends=cpu", "backends.cpu.workers=2")))
+    finally:
+        unregister_backend("cpu")
+    [backend] = made
+    assert backend.workers == [] and backend.pool is None and backend.runner is None

@@ -62,6 +62,12 @@ def init_backends(context: RuntimeContext) -> None:
             raise
         except CoralError as exc:
             state = getattr(backend, "state", state)
+            if backend is not None and callable(getattr(backend, "close", None)):
+                try:  # release the interpreters and delegates (devices) built before the failure
+                    backend.close()
+                except Exception as close_error:  # a plugin backend's close: noted, the first error stays
+                    context.note("backends", f"{name}: close() after the failure raised "
+                                             f"{type(close_error).__name__}: {close_error}", level="warning")
             context.errors.append(exc)
             state.status = "failed"
             state.error = {"type": type(exc).__name__, "message": exc.render()}
