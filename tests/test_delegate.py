@@ -192,3 +192,16 @@ def test_real_coral_model_classifies_through_the_delegate_pool(compose, tmp_path
     assert [int(np.argmax(r[0][0])) for r in results] == [401] * 4  # academic gown, on both workers
     assert sum(wk["requests"] for wk in backend.pool.health()) >= 4
     context.close()
+
+
+def test_a_model_not_compiled_for_the_edge_tpu_is_warned_about(compose, tmp_path, library, delegate_log):
+    """The delegate loads, but takes none of a CPU model's ops: the run is what was asked for (ok), and the
+    warning says the Edge TPU runs none of it."""
+    model = coral_file("mobilenet_v1_0.25_128_quant.tflite")
+    fake_tree(tmp_path, usb_ready=1)
+    context = start(compose, library, tmp_path, "backends=edgetpu_single", f"model.path={model}")
+    state = context.backends[0]
+    assert state.status == "ok" and state.device == "usb:0"
+    [warning] = state.warnings
+    assert "model.path" in warning and "not compiled for the Edge TPU" in warning and "edgetpu_compiler" in warning
+    context.close()

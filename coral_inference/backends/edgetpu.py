@@ -103,6 +103,12 @@ class EdgeTpuBackend(InterpreterBackend):
 
         self._start_workers(provider, model, [d.spec for d in chosen], delegates_for,
                             key="model.segments" if segments else "model.path", library=library)
+        if not segments and not model.builtin and not model.edgetpu_compiled:
+            self.state.warnings.append(
+                f"model.path: {model.path!r} is not compiled for the Edge TPU (no edgetpu-custom-op): the delegate "
+                "loaded but runs none of it, every op runs on the CPU. Compile it with edgetpu_compiler, or use "
+                "backends=cpu"
+            )
         self.state.devices = [d.to_dict() for d in chosen]
         self.state.device = ",".join(d.spec for d in chosen)
         self.state.delegate = {
