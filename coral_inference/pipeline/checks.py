@@ -49,3 +49,10 @@ def check(config: Any, issues: Any, source_of: Any) -> None:
     if metrics.enabled and not str(metrics.influxdb_url or "").startswith(("http://", "https://")):
         add("services.metrics.influxdb_url", "not an http(s) URL", metrics.influxdb_url,
             "http://host:8086 (InfluxDB 1.x or 2.x)")
+    for service, patch, what in (("metrics", "metric_sink", "metrics are sent"),
+                                 ("recording", "video_sink", "frames are recorded")):
+        wanted = config.patches.get(patch)
+        if getattr(config.services, service).enabled and not wanted:
+            issues.add(f"patches.{patch}", f"services.{service}.enabled is true but the {patch} patch is off: "
+                       f"no {what} in this run", value=wanted, source=source_of(config, f"patches.{patch}"),
+                       severity="warning", expected=f"patches.{patch}=true (or services.{service}.enabled=false)")
