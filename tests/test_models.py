@@ -125,3 +125,18 @@ def test_run_interpreter_selects_the_module_recorded_in_the_summary(compose, fre
         return
     with pytest.raises(BackendError, match="cannot import tensorflow.lite"):
         interpreter.get_provider("tensorflow")
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path):
+    """coral-runtime model inspect M --json | head: the reader closes the pipe before the output is written."""
+    import subprocess
+
+    from conftest import console_script
+
+    proc = subprocess.Popen([console_script("coral-runtime"), "model", "inspect", "builtin:selftest", "--json"],
+                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # closed before the child writes: its write meets EPIPE
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
