@@ -101,3 +101,26 @@ def test_unreachable_server_never_blocks_writes_and_bounds_the_buffer():
     report = client.close(timeout=2)
     assert report["points"] == 200 and report["sent"] == 0 and report["dropped"] == 200
     assert report["pending"] == 0 and "Connection refused" in report["last_error"]
+
+
+def test_points_name_the_model_that_ran_the_cpu_twin_when_degraded(tmp_path, runtime_context):
+    """backends=auto without an Edge TPU runs model.cpu_path: the points must not be tagged with the Edge TPU model."""
+    from conftest import coral_file
+    from coral_inference.pipeline.run import run
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    video = write_video(tmp_path / "clip.mp4", frames=2)
+    try:
+        context = runtime_context(
+            "run.mode=pipeline", "backends=auto", f"run.source={video}", "services=metrics",
+            f"model.path={coral_file('mobilenet_v1_0.25_128_quant_edgetpu.tflite')}",
+            f"model.cpu_path={coral_file('mobilenet_v1_0.25_128_quant.tflite')}",
+            f"services.metrics.influxdb_url=http://127.0.0.1:{server.server_port}", "services.metrics.bucket=b")
+        assert context.backends[0].status == "degraded"
+        totals = run(context)
+    finally:
+        server.shutdown()
+    assert totals["metrics"]["sent"] == 2
+    body = _Capture.seen[-1][2]
+    assert ",model=mobilenet_v1_0.25_128_quant.tflite," in body and "_edgetpu" not in body

@@ -82,7 +82,9 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
     buffer = context.services.get("buffer_sink")
     recorder, metrics = _services(context, run_dir, source.fps)
     in_details, out_details = backend.input_details, backend.output_details
-    tags = {"backend": name, "model": Path(config.model.path).name, "source": source.kind}
+    state = next((s for s in context.backends if s.name == name), None)
+    ran = (state.model.get("path") if state is not None else None) or config.model.path  # the CPU twin if degraded
+    tags = {"backend": name, "model": Path(ran).name, "source": source.kind}
     infer_ms: list[float] = []
     frame_ms: list[float] = []
     frames, kind, stopped_by = 0, None, "end of source"
