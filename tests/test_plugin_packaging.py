@@ -5,6 +5,7 @@ the plugin defaults layer, and no discovery at import."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -20,10 +21,16 @@ EXAMPLE = REPO / "examples" / "coral-plugin-example"
 def example_site(tmp_path_factory):
     """examples/coral-plugin-example, pip-installed (no deps, no build isolation: nothing downloads)."""
     target = tmp_path_factory.mktemp("site")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and a stale build/lib
+    # in the checkout would ship files the example no longer has.
+    source = tmp_path_factory.mktemp("example") / EXAMPLE.name
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    before = sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*"))
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                           "--no-index", "--target", str(target), str(EXAMPLE)],
+                           "--no-index", "--target", str(target), str(source)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.relative_to(EXAMPLE) for p in EXAMPLE.rglob("*")) == before  # the checkout is untouched
     assert (target / "coral_plugin_example-0.1.0.dist-info" / "entry_points.txt").is_file()
     return target
 
