@@ -38,3 +38,11 @@ def test_unopenable_stream_is_a_config_error(tmp_path, stream_url):
                      f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "run.source: OpenCV cannot open" in result.stderr
+
+
+def test_a_camera_that_cannot_be_opened_says_what_to_check(tmp_path):
+    result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", "run.source=9", f"hydra.run.dir={tmp_path}/run",
+                     cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "run.source: OpenCV cannot open '9' as a camera" in result.stderr
+    assert "/dev/video9" in result.stderr and "--device" in result.stderr

@@ -68,7 +68,9 @@ class CaptureSource(Source):
         self.settings = capture if self.live else None
         self.cap = self._open()
         if not self.cap.isOpened():
-            raise ConfigError(f"run.source: OpenCV cannot open {text!r} as a {kind} (expected {SOURCE_EXPECTED})")
+            hint = (f"; check that /dev/video{text} exists and this user may read it (group 'video'; in a container: "
+                    f"--device /dev/video{text})" if kind == "camera" else "")
+            raise ConfigError(f"run.source: OpenCV cannot open {text!r} as a {kind} (expected {SOURCE_EXPECTED}){hint}")
         import cv2
 
         rate = self.cap.get(cv2.CAP_PROP_FPS)
