@@ -148,3 +148,14 @@ def test_composition_errors_name_key_source_and_expectation(tmp_path):
 
 def test_help_without_subcommand_exits_2(tmp_path):
     assert runtime(tmp_path, "config").returncode == 2
+
+
+def test_unwritable_output_files_are_config_errors_without_traceback(tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    init = runtime(tmp_path, "config", "init", "--output", "a_file/rt.yaml")
+    assert init.returncode == 2 and "Traceback" not in init.stderr
+    assert "--output: cannot write 'a_file/rt.yaml'" in init.stderr
+    proc = runtime(tmp_path, "init", "backends=cpu", "--summary", "a_file/s.json", "--json")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "--summary: cannot write 'a_file/s.json'" in proc.stderr
+    assert json.loads(proc.stdout)["error"]["exit_code"] == 2

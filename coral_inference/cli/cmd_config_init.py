@@ -75,8 +75,12 @@ def _init(args: argparse.Namespace) -> int:
             text = render_descriptor(args.platform, path.name)
             if path.exists() and not args.force:
                 raise ConfigError(f"--output: {path} already exists; not overwriting it (use --force to replace it)")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"--output: cannot write {str(path)!r}: {exc.strerror or exc} "
+                                  "(expected a writable file path)") from None
             return EXIT_OK, {"ok": True, "path": str(path), "platform": args.platform}, f"wrote {path}"
         text = render_descriptor(args.platform)
         return EXIT_OK, {"ok": True, "path": None, "platform": args.platform, "descriptor": text}, text.rstrip()

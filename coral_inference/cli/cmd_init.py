@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import EXIT_OK, CoralError
+from ..errors import EXIT_OK, ConfigError, CoralError
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -34,7 +34,11 @@ def _init(args: argparse.Namespace) -> int:
         finally:
             if context is not None:
                 context.close()
-        path = write_json_atomic(args.summary, summary) if args.summary else None
+        try:
+            path = write_json_atomic(args.summary, summary) if args.summary else None
+        except OSError as exc:
+            raise ConfigError(f"--summary: cannot write {args.summary!r}: {exc.strerror or exc} "
+                              "(expected a writable file path)") from None
         return code, summary, summary_text(summary, path, title="coral-runtime init")
 
     return run_command(args, body)
