@@ -122,3 +122,18 @@ def test_default_run_does_not_import_opencv(tmp_path):
             "print('cv2' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_a_patch_name_nothing_implements_is_failed_not_enabled(runtime_context, tmp_path):
+    context = runtime_context("patches=default", "+patches.camra=true")
+    [state] = [p for p in context.patches if p.name == "camra"]
+    assert state.enabled is False and context.patches_enabled["camra"] is False
+    assert state.status.startswith("failed: no patch named 'camra'; did you mean 'camera'?")
+    assert "camra" not in context.patch_objects
+    assert statuses(context)["stream_manager"] == "enabled"  # a documented name-only patch stays on
+    context.close()
+    from conftest import run_cli
+
+    proc = run_cli("coral-run", "+patches.camra=true", f"hydra.run.dir={tmp_path / 'r'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "patches failed: camra (no patch named 'camra'" in proc.stdout

@@ -49,6 +49,9 @@ def summary_text(summary: dict[str, Any], path: Path | None = None, title: str =
     if patches:
         on = [p["name"] for p in patches if p.get("enabled")]
         lines.append(f"  patches enabled: {', '.join(on) or 'none'}")
+        failed = [p for p in patches if str(p.get("status", "")).startswith("failed")]
+        if failed:
+            lines.append("  patches failed: " + "; ".join(f"{p['name']} ({p['status'][len('failed: '):]})" for p in failed))
     plugins = (summary.get("plugins") or {}).get("loaded") or {}
     lines.append(f"  plugins loaded: {', '.join(k for k, v in plugins.items() if v) or 'none'}")
     failed = [d for d in (summary.get("plugins") or {}).get("details") or []

@@ -41,6 +41,17 @@ def lookup(name: str) -> Any:
     return load(target) if target else None
 
 
+def unknown(name: str) -> str:
+    """Why ``name`` names no patch, with the nearest known name."""
+    import difflib
+
+    known = sorted(set(DESCRIPTIONS) | set(PATCHES))
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (f"no patch named {name!r}{hint} (expected a built-in patch ({', '.join(ORDER)}) or one a loaded "
+            "coral_inference.patches plugin registers)")
+
+
 def ordered(names: list[str]) -> list[str]:
     known = [n for n in ORDER if n in names]
     return known + sorted(n for n in names if n not in ORDER)
@@ -55,8 +66,10 @@ def apply(context: RuntimeContext) -> None:
         extra = {"source": getattr(patch, "source", "builtin"), "supports": dict(getattr(patch, "supports", {}))}
         if not wanted:
             state = PatchState(name, False, "disabled by config", description)
-        elif patch is None:
+        elif patch is None and name in DESCRIPTIONS:  # a documented name without an implementation yet
             state = PatchState(name, True, "enabled", description, detail="no implementation: a name only")
+        elif patch is None:  # a typo, or a patch plugin that is not installed or not loaded
+            state = PatchState(name, False, f"failed: {unknown(name)}", description)
         else:
             try:
                 ok = bool(patch.enable(context))
@@ -69,7 +82,7 @@ def apply(context: RuntimeContext) -> None:
                 context.patch_objects[name] = patch
         context.patches.append(state)
         context.patches_enabled[name] = state.enabled
-        context.note("patches", f"{name}: {state.status}")
+        context.note("patches", f"{name}: {state.status}", "warning" if state.status.startswith("failed") else "info")
 
 
 def disable_all(context: RuntimeContext) -> None:
