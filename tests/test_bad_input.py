@@ -1,8 +1,6 @@
 """Bad input: one clear message naming the key/value/source, the documented exit code, no
 traceback, and a `failed` summary wherever a run directory exists."""
 
-import json
-
 import pytest
 
 from conftest import coral_file, run_cli, summaries

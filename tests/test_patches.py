@@ -6,7 +6,6 @@ import sys
 import pytest
 
 from coral_inference.patches.base import Patch, unsupported
-from coral_inference.runtime import patches as patch_step
 from coral_inference.runtime.patches import ORDER, PATCHES
 
 

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, Callable
 
-from ..errors import EXIT_CONFIG, EXIT_OK, ConfigError, CoralError, Issues
+from ..errors import EXIT_OK, ConfigError, CoralError, Issues
 
 
 def add_layer_args(parser: argparse.ArgumentParser) -> None:

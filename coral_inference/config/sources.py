@@ -32,7 +32,7 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from ..errors import Issues
-from .schema import GROUPS, CoralConfig
+from .schema import CoralConfig
 
 PRECEDENCE = ("schema", "plugin", "defaults", "file", "env", "cli")
 PREFIX = "CORAL_"
@@ -233,7 +233,3 @@ def render(value: Any) -> str:
         return "{" + ",".join(f"{k}:{render(v)}" for k, v in value.items()) + "}"
     text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))
     return "'" + text.replace("'", "\\'") + "'"
-
-
-def group_of(key: str) -> str | None:
-    return key if key in GROUPS else None

@@ -114,10 +114,7 @@ def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
         except KeyError:
             continue
         if spec.kind == "edgetpu":
-            try:  # the grammar module, where it exists (light); else the backend module
-                from ..backends.specs import SPEC_RE, spec_list
-            except ImportError:
-                from ..backends.edgetpu import SPEC_RE, spec_list
+            from ..backends.specs import SPEC_RE, spec_list
             specs = spec_list(list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices)
             out.append((name, spec, None if specs is None else [s for s in specs if SPEC_RE.match(s)]))
     return out

@@ -88,16 +88,9 @@ def selected(config: Any) -> tuple[str, set[str] | None]:
     return mode, (set(plugins.allowlist) if mode == "allowlist" else None)
 
 
-def discover_plugins(group: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Records of the plugins in an entry-point group, none activated (runtime/plugin_discovery.py)."""
-    from .plugin_discovery import discover_plugins as discover
-
-    return discover(group, **kwargs)
-
-
 def backend_kind_hint(config: Any, kind: str) -> str:
     """Why a plugin's backend kind is not available here ('' when no installed plugin names it)."""
-    from .plugin_discovery import entry_points
+    from .plugin_discovery import discover_plugins, entry_points
 
     group = "coral_inference.backends"
     mode, allow = selected(config)
@@ -127,19 +120,6 @@ def loadable_backend_kinds(config: Any) -> set[str]:
             if r["status"] == "ok"}
 
 
-def default_config_overrides(plugins_config: Any = None, interpreter: str | None = "auto",
-                             problems: list[str] | None = None) -> dict[str, dict[str, Any]]:
-    """{plugin name: {dotted key: value}}: the default_config_overrides of the plugins that would
-    load (selected by ``plugins_config``, default all; compatible), bad keys left out (described
-    in ``problems``). The config layers put them below every config file."""
-    from ..config.plugin_defaults import plugin_default_overrides
-
-    out: dict[str, dict[str, Any]] = {}
-    for key, value, name in plugin_default_overrides(plugins_config, interpreter, problems):
-        out.setdefault(name, {})[key] = value
-    return out
-
-
 def load_plugins(context: RuntimeContext) -> None:
     """The init step: every group, honouring plugins.mode / allowlist / strict."""
     from .plugin_loading import check_strict, load_group, record
@@ -157,19 +137,3 @@ def load_plugins(context: RuntimeContext) -> None:
                               "reason": f"in plugins.allowlist but no entry point named {name!r} in "
                                         f"{', '.join(GROUPS)}"})
     check_strict(context)
-
-
-def load_backend_plugins(context: RuntimeContext) -> None:
-    from .plugin_loading import load_group
-
-    load_group(context, "coral_inference.backends", selected(context.config)[1])
-
-
-def load_patch_plugins(context: RuntimeContext) -> None:
-    _load_group(context, "coral_inference.patches", selected(context.config)[1])
-
-
-def load_workflow_plugins(context: RuntimeContext) -> None:
-    from .plugin_loading import load_group
-
-    load_group(context, "coral_inference.workflows", selected(context.config)[1])
