@@ -159,3 +159,8 @@ def test_unwritable_output_files_are_config_errors_without_traceback(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "--summary: cannot write 'a_file/s.json'" in proc.stderr
     assert json.loads(proc.stdout)["error"]["exit_code"] == 2
+
+
+def test_a_command_group_without_subcommand_prints_its_own_help(tmp_path):
+    proc = runtime(tmp_path, "config")
+    assert proc.returncode == 2 and proc.stdout.startswith("usage: coral-runtime config")

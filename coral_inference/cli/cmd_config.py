@@ -142,6 +142,7 @@ def _explain(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     parser = sub.add_parser("config", help="validate, show, explain or create a configuration")
     inner = parser.add_subparsers(dest="config_command", metavar="SUBCOMMAND")
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)  # no subcommand: this group's help
 
     p = inner.add_parser("validate", help="compose and check everything; report every problem at once")
     add_layer_args(p)
