@@ -126,6 +126,33 @@ def test_coral_run_plus_unknown_key_exits_2(tmp_path):
     assert summary["status"] == "failed" and summary["error"]["problems"][0]["source"] == "command line"
 
 
+def test_composition_errors_read_the_same_in_both_clis(tmp_path):
+    args = ["--cfg", "job", "backends.cpu.workers=two"]
+    run = run_cli("coral-run", *args, cwd=tmp_path, env={"CORAL_BACKENDS": "cpu"})
+    runtime = run_cli("coral-runtime", "config", "validate", *args[2:], cwd=tmp_path, env={"CORAL_BACKENDS": "cpu"})
+    assert run.returncode == runtime.returncode == 2 and "Traceback" not in run.stderr
+    problem = "backends.cpu.workers=two from command line; expected an integer"
+    assert problem in run.stderr and problem in runtime.stderr
+    bad = run_cli("coral-run", "--cfg", "job", cwd=tmp_path, env={"CORAL_PLATFORM": "coral_devbord"})
+    assert bad.returncode == 2 and "from platform=coral_devbord from env CORAL_PLATFORM; expected one of auto," in bad.stderr
+
+
+def test_a_composition_error_inside_a_config_file_names_key_file_and_expectation(tmp_path):
+    (tmp_path / "myconf").mkdir()
+    (tmp_path / "myconf" / "site.yaml").write_text("defaults:\n  - config\n  - _self_\nrun:\n  mode: sprint\n")
+    proc = run_cli("coral-run", "--config-dir", "myconf", "--config-name", "site", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "  - run.mode: " in proc.stderr and "'sprint'" in proc.stderr
+    assert "from config 'site'" in proc.stderr and "expected one of init | validate | bench | pipeline" in proc.stderr
+
+
+def test_user_overrides_skip_hydra_flags_and_their_values():
+    from coral_inference.cli.run import user_overrides
+
+    argv = ["coral-run", "-cd", "myconf", "--cfg", "job", "a=1", "--info", "defaults", "~b", "-m", "c=1,2"]
+    assert user_overrides(argv) == ["a=1", "~b", "c=1,2"]
+
+
 def _filler(tmp_path):
     from plugin_dists import write_overrides_plugin
 

@@ -26,20 +26,31 @@ _VALUE_FLAGS = {"-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn",
 _INFO_CHOICES = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
 
 
+def _takes_value(argv: list[str], i: int) -> bool:
+    """Whether the Hydra flag argv[i] takes the next argument as its value."""
+    arg = argv[i]
+    return arg in _VALUE_FLAGS or (arg in ("-i", "--info") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES)
+
+
 def insert_overrides(argv: list[str], extra: list[str]) -> list[str]:
     """argv with ``extra`` placed just before the user's first override (so the user's win),
     never between a Hydra flag and its value."""
     i = 1
-    while i < len(argv):
-        arg = argv[i]
-        if not arg.startswith("-"):
-            break
-        if arg in _VALUE_FLAGS:
-            i += 1
-        elif arg in ("-i", "--info") and i + 1 < len(argv) and argv[i + 1] in _INFO_CHOICES:
-            i += 1
-        i += 1
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if _takes_value(argv, i) else 1
     return argv[:i] + extra + argv[i:]
+
+
+def user_overrides(argv: list[str]) -> list[str]:
+    """The overrides among argv[1:]: every argument that is not a Hydra flag or a flag's value."""
+    out, i = [], 1
+    while i < len(argv):
+        if argv[i].startswith("-"):
+            i += 2 if _takes_value(argv, i) else 1
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
 
 
 def env_layer() -> Any:
@@ -78,6 +89,13 @@ def _describe(ex: Exception) -> str:
     """One clear message for an error Hydra meets before or around the task."""
     from hydra.errors import CompactHydraException
 
+    if isinstance(ex, CompactHydraException) and not _state["task_started"] and _state.get("argv"):
+        # the same message coral-runtime gives: key, the override and its source, what was expected
+        from ..config.compose import composition_error
+        from ..config.descriptor import RuntimeDescriptor, merge
+
+        env = _state.get("env") or RuntimeDescriptor("env", "environment")
+        return composition_error(ex, merge(env, RuntimeDescriptor.from_cli(user_overrides(_state["argv"])))).render()
     if isinstance(ex, CompactHydraException):
         text = str(ex)
         if ex.__cause__ is not None and str(ex.__cause__) not in text:

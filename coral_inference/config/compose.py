@@ -90,25 +90,38 @@ def task_overrides(hc: Any) -> list[str]:
 def composition_error(exc: Exception, merged: Merged) -> ConfigError:
     """Hydra's composition error as a ConfigError naming the key and the layer behind it."""
     import itertools
+    import re
 
     issues = Issues(list(merged.issues.errors))
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    message = lines[0]
+    text = str(exc).strip()
+    lines = text.splitlines() or [type(exc).__name__]
+    # the unindented lines before the details (full_key, reference_type, Available options, …)
+    message = ": ".join(ln.rstrip(":") for ln in itertools.takewhile(lambda ln: ln and not ln[0].isspace()
+                                                                      and not ln.startswith("Available"), lines))
+    message = message or lines[0]
     cause = str(exc.__cause__ or "").strip().splitlines()
     if cause and cause[0] not in message:
         message += f": {cause[0]}"
-    involved = [e for layer in merged.layers for e in layer.entries if e.key in message or e.override in message]
+    entries = [e for layer in merged.layers for e in layer.entries]
+    # the override quoted in the message, else any whose key it names (``backends`` is in ``backends.cpu.x``)
+    involved = [e for e in entries if e.override in message] or [e for e in entries if e.key in message]
     where = ", ".join(f"{e.override} from {e.source}" for e in involved)
+    in_config = re.match(r"In '([^']+)'", text)  # Hydra names the config (file) it was composing
+    if not involved and in_config and in_config.group(1) != "config":
+        where = merged.file_labels.get(in_config.group(1)) or (
+            f"config {in_config.group(1)!r} (--config-dir / --config-name or a group option)")
     start = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("Available options")), len(lines))
     options = [ln.strip() for ln in itertools.takewhile(lambda ln: ln.startswith("\t"), lines[start:])]
     expected = f"one of {', '.join(options)}" if options else "a known group option, key and type"
-    key = involved[0].key if involved else "config"
+    full_key = re.search(r"full_key: (\S+)", text)  # an error inside a config file names the key
+    key = involved[0].key if involved else (full_key.group(1) if full_key else "config")
     try:
-        if involved and not options and not involved[0].group:
+        if (involved and not options and not involved[0].group) or (not involved and full_key):
             expected = src.expectation(src.type_at(key))
     except src.UnknownKey as unknown:
-        src.add_unknown(issues, unknown, involved[0].value, where or None)
+        src.add_unknown(issues, unknown, involved[0].value if involved else None, where or None)
     else:
-        issues.add(key, message, source=where or None, expected=expected)
+        if involved or not issues.errors:  # else a layer's own problem (bad override syntax) says it already
+            issues.add(key, message, source=where or None, expected=expected)
     n = len(issues.errors)
     return ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=issues.errors)
