@@ -43,13 +43,27 @@ class Problem:
             return REDACTED
         return self.value
 
+    @property
+    def shown_message(self) -> str:
+        """The message with secret-looking ``key=value`` / ``key: value`` parts redacted (Hydra
+        quotes whole overrides such as ``ice_servers=[{…,credential:…}]`` in its errors)."""
+        from .summary import redact_text
+
+        return redact_text(self.message)
+
+    @property
+    def shown_source(self) -> str | None:
+        from .summary import redact_text
+
+        return redact_text(self.source) if self.source else self.source
+
     def render(self) -> str:
-        text = f"{self.key}: {self.message}"
+        text = f"{self.key}: {self.shown_message}"
         details = []
         if self.value is not None:
             details.append(f"value {self.shown_value!r}")
         if self.source:
-            details.append(f"from {self.source}")
+            details.append(f"from {self.shown_source}")
         if self.expected:
             details.append(f"expected {self.expected}")
         if details:
@@ -59,9 +73,9 @@ class Problem:
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "message": self.message,
+            "message": self.shown_message,
             "value": self.shown_value if _jsonable(self.shown_value) else repr(self.shown_value),
-            "source": self.source,
+            "source": self.shown_source,
             "expected": self.expected,
             "severity": self.severity,
         }

@@ -106,3 +106,14 @@ def test_eight_parallel_joblib_jobs_write_eight_complete_summaries(tmp_path):
     warmups = sorted(json.loads(p.read_text())["config"]["run"]["warmup"] for p in found)
     assert warmups == list(range(1, 9))
     assert not list((tmp_path / "sweep").rglob("*.tmp"))
+
+
+def test_a_secret_quoted_in_a_composition_error_is_redacted(tmp_path):
+    bad = f"services.webrtc.ice_servers=[{{urls:[stun:x.org:3478],credential:{SECRET},bogus:1}}]"
+    run = run_cli("coral-run", bad, cwd=tmp_path)
+    runtime = run_cli("coral-runtime", "config", "validate", "--json", bad, cwd=tmp_path)
+    assert run.returncode == runtime.returncode == 2
+    assert "services.webrtc.ice_servers" in run.stderr and "credential:***" in run.stderr
+    for text in (run.stdout, run.stderr, runtime.stdout, runtime.stderr):
+        assert SECRET not in text
+    assert json.loads(runtime.stdout)["error"]["problems"][0]["key"] == "services.webrtc.ice_servers"
