@@ -76,7 +76,8 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
         actual = config_sha256(config)
         config_check = {"status": "match" if actual == recorded else "changed", "recorded": recorded,
                         "actual": actual, "algorithm": (summary.get("hash") or {}).get("algorithm", "sha256")}
-    models = [_check_model(r, Path(cwd or Path.cwd())) for r in _model_records(summary)]
+    base = Path(cwd or summary.get("cwd") or Path.cwd())  # relative model paths: where the run read them
+    models = [_check_model(r, base) for r in _model_records(summary)]
     changed = config_check["status"] == "changed" or any(m["status"] == "changed" for m in models)
     return {
         "run_dir": str(run_dir),

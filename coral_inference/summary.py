@@ -103,6 +103,7 @@ def build(
         "started_at": started_at,
         "finished_at": now_iso(),
         "argv": redact_argv(argv, secret_keys),
+        "cwd": _cwd(),  # what relative paths (model.path, …) were read against: audit verify needs it
         "overrides": redact_argv(overrides, secret_keys),
         "choices": choices,
         "config": safe_config,
@@ -140,6 +141,13 @@ def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
 
 def redact_argv(args: list[str], secret_keys=DEFAULT_SECRET_KEYS) -> list[str]:
     return [redact_text(str(arg), secret_keys) for arg in args]
+
+
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except OSError:  # the folder was removed under the run
+        return None
 
 
 def _versions() -> dict[str, Any]:

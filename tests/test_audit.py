@@ -54,3 +54,18 @@ def test_not_a_run_dir_is_exit_2_without_traceback(tmp_path):
     proc = run_cli("coral-runtime", "audit", "verify", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2
     assert "runtime_summary.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_relative_model_path_is_checked_where_the_run_read_it(tmp_path):
+    from coral_inference.backends.selftest import build_selftest_model
+
+    launch = tmp_path / "launch"
+    launch.mkdir()
+    (launch / "m.tflite").write_bytes(build_selftest_model())
+    run_dir = _run(launch, "backends=cpu", "model.path=m.tflite")
+    assert json.loads((run_dir / "runtime_summary.json").read_text())["cwd"] == str(launch)
+    code, report = _verify(tmp_path, run_dir)  # audited from another folder
+    assert code == 0 and [m["status"] for m in report["models"]] == ["match"]
+    (launch / "m.tflite").write_bytes(build_selftest_model() + b"\0")
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 5 and report["models"][0]["status"] == "changed"
