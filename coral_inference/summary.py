@@ -32,18 +32,26 @@ def is_secret_key(key: str, secret_keys=DEFAULT_SECRET_KEYS) -> bool:
 
 
 def redact(value: Any, secret_keys=DEFAULT_SECRET_KEYS) -> Any:
-    """A copy with every non-empty value under a secret-looking key replaced by ***."""
+    """A copy with every non-empty value under a secret-looking key replaced by ***; under such a
+    key a list or mapping keeps its shape with each non-empty leaf replaced (``api_keys: [***, ***]``).
+    ``secret_keys`` itself (summary.secret_keys: names, not secrets) is kept."""
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if is_secret_key(k, secret_keys) and v not in (None, "") and not isinstance(v, (dict, list))
-                else redact(v, secret_keys))
-            for k, v in value.items()
-        }
+        return {k: (_redact_leaves(v) if is_secret_key(k, secret_keys) and k != "secret_keys"
+                    else redact(v, secret_keys))
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v, secret_keys) for v in value]
     if isinstance(value, str) and ("=" in value or ":" in value):
         return redact_text(value, secret_keys)
     return value
+
+
+def _redact_leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _redact_leaves(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_leaves(v) for v in value]
+    return value if value in (None, "") else REDACTED
 
 
 def config_sha256(config: dict[str, Any]) -> str:
@@ -130,13 +138,52 @@ def build(
 
 
 def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
-    """Replace the value of every ``key=value`` in ``text`` whose key looks secret (overrides,
-    Hydra's override_dirname, env assignments)."""
+    """Replace the value of every ``key=value`` (or ``key: value``) in ``text`` whose key looks
+    secret (overrides, Hydra's override_dirname, env assignments); a ``[…]`` or ``{…}`` value is
+    replaced whole."""
     import re
 
     words = "|".join(re.escape(k) for k in secret_keys)
-    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)('[^']*'|\"[^\"]*\"|[^,\s\]\}}\'\"]+)", re.IGNORECASE)
-    return pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)", re.IGNORECASE)
+    out, pos = [], 0
+    for match in pattern.finditer(text):
+        end = _value_end(text, match.end())
+        if match.start() < pos or end == match.end():  # inside a value already replaced, or no value
+            continue
+        out.append(text[pos:match.end()] + REDACTED)
+        pos = end
+    return "".join(out) + text[pos:]
+
+
+def _value_end(text: str, i: int) -> int:
+    """Where the override value starting at ``i`` ends: a quoted string, a bracketed list or
+    mapping, or text up to a space, quote, closing bracket or a comma before the next key."""
+    if i < len(text) and text[i] in "'\"":
+        close = text.find(text[i], i + 1)
+        return len(text) if close == -1 else close + 1
+    depth, j = 0, i
+    while j < len(text):
+        c = text[j]
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and c == "," and _sweep_item(text, j + 1):
+            pass  # a sweep's next value (token=a,b), not the next override (token=a,b=1)
+        elif depth == 0 and (c in ",'\"" or c.isspace()):
+            break
+        j += 1
+    return j
+
+
+def _sweep_item(text: str, i: int) -> bool:
+    """Whether the comma-separated item starting at ``i`` is a bare value (no key= / key:)."""
+    import re
+
+    item = re.match(r"[^,\s\]\}'\"]*", text[i:]).group(0)
+    return bool(item) and "=" not in item and ":" not in item
 
 
 def redact_argv(args: list[str], secret_keys=DEFAULT_SECRET_KEYS) -> list[str]:

@@ -117,3 +117,28 @@ def test_a_secret_quoted_in_a_composition_error_is_redacted(tmp_path):
     for text in (run.stdout, run.stderr, runtime.stdout, runtime.stderr):
         assert SECRET not in text
     assert json.loads(runtime.stdout)["error"]["problems"][0]["key"] == "services.webrtc.ice_servers"
+
+
+def test_list_and_mapping_values_under_secret_keys_are_redacted(tmp_path):
+    from coral_inference.summary import redact, redact_text
+
+    assert redact({"api_keys": ["k1", ""], "credentials": {"user": "u", "pass": {"x": "p"}}, "n": 1}) == {
+        "api_keys": ["***", ""], "credentials": {"user": "***", "pass": {"x": "***"}}, "n": 1}
+    assert redact({"secret_keys": ["token"]}) == {"secret_keys": ["token"]}  # names, not secrets
+    assert redact_text("a=1,x.token=v1,v2,b=2 api_key=[k1,k2]") == "a=1,x.token=***,b=2 api_key=***"
+    proc = run_cli("coral-run", f"+plugins.config.demo.api_keys=[{SECRET}a,{SECRET}b]",
+                   f"+plugins.config.demo.credentials={{user:u,pass:{SECRET}c}}", "run.output=json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert SECRET not in proc.stdout and SECRET not in proc.stderr
+    assert [str(p) for p, data in _all_text(tmp_path / "outputs") if SECRET.encode() in data] == []
+
+
+def test_a_swept_secret_stays_out_of_the_sweep_folder_and_the_launcher_log(tmp_path):
+    proc = run_cli("coral-run", "-m", f"services.metrics.token={SECRET}1,{SECRET}2", "run.mode=validate",
+                   "hydra.sweep.dir=sweep", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "#1 : services.metrics.token=***" in proc.stdout + proc.stderr
+    assert SECRET not in proc.stdout and SECRET not in proc.stderr
+    files = list(_all_text(tmp_path / "sweep"))
+    assert any(p.name == "multirun.yaml" for p, _ in files)
+    assert [str(p) for p, data in files if SECRET.encode() in data] == []

@@ -175,9 +175,11 @@ def main() -> None:
     from ..config.provenance import record_defaults
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
+    from .redaction import redact_hydra_log_records
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
+    redact_hydra_log_records()
     register()
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()
