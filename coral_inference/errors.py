@@ -6,6 +6,7 @@ Exit codes (documented in the README):
   2  configuration error: bad key, type, value or missing file
   3  device or backend initialization failure
   4  plugin failure while plugins.strict=true
+  5  coral-runtime audit verify: the config or a model changed since the run
   130 / 143  interrupted by SIGINT (Ctrl-C) / terminated by SIGTERM; the summary says `failed`
 """
 
@@ -19,6 +20,7 @@ EXIT_UNEXPECTED = 1
 EXIT_CONFIG = 2
 EXIT_BACKEND = 3
 EXIT_PLUGIN = 4
+EXIT_MISMATCH = 5  # coral-runtime audit verify
 EXIT_SIGINT = 130  # 128 + SIGINT: interrupted (Ctrl-C)
 EXIT_SIGTERM = 143  # 128 + SIGTERM: terminated
 

@@ -10,9 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import CoralError
-
-EXIT_MISMATCH = 5
+from ..errors import EXIT_MISMATCH, CoralError
 
 
 def register(sub) -> None:
