@@ -164,3 +164,10 @@ def test_unwritable_output_files_are_config_errors_without_traceback(tmp_path):
 def test_a_command_group_without_subcommand_prints_its_own_help(tmp_path):
     proc = runtime(tmp_path, "config")
     assert proc.returncode == 2 and proc.stdout.startswith("usage: coral-runtime config")
+
+
+def test_explain_prints_lists_as_json(tmp_path):
+    proc = runtime(tmp_path, "config", "explain", "backends.enabled", "backends=cpu")
+    assert proc.returncode == 0 and proc.stdout.startswith('backends.enabled = ["cpu"]')
+    doc = json.loads(runtime(tmp_path, "config", "explain", "platform.detect", "--json").stdout)
+    assert {v["key"]: v["value"] for v in doc["values"]}["platform.detect.device_tree_model"] == []

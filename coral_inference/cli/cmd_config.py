@@ -113,7 +113,6 @@ def _explain(args: argparse.Namespace) -> int:
 
         from ..config import sources as src
 
-        args.resolve = True
         comp = compose_args(args)
         key = args.key
         try:
@@ -123,11 +122,16 @@ def _explain(args: argparse.Namespace) -> int:
             src.add_unknown(issues, exc, None, "the KEY argument")
             issues.raise_if_errors("Unknown key")
         data = OmegaConf.create(_config_data(comp, resolve=True))
+
+        def value(k: str) -> Any:  # lists and mappings as JSON, not their Python repr
+            found = OmegaConf.select(data, k)
+            return OmegaConf.to_container(found) if OmegaConf.is_config(found) else found
+
         keys = sorted(k for k in comp.sources if k == key or k.startswith(key + "."))
-        items = [{"key": k, "value": OmegaConf.select(data, k), "chain": comp.sources[k],
+        items = [{"key": k, "value": value(k), "chain": comp.sources[k],
                   "source": comp.sources[k][-1]["source"]} for k in keys]
         if not items:
-            items = [{"key": key, "value": OmegaConf.select(data, key), "chain": [], "source": None}]
+            items = [{"key": key, "value": value(key), "chain": [], "source": None}]
         lines = []
         for item in items:
             lines.append(f"{item['key']} = {json.dumps(item['value'], default=str)}")
