@@ -27,17 +27,17 @@ def now_iso() -> str:
 
 
 def is_secret_key(key: str, secret_keys=DEFAULT_SECRET_KEYS) -> bool:
+    """Whether a key's value is a secret: its name holds one of ``secret_keys``. The setting
+    ``summary.secret_keys`` itself holds names, not secrets."""
     lowered = str(key).lower()
-    return any(s in lowered for s in secret_keys)
+    return lowered != "secret_keys" and any(s in lowered for s in secret_keys)
 
 
 def redact(value: Any, secret_keys=DEFAULT_SECRET_KEYS) -> Any:
     """A copy with every non-empty value under a secret-looking key replaced by ***; under such a
-    key a list or mapping keeps its shape with each non-empty leaf replaced (``api_keys: [***, ***]``).
-    ``secret_keys`` itself (summary.secret_keys: names, not secrets) is kept."""
+    key a list or mapping keeps its shape with each non-empty leaf replaced (``api_keys: [***, ***]``)."""
     if isinstance(value, dict):
-        return {k: (_redact_leaves(v) if is_secret_key(k, secret_keys) and k != "secret_keys"
-                    else redact(v, secret_keys))
+        return {k: (_redact_leaves(v) if is_secret_key(k, secret_keys) else redact(v, secret_keys))
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [redact(v, secret_keys) for v in value]
@@ -144,12 +144,15 @@ def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
     import re
 
     words = "|".join(re.escape(k) for k in secret_keys)
-    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w\-]*)(\s*[=:]\s*)", re.IGNORECASE)
+    # the key may go on below the secret-looking part: credentials.user=… is as secret as credentials=…
+    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w.\-]*)(\s*[=:]\s*)", re.IGNORECASE)
     out, pos = [], 0
     for match in pattern.finditer(text):
         end = _value_end(text, match.end())
         if match.start() < pos or end == match.end():  # inside a value already replaced, or no value
             continue
+        if not any(is_secret_key(part, secret_keys) for part in match.group(1).lstrip("+~").split(".")):
+            continue  # only summary.secret_keys (names, not secrets) matched the words
         out.append(text[pos:match.end()] + REDACTED)
         pos = end
     return "".join(out) + text[pos:]

@@ -142,3 +142,22 @@ def test_a_swept_secret_stays_out_of_the_sweep_folder_and_the_launcher_log(tmp_p
     files = list(_all_text(tmp_path / "sweep"))
     assert any(p.name == "multirun.yaml" for p, _ in files)
     assert [str(p) for p, data in files if SECRET.encode() in data] == []
+
+
+def test_summary_secret_keys_from_the_environment_is_a_list_of_names_not_a_secret(tmp_path):
+    from coral_inference.summary import redact_text
+
+    assert redact_text("++plugins.config.d.credentials.user=u1") == "++plugins.config.d.credentials.user=***"
+    assert redact_text("summary.secret_keys=[token,passphrase]") == "summary.secret_keys=[token,passphrase]"
+    env = {"CORAL_SUMMARY__SECRET_KEYS": "token,passphrase"}
+    proc = run_cli("coral-run", f"+plugins.config.demo.passphrase={SECRET}", "hydra.run.dir=run", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("coral-run: ok")  # the status itself was redacted: the keys were characters
+    summary = json.loads((tmp_path / "run" / "runtime_summary.json").read_text())
+    assert summary["status"] == "ok" and summary["config"]["summary"]["secret_keys"] == ["token", "passphrase"]
+    assert summary["config"]["plugins"]["config"]["demo"]["passphrase"] == "***"
+    assert SECRET not in proc.stdout + proc.stderr
+    assert [str(p) for p, data in _all_text(tmp_path / "run") if SECRET.encode() in data] == []
+    check = run_cli("coral-runtime", "config", "validate", "--json", "summary.secret_keys=[token,passphrase]",
+                    cwd=tmp_path)
+    assert check.returncode == 0 and json.loads(check.stdout)["warnings"] == []  # names, not a literal secret
