@@ -171,3 +171,9 @@ def test_explain_prints_lists_as_json(tmp_path):
     assert proc.returncode == 0 and proc.stdout.startswith('backends.enabled = ["cpu"]')
     doc = json.loads(runtime(tmp_path, "config", "explain", "platform.detect", "--json").stdout)
     assert {v["key"]: v["value"] for v in doc["values"]}["platform.detect.device_tree_model"] == []
+
+
+def test_init_shows_the_warnings_also_when_the_config_fails(tmp_path):
+    proc = runtime(tmp_path, "init", "run.warmup=-1", env={"CORAL_BACKEND": "cpu"})
+    assert proc.returncode == 2 and "run.warmup" in proc.stderr
+    assert "did you mean 'CORAL_BACKENDS'" in proc.stderr

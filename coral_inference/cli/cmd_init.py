@@ -19,8 +19,10 @@ def _init(args: argparse.Namespace) -> int:
     def body() -> tuple[int, Any, str]:
         started_at = now_iso()
         comp = compose_args(args)
-        config = comp.runtime_config()
-        warn(comp.issues, args)
+        try:
+            config = comp.runtime_config()
+        finally:  # the warnings too when the config fails (an unknown CORAL_ name may be the cause)
+            warn(comp.issues, args)
         context, error, code = None, None, EXIT_OK
         try:
             context = init(config)
