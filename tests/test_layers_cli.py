@@ -146,6 +146,12 @@ def test_a_composition_error_inside_a_config_file_names_key_file_and_expectation
     assert "from config 'site'" in proc.stderr and "expected one of init | validate | bench | pipeline" in proc.stderr
 
 
+def test_a_missing_config_dir_is_said_without_a_wrong_expectation(tmp_path):
+    proc = run_cli("coral-run", "--config-dir", "nope", cwd=tmp_path)
+    assert proc.returncode == 2 and "Additional config directory" in proc.stderr and "nope" in proc.stderr
+    assert "expected" not in proc.stderr  # no 'expected a known group option, key and type' for a folder
+
+
 def test_user_overrides_skip_hydra_flags_and_their_values():
     from coral_inference.cli.run import user_overrides
 

@@ -112,8 +112,9 @@ def composition_error(exc: Exception, merged: Merged) -> ConfigError:
             f"config {in_config.group(1)!r} (--config-dir / --config-name or a group option)")
     start = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("Available options")), len(lines))
     options = [ln.strip() for ln in itertools.takewhile(lambda ln: ln.startswith("\t"), lines[start:])]
-    expected = f"one of {', '.join(options)}" if options else "a known group option, key and type"
     full_key = re.search(r"full_key: (\S+)", text)  # an error inside a config file names the key
+    expected = (f"one of {', '.join(options)}" if options else "a known group option, key and type"
+                if involved or full_key else None)  # else Hydra's sentence (--config-dir not found …) says it
     key = involved[0].key if involved else (full_key.group(1) if full_key else "config")
     try:
         if (involved and not options and not involved[0].group) or (not involved and full_key):
