@@ -183,3 +183,10 @@ def test_failing_plugins(tmp_path, strict, code):
     loaded = summary["plugins"]["loaded"]
     assert loaded["good_patch"] is True and loaded["raises"] is False and loaded["broken_import"] is False
     assert summary["status"] == ("failed" if code else "ok")
+
+
+def test_a_bad_option_in_a_sweep_is_a_configuration_error(tmp_path):
+    proc = run_cli("coral-run", "-m", "backends=cpu,nope", "run.mode=validate", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "backends/nope" in proc.stderr and "from command line" in proc.stderr

@@ -89,7 +89,7 @@ def _describe(ex: Exception) -> str:
     """One clear message for an error Hydra meets before or around the task."""
     from hydra.errors import CompactHydraException
 
-    if isinstance(ex, CompactHydraException) and not _state["task_started"] and _state.get("argv"):
+    if isinstance(ex, CompactHydraException) and _state.get("argv"):
         # the same message coral-runtime gives: key, the override and its source, what was expected
         from ..config.compose import composition_error
         from ..config.descriptor import RuntimeDescriptor, merge
@@ -164,8 +164,13 @@ def _run_and_report(func: Any) -> Any:
         # the tasks run in other processes: another error once the sweep started is not.)
         from .callbacks import SWEEP_STATE
 
+        from hydra.errors import ConfigCompositionException, OverrideParseException
+
         before_task = not _state["task_started"] and (not SWEEP_STATE["started"] or _is_dir_error(ex))
-        sys.exit(EXIT_CONFIG if before_task else EXIT_UNEXPECTED)
+        # A composition error is a configuration error also in a sweep (the sweeper checks every job's
+        # overrides after the multirun started, before any job runs).
+        composing = isinstance(ex, (ConfigCompositionException, OverrideParseException))
+        sys.exit(EXIT_CONFIG if before_task or composing else EXIT_UNEXPECTED)
 
 
 def main() -> None:
