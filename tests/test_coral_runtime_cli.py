@@ -177,3 +177,10 @@ def test_init_shows_the_warnings_also_when_the_config_fails(tmp_path):
     proc = runtime(tmp_path, "init", "run.warmup=-1", env={"CORAL_BACKEND": "cpu"})
     assert proc.returncode == 2 and "run.warmup" in proc.stderr
     assert "did you mean 'CORAL_BACKENDS'" in proc.stderr
+
+
+def test_show_resolve_names_the_source_of_an_unresolvable_value(tmp_path):
+    proc = runtime(tmp_path, "config", "show", "--resolve", "model.labels=${oc.env:CORAL_TEST_SURELY_UNSET_VAR}")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "model.labels: cannot resolve" in proc.stderr and "CORAL_TEST_SURELY_UNSET_VAR" in proc.stderr
+    assert "from command line" in proc.stderr

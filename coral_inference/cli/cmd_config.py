@@ -89,7 +89,11 @@ def _config_data(comp: Any, resolve: bool) -> dict[str, Any]:
         data = OmegaConf.to_container(comp.cfg, resolve=resolve, enum_to_str=True)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "?"
-        raise ConfigError(f"{key}: cannot resolve: {str(exc).splitlines()[0]}") from None
+        chain = comp.sources.get(key) or [{}]
+        issues = Issues()
+        issues.add(key, f"cannot resolve: {str(exc).splitlines()[0]}", source=chain[-1].get("source"),
+                   expected="an interpolation that resolves (a set environment variable, an existing key)")
+        issues.raise_if_errors()
     secret_keys = tuple((data.get("summary") or {}).get("secret_keys") or ()) or None
     return redact(data, secret_keys) if secret_keys else redact(data)
 
