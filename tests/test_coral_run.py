@@ -45,6 +45,7 @@ def test_fallback_cpu_degrades_instead_of_failing(tmp_path):
     assert summary["status"] == "degraded"
     backend = summary["backends"][0]
     assert backend["fallback"]["taken"] is True and "Edge TPU" in backend["reason"]
+    assert "fallback=cpu" not in backend["reason"]  # the way out already taken is not suggested again
 
 
 def test_bad_override_exits_2_without_traceback(tmp_path):

@@ -52,14 +52,16 @@ class EdgeTpuBackend(InterpreterBackend):
     def _not_found_message(self, expected: int, found: list[EdgeTpuDevice]) -> str:
         platform = self.context.platform
         at_least = "at least " if self.spec.devices == "all" else ""
+        # Once fallback=cpu is set (and about to be taken) the last way out is already in use.
+        way_out = ("" if self.spec.fallback.value == "cpu"
+                   else f", or set backends.{self.name}.fallback=cpu to run on the CPU")
         return (
             f"backends.{self.name}: expected {at_least}{expected} Edge TPU(s) (platform {platform.get('name')}: "
             f"{', '.join(platform.get('edgetpu_types', [])) or 'no Edge TPU types'}), found "
             f"{f'{len(found)}: ' + describe(found) if found else 'none'} under platform.device_root={platform.get('device_root')!r} "
             "(looked for /sys/class/apex/apex_N and USB ids 1a6e:089a / 18d1:9302). Next: connect the device and "
             "install the Edge TPU runtime (libedgetpu1-std; PCIe also needs gasket-dkms), check "
-            f"'coral-runtime devices' and platform.device_root, or set backends.{self.name}.fallback=cpu "
-            "to run on the CPU."
+            f"'coral-runtime devices' and platform.device_root{way_out}."
         )
 
     def _one_per_segment(self, chosen: list[EdgeTpuDevice], segments: list[str], specs) -> list[EdgeTpuDevice]:
