@@ -17,21 +17,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from childproc import measure
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def measure(cmd: list[str], cwd: str, env: dict) -> tuple[float, float]:
-    """(wall seconds, CPU seconds user+sys) of one run; CPU time is far less sensitive to other load."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{cmd} failed")
-    return wall, usage.ru_utime + usage.ru_stime
+def wall_and_cpu(cmd: list[str], cwd: str, env: dict) -> tuple[float, float]:
+    wall, _rss, cpu = measure(cmd, cwd, env)
+    return wall, cpu
 
 
 def main() -> None:
@@ -54,11 +49,11 @@ def main() -> None:
             "plugins=auto, example installed": ([coral_run, "backends=cpu"], with_plugin),
         }
         for cmd, env in runs.values():  # warm the file and byte-code caches
-            measure(cmd, tmp, env)
+            wall_and_cpu(cmd, tmp, env)
         results: dict[str, list[tuple[float, float]]] = {k: [] for k in runs}
         for _ in range(args.repeat):
             for name, (cmd, env) in runs.items():
-                results[name].append(measure(cmd, tmp, env))
+                results[name].append(wall_and_cpu(cmd, tmp, env))
     wall = {k: statistics.median(w for w, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in results.items()}
     base_wall, base_cpu = wall["plugins=none (baseline)"], cpu["plugins=none (baseline)"]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from childproc import measure
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,17 +24,6 @@ HERE = Path(__file__).resolve().parent
 # Steady state of an installed package: byte-code caches written by the warm-up runs (a
 # PYTHONDONTWRITEBYTECODE=1 shell would make every run compile our modules again).
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_") and k != "PYTHONDONTWRITEBYTECODE"}
-
-
-def measure(cmd: list[str], cwd: str) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS MiB, CPU seconds user+sys) of one run of ``cmd``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{cmd} failed")
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -53,11 +42,11 @@ def main() -> None:
             "raw-script": [sys.executable, str(HERE / "raw_interpreter.py"), str(model)],
         }
         for cmd in commands.values():  # warm the file and byte-code caches
-            measure(cmd, tmp)
+            measure(cmd, tmp, ENV)
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
         for _ in range(args.repeat):
             for name, cmd in commands.items():
-                results[name].append(measure(cmd, tmp))
+                results[name].append(measure(cmd, tmp, ENV))
     wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
     cpu = {k: statistics.median(c for _, _, c in v) for k, v in results.items()}
     print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
