@@ -39,6 +39,23 @@ def run_cli(name: str, *args: str, cwd: Path, env: dict | None = None, timeout: 
                           text=True, timeout=timeout)
 
 
+def infer_from_threads(infer, batch: list) -> list:
+    """Call ``infer(request)`` from one thread per request; the results in request order."""
+    import threading
+
+    results = [None] * len(batch)
+
+    def call(i):
+        results[i] = infer(batch[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(batch))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def summaries(root: Path, filename: str = "runtime_summary.json") -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob(filename))]
 

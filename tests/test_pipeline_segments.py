@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import fake_delegate
-from conftest import run_cli, summaries
+from conftest import infer_from_threads, run_cli, summaries
 from device_tree import fake_tree
 from coral_inference.backends.base import InterpreterWorker
 from coral_inference.backends.interpreter import get_provider
@@ -188,16 +188,7 @@ def test_infer_from_many_threads_never_shares_a_segment_interpreter():
     stages = [OneCallerAtATime(segment(W0, B0, "x", "mid")), OneCallerAtATime(segment(W1, B1, "mid", "out"))]
     pipeline = SegmentPipeline(stages, ["pci:0", "pci:1"])
     batch = requests(24)
-    results = [None] * len(batch)
-
-    def call(i):
-        results[i] = pipeline.infer(batch[i])
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(batch))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = infer_from_threads(pipeline.infer, batch)
     for (x,), (y,) in zip(batch, results):
         np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
     assert [s.overlaps for s in stages] == [0, 0]

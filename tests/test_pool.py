@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+from conftest import infer_from_threads
 from coral_inference.backends.interpreter import get_provider
 from coral_inference.backends.models import load_model
 from coral_inference.backends.base import InterpreterWorker
@@ -97,16 +98,7 @@ def test_a_bad_request_is_the_callers_error_and_the_worker_stays_healthy():
 def test_infer_is_thread_safe_from_many_caller_threads():
     pool = WorkerPool(workers(2))
     batch = requests(40)
-    results = [None] * len(batch)
-
-    def call(i):
-        results[i] = pool.infer(batch[i])
-
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(batch))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = infer_from_threads(pool.infer, batch)
     assert_answers(batch, results)
     assert sum(h["requests"] for h in pool.health()) == 40
 
