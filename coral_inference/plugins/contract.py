@@ -1,0 +1,142 @@
+"""The plugin contract: what a plugin declares (PluginSpec) and the call signature of every
+extension kind, documented once, here. A plugin author reads this module and PLUGIN_PUBLISHING.md.
+
+Every kind is registered in one Registry (plugins/registry.py) under a name; built-ins and plugin
+contributions sit side by side. ``numpy`` below means ``numpy.ndarray``; nothing here imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
+
+# Entry-point group -> the type of the plugins published in it.
+GROUPS = {
+    "coral_inference.backends": "backend",
+    "coral_inference.patches": "patch",
+    "coral_inference.workflows": "workflow",
+}
+TYPES = tuple(GROUPS.values())
+
+
+@dataclass
+class PluginSpec:
+    """What a plugin declares. Only ``name`` is required: ``type`` defaults to what the entry-point
+    group says, and a plugin that only has ``activate`` is valid in every group."""
+
+    name: str
+    type: Optional[str] = None  # "backend" | "patch" | "workflow"; None: the entry-point group's
+    activate: Optional[Callable[[Any], Any]] = None  # (context) -> True | False (declined); None: True
+    deactivate: Optional[Callable[[Any], None]] = None  # (context); runs before the final summary
+    description: str = ""
+    min_core_version: Optional[str] = None  # coral_inference, PEP 440
+    # The TFLite interpreter package in use: one version, or {"ai_edge_litert": "1.2", ...} per module.
+    min_inference_version: Any = None
+    requires: dict = field(default_factory=dict)  # distribution -> PEP 440 specifier
+    # dotted key -> value, below every config file; only the plugin's own keys.
+    default_config_overrides: dict = field(default_factory=dict)
+    settings: Optional[type] = None  # a dataclass typing plugins.config.<name>
+    backend: Optional[Callable[..., Any]] = None  # BackendFactory, registered as kind ``kind``
+    kind: Optional[str] = None  # backend kind (default: name)
+    patch: Any = None  # Patch, registered as ``name``
+    workflow: Optional[Callable[..., Any]] = None  # BlockFactory, registered as ``name``
+    # Any other kind: {"decoder": {"my_task": MyDecoder()}, "sink": {...}, "check": {...}}
+    contributes: dict = field(default_factory=dict)
+
+    @property
+    def backend_kind(self) -> str:
+        return self.kind or self.name
+
+
+# --- backend -----------------------------------------------------------------------------------
+@runtime_checkable
+class Backend(Protocol):
+    """Built by ``factory(name, spec, context)`` once per enabled backend at init; ``spec`` is the
+    frozen ``backends.<name>`` section. ``infer`` is called from many threads at once (one per
+    stream or bench worker) and must be thread-safe."""
+
+    input_details: list  # as the TFLite interpreter reports them
+    output_details: list
+
+    def initialize(self) -> Any: ...  # -> BackendState; raise BackendError (exit 3) on failure
+
+    def infer(self, inputs: list) -> list: ...  # list[numpy] -> list[numpy]
+
+    def close(self) -> None: ...
+
+
+BackendFactory = Callable[[str, Any, Any], Backend]
+
+
+# --- patch -------------------------------------------------------------------------------------
+@runtime_checkable
+class Patch(Protocol):
+    """Switched by ``patches.<name>``; ``enable`` runs at init (after plugins, before backends),
+    ``disable`` when the run ends, before the final summary is written. ``last_reason`` says why
+    ``enable`` returned False; ``detail`` what it did; ``supports`` component -> specifier."""
+
+    description: str
+
+    def enable(self, context: Any) -> bool: ...
+
+    def disable(self, context: Any) -> None: ...
+
+
+# --- run mode ----------------------------------------------------------------------------------
+ModeRunner = Callable[[Any], dict]  # (context) -> JSON-able dict stored as results.<mode>
+
+
+# --- workflow block ----------------------------------------------------------------------------
+class StreamInfo(Protocol):
+    """What a block, a sink or a decoder learns of the stream it serves."""
+
+    name: str  # streams.<name>
+    frame: int  # index of the current frame in this stream (0-based)
+    width: int  # frame size in pixels
+    height: int
+
+
+class Block(Protocol):
+    """Called for every result of its stream, in order, on that stream's worker thread:
+    return the result (changed or not) or None to drop it. Counts a block keeps go into
+    ``result["workflow"][<block name>]``; ``summary()`` (optional) is stored in the stream's
+    summary when the stream ends."""
+
+    def __call__(self, result: dict, frame: Any, stream: StreamInfo) -> Optional[dict]: ...
+
+
+BlockFactory = Callable[..., Block]  # factory(**settings) once per stream; bad settings: raise ValueError/TypeError
+
+
+# --- decoder -----------------------------------------------------------------------------------
+@runtime_checkable
+class Decoder(Protocol):
+    """Turns a model's outputs into one result of its task, registered under the task name.
+
+    ``match(details)`` -> a reason (str) when this decoder recognises the output signature, else None
+    (``task=auto`` uses it; a task set explicitly is checked with it too).
+    ``decode(outputs, details, options)`` -> ``{"kind": task, ...}``: ``outputs`` the raw arrays,
+    ``details`` the interpreter's output details (quantization included), ``options`` a mapping
+    with labels, frame width/height, top_k, score_threshold, … Pure: no I/O, no state."""
+
+    def match(self, details: Sequence[Mapping[str, Any]]) -> Optional[str]: ...
+
+    def decode(self, outputs: list, details: Sequence[Mapping[str, Any]], options: Mapping[str, Any]) -> dict: ...
+
+
+# --- sink --------------------------------------------------------------------------------------
+class Sink(Protocol):
+    """Built by ``factory(stream, context)`` once per stream that switches it on. ``write`` gets every
+    result that passed the workflow, with its frame (BGR numpy), on a thread of its own: it may be
+    slow without slowing capture or inference. ``close()`` -> JSON-able totals for the summary."""
+
+    def write(self, result: dict, frame: Any) -> None: ...
+
+    def close(self) -> Optional[dict]: ...
+
+
+SinkFactory = Callable[[Any, Any], Sink]
+
+
+# --- config check ------------------------------------------------------------------------------
+Check = Callable[[Any, Any], None]  # check(config, issues): add every problem, raise nothing

@@ -1,0 +1,1 @@
+"""Streams: sources, the stream manager, workflow blocks and per-stream sinks."""

@@ -1,0 +1,1 @@
+"""run.mode=serve: the HTTP API, the page and the WebRTC peers."""
