@@ -259,8 +259,13 @@ from ..runtime.bench import check_bench  # noqa: E402  (run.mode=bench settings)
 CHECKS.append(check_bench)
 
 
-def validate(config: Any) -> Issues:
+def validate(config: Any, registry: Any = None) -> Issues:
+    """Every problem at once: the checks above, then every check in the registry (kind "check")."""
+    from ..plugins.registry import new_registry
+
     issues = Issues()
     for check in CHECKS:
+        check(config, issues)
+    for _name, check in (registry or new_registry()).items("check"):
         check(config, issues)
     return issues

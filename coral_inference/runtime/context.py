@@ -6,6 +6,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..plugins.registry import Registry, new_registry
+
 
 @dataclass
 class BackendState:
@@ -53,6 +55,8 @@ class RuntimeContext:
     """Everything runtime.init() did; runtime code reads `config`, never the DictConfig."""
 
     config: Any  # RuntimeConfig
+    # This run's view of the registry: built-ins plus what loaded plugins contributed.
+    registry: Registry = field(default_factory=new_registry)
     platform: dict[str, Any] = field(default_factory=dict)  # name, detected_by, reason, spec
     devices: list[dict[str, Any]] = field(default_factory=list)  # Edge TPUs discovered
     patches_enabled: dict[str, bool] = field(default_factory=dict)
