@@ -187,18 +187,12 @@ class InterpreterBackend:
         if self.pool is not None:
             self.state.pool = self.pool.health()
         if self.state.model.get("path", "").startswith("builtin:"):
-            self.state.selfcheck = _selfcheck(inputs, outputs)
+            from .selftest import selfcheck, selfcheck_failure
 
-
-def _selfcheck(inputs: list[Any], outputs: list[Any]) -> dict[str, Any]:
-    import numpy as np
-
-    from .selftest import reference_output
-
-    expected = reference_output(inputs[0])
-    err = float(np.max(np.abs(outputs[0] - expected)))
-    passed = bool(err <= 1e-4 * max(1.0, float(np.max(np.abs(expected)))))
-    return {"passed": passed, "max_abs_error": err}
+            self.state.selfcheck = selfcheck(inputs, outputs)
+            if not self.state.selfcheck["passed"]:  # wrong numbers: the backend failed (exit 3)
+                raise BackendError(selfcheck_failure(self.state.model.get("key", "model.path"),
+                                                     self.state.selfcheck, self.state.interpreter))
 
 
 def _joined_sha256(models: list[ModelRef]) -> str:

@@ -143,6 +143,25 @@ def reference_output(x) -> "object":
     return np.asarray(x, dtype=np.float32) @ np.asarray(w, dtype=np.float32).T + np.asarray(b, np.float32)
 
 
+def selfcheck(inputs: list, outputs: list) -> dict:
+    """The self-test model's first output compared with numpy's ``x @ W.T + b`` for the same input."""
+    import numpy as np
+
+    expected = reference_output(inputs[0])
+    err = float(np.max(np.abs(np.asarray(outputs[0], dtype=np.float32) - expected)))
+    tolerance = 1e-4 * max(1.0, float(np.max(np.abs(expected))))
+    return {"passed": bool(err <= tolerance), "max_abs_error": err, "tolerance": tolerance}
+
+
+def selfcheck_failure(key: str, check: dict, interpreter: dict) -> str:
+    """Why a failed self-check fails the backend (the interpreter computes wrong numbers)."""
+    runtime = " ".join(str(v) for v in (interpreter.get("module"), interpreter.get("version")) if v) or "the interpreter"
+    return (f"{key}: the built-in self-check failed: {runtime} computed the self-test model's output "
+            f"{check['max_abs_error']:.6g} away from numpy's x @ W.T + b (allowed {check['tolerance']:.3g}); "
+            "expected matching numbers: this TFLite runtime cannot be trusted here (reinstall it, or use a "
+            "supported ai-edge-litert / tflite-runtime wheel)")
+
+
 def inspection() -> dict:
     """What models.inspect_content reads from this model's flatbuffer (tests/test_selftest_model.py checks
     that they agree). The default coral-run then needs no flatbuffer reader: importing the ``tflite``

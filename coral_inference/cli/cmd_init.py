@@ -29,13 +29,11 @@ def _init(args: argparse.Namespace) -> int:
         except CoralError as exc:
             context, error, code = attach(exc), exc.to_dict(), exc.exit_code
             print(f"coral-runtime: error: {exc.render()}", file=sys.stderr)
-        try:
-            summary = build(started_at=started_at, argv=list(sys.argv), overrides=list(args.overrides) + args.set,
-                            choices=comp.choices, config=config.to_dict(), context=context, error=error,
-                            sources=dict(comp.sources), secret_keys=tuple(config.summary.secret_keys))
-        finally:
-            if context is not None:
-                context.close()
+        if context is not None:  # before the summary: what disable()/deactivate() note is in it
+            context.close()
+        summary = build(started_at=started_at, argv=list(sys.argv), overrides=list(args.overrides) + args.set,
+                        choices=comp.choices, config=config.to_dict(), context=context, error=error,
+                        sources=dict(comp.sources), secret_keys=tuple(config.summary.secret_keys))
         try:
             path = write_json_atomic(args.summary, summary) if args.summary else None
         except OSError as exc:

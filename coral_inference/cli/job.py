@@ -46,24 +46,26 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -
         error = exc.to_dict()
         code, message = exc.exit_code, exc.render()
         print(f"coral-run: error: {message}", file=sys.stderr)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         exc = Interrupted("interrupted (SIGINT / Ctrl-C)")
-        context, error, code, message = context, exc.to_dict(), exc.exit_code, exc.message
+        context = getattr(interrupt, "context", context)
+        error, code, message = exc.to_dict(), exc.exit_code, exc.message
         print(f"coral-run: {message}", file=sys.stderr)
     except Exception as exc:  # a bug: say so, keep the summary honest
+        context = getattr(exc, "context", context)
         error = {"type": type(exc).__name__, "message": str(exc), "exit_code": EXIT_UNEXPECTED}
         code, message = EXIT_UNEXPECTED, f"unexpected {type(exc).__name__}: {exc}"
         print(f"coral-run: {message} (set CORAL_DEBUG=1 for the traceback)", file=sys.stderr)
         if os.environ.get("CORAL_DEBUG"):
             traceback.print_exc()
     finally:
+        if context is not None:  # before the summary: what disable()/deactivate() note is in it
+            context.close()
         kwargs = {"secret_keys": secret_keys} if secret_keys else {}
         summary = build(started_at=started_at, argv=argv, overrides=overrides, choices=choices,
                         config=config, context=context, error=error,
                         sources=dict(composition.sources) if composition else {}, **kwargs)
         path = write_json_atomic(run_dir / filename, summary)
-        if context is not None:
-            context.close()
         _restore_sigterm(previous)
     _print(summary, path, config)
     return code, message
@@ -95,16 +97,19 @@ def _restore_sigterm(previous: Any) -> None:
 
 def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:
     from ..runtime import modes
-    from ..runtime.init import init
+    from ..runtime.init import hold, init
 
     mode = runtime_config.run.mode.value
     if mode == "validate":  # the config only: no hardware touched, no model run
         return None
-    context = init(runtime_config)
-    context.run_dir = run_dir
+    context = init(runtime_config, run_dir=run_dir)
     runner = modes.get(mode)
     if runner is not None:
-        context.results[mode] = runner(context)
+        try:
+            context.results[mode] = runner(context)
+        except BaseException as exc:  # the caller still closes the context and writes its summary
+            hold(exc, context)
+            raise
     return context
 
 

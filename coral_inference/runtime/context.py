@@ -74,6 +74,7 @@ class RuntimeContext:
     results: dict[str, Any] = field(default_factory=dict)  # what a run mode produced (bench, pipeline)
     on_close: list[Any] = field(default_factory=list)  # callables run by close(), last first (plugins)
     started: float = field(default_factory=time.perf_counter)
+    closed: bool = False
 
     def note(self, step: str, message: str, level: str = "info") -> None:
         self.log.append(
@@ -95,17 +96,28 @@ class RuntimeContext:
         return "ok"
 
     def close(self) -> None:
+        """Release what init and the run mode hold: services, then patches (disabled, last applied
+        first), backends, then plugins (deactivated, last loaded first). Callers close BEFORE writing
+        the summary, so what disable()/deactivate() note is in it. A failing part is noted, the rest
+        still runs; a second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         from .patches import disable_all
 
-        for service in list(self.services.values()):
-            close = getattr(service, "close", None)
-            if callable(close):
-                close()
+        for name, service in list(self.services.items()):
+            self._release("services", name, getattr(service, "close", None))
         disable_all(self)
-        for backend in self.backend_objects.values():
-            close = getattr(backend, "close", None)
-            if close:
-                close()
+        for name, backend in list(self.backend_objects.items()):
+            self._release("backends", name, getattr(backend, "close", None))
         self.backend_objects.clear()
         while self.on_close:
-            self.on_close.pop()()
+            self._release("plugins", "on_close", self.on_close.pop())
+
+    def _release(self, step: str, name: str, close: Any) -> None:
+        if not callable(close):
+            return
+        try:
+            close()
+        except Exception as exc:  # noted in the summary; the other parts are still released
+            self.note(step, f"{name}: close raised {type(exc).__name__}: {exc}", level="warning")

@@ -80,11 +80,18 @@ def init_backends(context: RuntimeContext) -> None:
 STEPS = (discover_devices, resolve_platform, plugin_step.load_plugins, patch_step.apply, init_backends)
 
 
-def init(config: RuntimeConfig, *, steps: tuple = STEPS) -> RuntimeContext:
-    context = RuntimeContext(config=config)
+def init(config: RuntimeConfig, *, run_dir: Any = None, steps: tuple = STEPS) -> RuntimeContext:
+    """Run the init steps. ``run_dir`` (coral-run's run directory) is on the context before the first
+    step, so plugins, patches and backends can write there. An error from any step carries the context
+    (``error.context``): the caller disables what was enabled and still writes a complete summary."""
+    context = RuntimeContext(config=config, run_dir=run_dir)
     context.versions = collect_versions()
-    for step in steps:
-        step(context)
+    try:
+        for step in steps:
+            step(context)
+    except BaseException as exc:
+        hold(exc, context)
+        raise
     failed = [b for b in context.backends if b.status == "failed"]
     if failed:
         # A configuration mistake found while building a backend keeps its own exit code (2).
@@ -95,6 +102,15 @@ def init(config: RuntimeConfig, *, steps: tuple = STEPS) -> RuntimeContext:
         error.context = context  # type: ignore[attr-defined]
         raise error
     return context
+
+
+def hold(error: BaseException, context: RuntimeContext) -> None:
+    """Attach ``context`` to an error raised while it was live (unless one is attached already)."""
+    if getattr(error, "context", None) is None:
+        try:
+            error.context = context  # type: ignore[attr-defined]
+        except AttributeError:  # a built-in exception type without a __dict__
+            pass
 
 
 def attach(error: Exception) -> Any:
