@@ -1,8 +1,9 @@
 """coral-runtime config validate | show | explain | init.
 
 Every command composes the shipped conf/ exactly as coral-run does, with the same layers
-(config/descriptor.py): plugin defaults < conf/ < -c FILE < CORAL_* environment < overrides and
---set. ``--json`` prints one JSON document on stdout; problems go to stderr as text otherwise.
+(config/descriptor.py): plugin defaults < conf/ < file (--config-dir/--config-name, -c FILE) < CORAL_*
+environment < overrides and --set. ``--json`` prints one JSON document on stdout; problems go to stderr
+as text otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +16,19 @@ from typing import Any, Callable
 from ..errors import EXIT_OK, ConfigError, CoralError, Issues
 
 
+def add_config_dir_args(parser: argparse.ArgumentParser) -> None:
+    """coral-run's (Hydra's) two options, read the same way (config/primary.py)."""
+    parser.add_argument("-cd", "--config-dir", dest="config_dir", metavar="DIR",
+                        help="a folder of configs before the shipped conf/ (as coral-run --config-dir)")
+    parser.add_argument("-cn", "--config-name", dest="config_name", metavar="NAME",
+                        help="NAME.yaml in --config-dir: a descriptor (the file layer) or a Hydra primary config "
+                             "building on the shipped 'config' (as coral-run --config-name)")
+
+
 def add_layer_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config-file", dest="file", metavar="FILE",
                         help="a descriptor (YAML or JSON) above conf/ and below env and overrides")
+    add_config_dir_args(parser)
     parser.add_argument("--set", action="append", default=[], metavar="K=V",
                         help="a key=value (or group=option) override; repeatable; same as a positional override")
     parser.add_argument("--no-env", action="store_true", help="ignore CORAL_* environment variables")
@@ -30,14 +41,16 @@ def compose_args(args: argparse.Namespace) -> Any:
     """The Composition for these arguments (config/provenance.py)."""
     from ..config.descriptor import RuntimeDescriptor as Descriptor
     from ..config.descriptor import merge
+    from ..config.primary import resolve
 
-    layers = []
+    primary = resolve(args.config_dir, args.config_name)
+    layers = [primary.layer] if primary.layer is not None else []
     if args.file:
         layers.append(Descriptor.from_file(args.file))
     if not args.no_env:
         layers.append(Descriptor.from_env(strict=args.strict))
     layers.append(Descriptor.from_cli(list(args.overrides) + list(args.set)))
-    return merge(*layers).compose()
+    return merge(*layers).compose(primary.config_name, primary.config_dir)
 
 
 def run_command(args: argparse.Namespace, body: Callable[[], tuple[int, Any, str]]) -> int:

@@ -9,10 +9,10 @@ from typing import Any
 from ..errors import EXIT_OK, ConfigError
 
 TEMPLATE = """\
-# coral_inference runtime descriptor: the -c FILE layer of coral-runtime.
+# coral_inference runtime descriptor: the file layer, the same for both CLIs.
 # Precedence, lowest first: plugin defaults < conf/ < this file < CORAL_* environment < command line.
-# Check it:  coral-runtime config validate -c {name}
-# Run it:    coral-runtime init -c {name}
+# Check it:  coral-runtime config validate -c {name}   (or --config-dir {folder} --config-name {stem})
+# Run it:    coral-run --config-dir {folder} --config-name {stem}   (or coral-runtime init -c {name})
 # Explain a value: coral-runtime config explain backends.{backend}.fallback -c {name}
 
 # Group selections (the same as platform=... on the command line); options live in conf/<group>/.
@@ -59,20 +59,36 @@ def _platforms() -> dict[str, str]:
 
 
 def render_descriptor(platform: str, name: str = "runtime.yaml") -> str:
+    import os
+
     platforms = _platforms()
     if platform not in platforms:
         raise ConfigError(f"--platform: unknown platform {platform!r}; expected one of {', '.join(sorted(platforms))}")
     backend = "auto" if platform in ("auto", "cpu") else "edgetpu_single"
-    return TEMPLATE.format(platform=platform, description=platforms[platform], backend=backend, name=name)
+    folder, base = os.path.split(name)
+    return TEMPLATE.format(platform=platform, description=platforms[platform], backend=backend, name=name,
+                           folder=folder or ".", stem=os.path.splitext(base)[0])
+
+
+def _output(args: argparse.Namespace) -> str | None:
+    """--output FILE, or --config-dir DIR / --config-name NAME (the file coral-run reads then)."""
+    if args.config_dir or args.config_name:
+        from ..config.primary import config_path
+
+        if args.output:
+            raise ConfigError("--output and --config-dir/--config-name name the same file twice; expected one of them")
+        return config_path(args.config_dir or ".", args.config_name or "runtime")
+    return args.output
 
 
 def _init(args: argparse.Namespace) -> int:
     from .cmd_config import run_command
 
     def body() -> tuple[int, Any, str]:
-        if args.output:
-            path = Path(args.output)
-            text = render_descriptor(args.platform, path.name)
+        output = _output(args)
+        if output:
+            path = Path(output)
+            text = render_descriptor(args.platform, output)
             if path.exists() and not args.force:
                 raise ConfigError(f"--output: {path} already exists; not overwriting it (use --force to replace it)")
             try:
@@ -89,9 +105,12 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def register_init(inner: Any) -> None:
+    from .cmd_config import add_config_dir_args
+
     p = inner.add_parser("init", help="write a commented example descriptor")
     p.add_argument("--platform", default="auto", help="a platform option of conf/platform (default: auto)")
     p.add_argument("--output", "-o", metavar="FILE", help="write here (default: stdout); never overwrites")
     p.add_argument("--force", action="store_true", help="replace an existing --output file")
+    add_config_dir_args(p)
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.set_defaults(func=_init)

@@ -14,9 +14,10 @@ from ..errors import EXIT_OK, EXIT_SIGTERM, EXIT_UNEXPECTED, CoralError, Interru
 from ..summary import build, now_iso, write_json_atomic
 
 
-def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -> tuple[int, str]:
+def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, file: Any = None) -> tuple[int, str]:
     """Run one job; always leaves a summary in the run directory. Returns (exit code, message).
-    ``env`` is the CORAL_* layer cli/run.py put before the user's overrides (None: read it here)."""
+    ``env`` is the CORAL_* layer cli/run.py put before the user's overrides (None: read it here);
+    ``file`` the descriptor given as --config-name, if any (its override comes first)."""
     from ..config.compose import for_hydra_run, task_overrides
 
     started_at = now_iso()
@@ -30,7 +31,7 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None) -
     filename = "runtime_summary.json"
     previous = _on_sigterm_raise()
     try:
-        composition = for_hydra_run(cfg, hc, env)
+        composition = for_hydra_run(cfg, hc, env, file)
         try:  # every problem at once: layers, unknown keys, validation (config/validate.py)
             runtime_config = composition.runtime_config()
         finally:

@@ -77,7 +77,7 @@ def _hydra_main(cfg: DictConfig) -> Any:
     from .job import run_job
 
     hc = HydraConfig.get()
-    code, _message = run_job(cfg, hc, env=_state["env"], argv=_state.get("argv"))
+    code, _message = run_job(cfg, hc, env=_state["env"], argv=_state.get("argv"), file=_state.get("file"))
     if code == EXIT_OK or hc.mode == HydraRunMode.MULTIRUN:
         # In a sweep a failed job must not end the others: its summary records the failure and
         # SweepCallback makes the sweep exit 1 at the end.
@@ -180,6 +180,7 @@ def main() -> None:
     from ..config.provenance import record_defaults
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
+    from .primary_args import descriptor_primary
     from .redaction import redact_hydra_log_records
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
@@ -189,7 +190,9 @@ def main() -> None:
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()
     _state["argv"] = list(sys.argv)
-    sys.argv = insert_overrides(sys.argv, env.overrides())
+    argv, file = descriptor_primary(sys.argv)  # a descriptor as --config-name: the file layer
+    _state["file"] = file
+    sys.argv = insert_overrides(argv, (file.overrides() if file is not None else []) + env.overrides())
     prepare_plugin_defaults(sys.argv[1:])  # plugins' default_config_overrides, below every file
     _hydra_main()
     if SWEEP_STATE["failed"]:

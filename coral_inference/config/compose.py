@@ -12,13 +12,14 @@ from .descriptor import Merged, RuntimeDescriptor, merge
 from .schema import GROUPS
 
 
-def compose_layers(merged: Merged, config_name: str = "config") -> Any:
-    """conf/ composed with ``merged``'s layers, finished (provenance, unknown keys)."""
-    from hydra import compose, initialize_config_module
+def compose_layers(merged: Merged, config_name: str = "config", config_dir: str | None = None) -> Any:
+    """conf/ composed with ``merged``'s layers, finished (provenance, unknown keys). ``config_dir``:
+    a folder before conf/ on the search path, as coral-run's --config-dir (config/primary.py)."""
+    from hydra import compose
     from hydra.core.global_hydra import GlobalHydra
 
-    from .. import CONF_MODULE, HYDRA_VERSION_BASE
     from .plugin_defaults import prepare_plugin_defaults
+    from .primary import hydra_context
     from .provenance import finish, record_defaults
     from .schema import register
 
@@ -29,7 +30,7 @@ def compose_layers(merged: Merged, config_name: str = "config") -> Any:
     problems: list[str] = []
     prepare_plugin_defaults(merged.overrides)
     try:
-        with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
+        with hydra_context(config_dir):
             loader = GlobalHydra.instance().config_loader()
 
             def again() -> Any:
@@ -59,9 +60,11 @@ def with_plugin_layer(cfg: Any, compose: Any, problems: list[str], issues: Issue
     return cfg
 
 
-def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> Any:
-    """The Composition of a coral-run job: Hydra composed it; the first overrides are the env
-    layer's (cli/run.py put them before the user's), the rest came from the command line."""
+def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None,
+                  file: RuntimeDescriptor | None = None) -> Any:
+    """The Composition of a coral-run job: Hydra composed it; the first overrides are the file
+    layer's (a descriptor given as --config-name, config/primary.py) and the env layer's (cli/run.py
+    put them before the user's), the rest came from the command line."""
     from hydra import compose
     from hydra.core.global_hydra import GlobalHydra
 
@@ -69,7 +72,8 @@ def for_hydra_run(cfg: Any, hc: Any, env: RuntimeDescriptor | None = None) -> An
 
     env = env if env is not None else RuntimeDescriptor.from_env()
     task = task_overrides(hc)
-    merged = merge(env, RuntimeDescriptor.from_cli(task[len(env.entries):]))
+    first = (len(file.overrides()) if file is not None else 0) + len(env.entries)
+    merged = merge(*([file] if file is not None else []), env, RuntimeDescriptor.from_cli(task[first:]))
     merged.overrides = task
     problems: list[str] = []
     cfg = with_plugin_layer(cfg, lambda: compose(config_name=hc.job.config_name, overrides=task), problems,

@@ -190,11 +190,11 @@ class Merged:
     issues: Issues = field(default_factory=Issues)
     file_labels: dict[str, str] = field(default_factory=dict)  # ConfigStore path -> "file …"
 
-    def compose(self, config_name: str = "config") -> Any:
+    def compose(self, config_name: str = "config", config_dir: str | None = None) -> Any:
         """Compose conf/ with these layers (Hydra's compose API); returns a finished Composition."""
         from .compose import compose_layers
 
-        return compose_layers(self, config_name)
+        return compose_layers(self, config_name, config_dir)
 
     def to_runtime_config(self) -> Any:
         return self.compose().runtime_config()

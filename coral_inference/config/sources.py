@@ -6,7 +6,8 @@ this order with one loop, for coral-run and coral-runtime alike:
     schema   the dataclass defaults (config/schema.py)
     plugin   default_config_overrides of installed plugins (fill only what no file sets)
     defaults conf/ group options, then conf/config.yaml
-    file     coral-runtime -c FILE; coral-run: your --config-dir/--config-name primary config
+    file     a descriptor: -c FILE, or --config-dir/--config-name (both CLIs, config/primary.py);
+             or your --config-dir/--config-name Hydra primary config
     env      CORAL_* environment variables
     cli      command-line overrides (positional group=option / key=value, and --set K=V)
 
