@@ -104,14 +104,14 @@ def test_opencv_threads_caps_and_restores(runtime_context, tmp_path):
     assert cv2.getNumThreads() == before
 
 
-def test_webrtc_patch_says_there_is_no_preview(runtime_context):
-    context = runtime_context("services=full", "services.webrtc.ice_servers=[{urls:[turn:t.example.org:3478],"
-                              "username:u,credential:pw}]")
+def test_webrtc_patch_is_the_serve_preview_only(runtime_context):
+    context = runtime_context("services=full")  # run.mode=init
     state = next(p for p in context.patches if p.name == "webrtc")
-    assert state.status == "enabled" and "no live WebRTC preview" in state.detail
-    settings = context.services["webrtc"]
-    assert settings.ice_servers == ({"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "pw"},)
-    assert "pw" not in repr(settings)
+    assert state.status == "skipped: run.mode=init has no live preview (run.mode=serve serves one)"
+    assert "webrtc" not in context.services
+    context = runtime_context("services.webrtc.enabled=false")
+    state = next(p for p in context.patches if p.name == "webrtc")
+    assert state.status == "skipped: services.webrtc.enabled is false"
 
 
 def test_default_run_does_not_import_opencv(tmp_path):

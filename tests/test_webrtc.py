@@ -35,7 +35,8 @@ def test_every_problem_is_reported(compose):
 
 
 def test_not_checked_when_webrtc_is_off(compose):
-    config = RuntimeConfig.from_dictconfig(compose("services.webrtc.ice_servers=[{urls:['bad']}]"))
+    config = RuntimeConfig.from_dictconfig(compose("services.webrtc.enabled=false",
+                                                   "services.webrtc.ice_servers=[{urls:['bad']}]"))
     assert validate(config).errors == []
 
 

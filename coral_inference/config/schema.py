@@ -19,6 +19,7 @@ class RunMode(str, Enum):
     validate = "validate"  # validate the config only; touch no hardware, run no model
     bench = "bench"  # init, then time inference per backend
     pipeline = "pipeline"  # init, then run frames from run.source through the backends
+    serve = "serve"  # init, then run the streams with the web page and API (services.web) until SIGTERM/Ctrl-C
 
 
 class Fallback(str, Enum):
@@ -129,8 +130,22 @@ class IceServer:
 
 @dataclass
 class WebRTCConfig:
-    enabled: bool = False
-    ice_servers: List[IceServer] = field(default_factory=list)
+    # run.mode=serve: offer the live WebRTC preview (false: the page uses the MJPEG endpoint only).
+    enabled: bool = True
+    ice_servers: List[IceServer] = field(default_factory=list)  # given to the browser and the server
+    width: int = 480  # preview width in pixels (height keeps the aspect ratio), 64..1920
+    max_fps: float = 10.0  # preview frames per second per stream at most, (0, 30]
+
+
+@dataclass
+class WebConfig:
+    """run.mode=serve: the web page, JSON API and /metrics."""
+
+    host: str = "127.0.0.1"  # another address needs a token
+    port: int = 8080  # 0: pick a free port (the URL is printed and in the summary)
+    token: Optional[str] = None  # a secret: every request needs it (prefer ${oc.env:CORAL_WEB_TOKEN})
+    max_viewers: int = 4  # live previews at once (WebRTC peers + MJPEG clients), over all streams
+    max_body_kb: int = 64  # largest request body accepted
 
 
 @dataclass
@@ -162,6 +177,7 @@ class MetricsConfig:
 @dataclass
 class ServicesConfig:
     webrtc: WebRTCConfig = field(default_factory=WebRTCConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
 

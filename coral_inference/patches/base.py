@@ -48,9 +48,9 @@ def unsupported(supports: dict[str, str], versions: dict[str, str | None] | None
 
 
 def needs_opencv(context: Any) -> bool:
-    """OpenCV is loaded only by run modes that read frames (pipeline)."""
+    """OpenCV is loaded only by run modes that read frames (pipeline, serve)."""
     mode = context.config.run.mode
-    return getattr(mode, "value", mode) == "pipeline"
+    return getattr(mode, "value", mode) in ("pipeline", "serve")
 
 
 class Patch:

@@ -17,9 +17,12 @@ BUILTINS: dict[str, dict[str, str]] = {
     "mode": {
         "pipeline": "coral_inference.pipeline.run:run",
         "bench": "coral_inference.runtime.bench:run",
+        "serve": "coral_inference.web.serve:run",
     },
     "workflow": {},
     "decoder": {},
     "sink": {},
-    "check": {},
+    "check": {
+        "web": "coral_inference.web.checks:check",
+    },
 }

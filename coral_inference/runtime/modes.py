@@ -11,6 +11,7 @@ from ..lazy import load
 RUNNERS: dict[str, str] = {
     "pipeline": "coral_inference.pipeline.run:run",
     "bench": "coral_inference.runtime.bench:run",
+    "serve": "coral_inference.web.serve:run",
 }
 
 

@@ -1,4 +1,5 @@
-"""WebRTC settings: ICE servers validated (config time) and handed to plugins (run time).
+"""WebRTC settings: ICE servers validated (config time); at run time (run.mode=serve) the live
+preview's settings and its counters (what the `webrtc` patch and the summary report).
 
 An ICE server is {urls, username, credential}. Each URL is a STUN or TURN URI (RFC 7064 / 7065):
 ``stun:host[:port]``, ``turn:host[:port][?transport=udp|tcp]``, ``turns:host[:port][?transport=tcp]``.
@@ -9,7 +10,8 @@ artifact by the summary's secret_keys, never printed).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 URI_RE = re.compile(
@@ -44,11 +46,21 @@ def check_servers(servers: Any, add: Any) -> None:
                         "a non-empty string (the credential is a secret: prefer ${oc.env:VAR})")
 
 
+def check_preview(cfg: Any, add: Any) -> None:
+    """The preview's size and rate: ``add(key, message, value, expected)`` per problem."""
+    if not 64 <= cfg.width <= 1920:
+        add("services.webrtc.width", "preview width out of range", cfg.width, "64..1920 pixels")
+    if not 0 < cfg.max_fps <= 30:
+        add("services.webrtc.max_fps", "preview rate out of range", cfg.max_fps, "more than 0, at most 30")
+
+
 @dataclass(frozen=True)
 class WebRtcSettings:
-    """What plugins read from context.services['webrtc']: the RTCConfiguration iceServers list."""
+    """The RTCConfiguration iceServers list (browser and server) and the preview size and rate."""
 
     ice_servers: tuple
+    width: int = 480
+    max_fps: float = 10.0
 
     @classmethod
     def from_config(cls, cfg: Any) -> "WebRtcSettings":
@@ -60,7 +72,38 @@ class WebRtcSettings:
             if server.credential:
                 entry["credential"] = server.credential
             servers.append(entry)
-        return cls(tuple(servers))
+        return cls(tuple(servers), int(cfg.width), float(cfg.max_fps))
 
     def __repr__(self) -> str:  # never show a credential
-        return f"WebRtcSettings({[s['urls'] for s in self.ice_servers]})"
+        return f"WebRtcSettings({[s['urls'] for s in self.ice_servers]}, {self.width}px, {self.max_fps} fps)"
+
+
+@dataclass
+class WebRtcService:
+    """context.services['webrtc'] in run.mode=serve: the settings and what the preview really did."""
+
+    settings: WebRtcSettings
+    peers_served: int = 0  # peers that connected
+    peers_refused: int = 0  # offers turned away (max_viewers, bad SDP)
+    peers_open: int = 0
+    frames_sent: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def ice_servers(self) -> tuple:
+        return self.settings.ice_servers
+
+    def count(self, **deltas: int) -> None:
+        with self._lock:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
+
+    def totals(self) -> dict[str, int]:
+        with self._lock:
+            return {"peers_served": self.peers_served, "peers_refused": self.peers_refused,
+                    "peers_open": self.peers_open, "frames_sent": self.frames_sent}
+
+    def describe(self) -> str:
+        t = self.totals()
+        return (f"live WebRTC preview: {t['peers_served']} peers served, {t['frames_sent']} frames sent, "
+                f"{t['peers_refused']} refused ({self.settings.width}px, at most {self.settings.max_fps:g} fps)")

@@ -1,0 +1,237 @@
+"""The HTTP routes: the page, the JSON API, the live feeds and /metrics (README "Live service")."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from . import files
+from .feed import sse
+from .guard import error
+from .rtc import BadOffer
+
+STATIC = Path(__file__).with_name("static")
+ACTIONS = ("start", "pause", "resume", "stop")
+try:
+    from aiohttp.web import AppKey
+
+    SERVICE: Any = AppKey("service", object)
+except ImportError:  # the [serve] extra is missing: run.mode=serve says so before this is used
+    SERVICE = "service"
+
+
+def routes(app: Any) -> None:
+    from aiohttp import web
+
+    app.add_routes([
+        web.get("/", page), web.get("/healthz", healthz), web.get("/metrics", metrics),
+        web.get("/api/info", info), web.get("/api/streams", streams), web.get("/api/streams/{name}", stream),
+        web.post("/api/streams/{name}/webrtc", offer), web.post("/api/streams/{name}/{action}", control),
+        web.get("/api/streams/{name}/latest", latest), web.get("/api/results", results),
+        web.get("/api/streams/{name}/recordings", recordings),
+        web.get("/api/streams/{name}/recordings/{file}", recording),
+        web.delete("/api/webrtc/{peer}", hang_up),
+        web.get("/api/streams/{name}/mjpeg", mjpeg),
+        web.get("/api/summary", summary), web.get("/api/config", config),
+    ])
+    app.router.add_static("/static/", STATIC, follow_symlinks=False)
+
+
+def _service(request: Any) -> Any:
+    return request.app[SERVICE]
+
+
+def _name(request: Any) -> str:
+    from aiohttp import web
+
+    name = request.match_info["name"]
+    if name not in _service(request).names:
+        raise web.HTTPNotFound(reason=f"no stream named {name!r} (streams: {', '.join(_service(request).names)})")
+    return name
+
+
+async def page(request: Any) -> Any:
+    from aiohttp import web
+
+    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+async def healthz(request: Any) -> Any:
+    from aiohttp import web
+
+    status = {name: s.get("status") for name, s in _service(request).status().items()}
+    return web.json_response({"ok": True, "streams": status})
+
+
+async def metrics(request: Any) -> Any:
+    from aiohttp import web
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    body = await asyncio.to_thread(_service(request).metrics.text)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def info(request: Any) -> Any:
+    from aiohttp import web
+
+    return web.json_response(_service(request).info())
+
+
+async def streams(request: Any) -> Any:
+    from aiohttp import web
+
+    return web.json_response({"streams": _service(request).status()}, dumps=_dumps)
+
+
+async def stream(request: Any) -> Any:
+    from aiohttp import web
+
+    name = _name(request)
+    return web.json_response(_service(request).status()[name], dumps=_dumps)
+
+
+async def control(request: Any) -> Any:
+    from aiohttp import web
+
+    name, action = _name(request), request.match_info["action"]
+    if action not in ACTIONS:
+        return error(404, f"no action {action!r} (expected one of {', '.join(ACTIONS)})")
+    try:
+        status = await asyncio.to_thread(_service(request).manager.control, name, action)
+    except ValueError as exc:
+        return error(409, f"cannot {action} stream {name!r}: {exc}")
+    return web.json_response({"stream": name, "action": action, "status": status})
+
+
+async def latest(request: Any) -> Any:
+    from aiohttp import web
+
+    name = _name(request)
+    return web.json_response({"stream": name, "result": _service(request).feed.latest.get(name)}, dumps=_dumps)
+
+
+async def results(request: Any) -> Any:
+    """Server-Sent Events: ``event: result`` per result (``?stream=NAME`` for one stream)."""
+    from aiohttp import web
+
+    service = _service(request)
+    only = request.query.get("stream")
+    if only is not None and only not in service.names:
+        return error(404, f"no stream named {only!r}")
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    queue = service.feed.subscribe()
+    try:
+        await response.write(sse("hello", {"streams": service.names}))
+        while not service.stopping:
+            try:
+                result = await asyncio.wait_for(queue.get(), 15.0)
+            except asyncio.TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if only is None or result.get("stream") == only:
+                await response.write(sse("result", result))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        service.feed.unsubscribe(queue)
+    return response
+
+
+async def recordings(request: Any) -> Any:
+    from aiohttp import web
+
+    name = _name(request)
+    listed = await asyncio.to_thread(lambda: files.listing(_service(request).recordings(name)))
+    return web.json_response({"stream": name, "recordings": listed})
+
+
+async def recording(request: Any) -> Any:
+    from aiohttp import web
+
+    service, name = _service(request), _name(request)
+    wanted = request.match_info["file"]
+    try:
+        path = await asyncio.to_thread(files.find, service.recordings(name), wanted, service.recordings_root(name))
+    except files.Refused as exc:
+        return error(400, str(exc))
+    if path is None:
+        return error(404, f"stream {name!r} has no recording {wanted!r}")
+    headers = {"Content-Disposition": f'attachment; filename="{path.name}"'} if "download" in request.query else {}
+    return web.FileResponse(path, headers=headers)
+
+
+async def offer(request: Any) -> Any:
+    from aiohttp import web
+
+    service, name = _service(request), _name(request)
+    if service.peers is None:
+        return error(409, "WebRTC preview is off (services.webrtc.enabled / patches.webrtc): use the MJPEG "
+                     f"endpoint /api/streams/{name}/mjpeg")
+    body = await request.json()
+    if not isinstance(body, dict):
+        return error(400, "expected a JSON object {\"type\": \"offer\", \"sdp\": ...}")
+    try:
+        answer = await service.peers.offer(name, body.get("sdp"), body.get("type"))
+    except BadOffer as exc:
+        if service.webrtc is not None:
+            service.webrtc.count(peers_refused=1)
+        return error(400, str(exc))
+    except LookupError:
+        return service.refusal()
+    return web.json_response(answer)
+
+
+async def hang_up(request: Any) -> Any:
+    from aiohttp import web
+
+    service = _service(request)
+    closed = service.peers is not None and await service.peers.close(request.match_info["peer"])
+    return web.json_response({"closed": bool(closed)}, status=200 if closed else 404)
+
+
+async def mjpeg(request: Any) -> Any:
+    """multipart/x-mixed-replace JPEG frames at the preview rate (for clients without WebRTC)."""
+    from aiohttp import web
+
+    service, name = _service(request), _name(request)
+    if not service.take_slot(name, "mjpeg"):
+        return service.refusal()
+    hub = service.hub
+    response = web.StreamResponse(headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame",
+                                           "Cache-Control": "no-store"})
+    seq = 0
+    try:
+        await response.prepare(request)
+        while not service.stopping:
+            seq = await hub.wait_newer(name, seq, 1.0)
+            _, data = await asyncio.to_thread(hub.jpeg, name)
+            if data is not None:
+                await response.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                     + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                service.counters["mjpeg_frames_sent"] += 1
+            await asyncio.sleep(hub.interval)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        service.give_slot(name)
+    return response
+
+
+async def summary(request: Any) -> Any:
+    from aiohttp import web
+
+    return web.json_response(await asyncio.to_thread(_service(request).summary), dumps=_dumps)
+
+
+async def config(request: Any) -> Any:
+    from aiohttp import web
+
+    return web.json_response({"config": _service(request).config_items()}, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str)

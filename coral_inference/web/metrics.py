@@ -1,0 +1,99 @@
+"""/metrics: Prometheus text from a registry of this run's own (never the process-global one).
+
+Counters and gauges are read from the stream manager's status and the backend pools' counters at
+each scrape; latency histograms observe every result (the manager's subscriber: one bisect per
+value, no I/O on the stream's thread).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+STATUSES = ("starting", "running", "paused", "reconnecting", "stopped", "finished", "failed")
+
+
+class Metrics:
+    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict]):
+        from prometheus_client import CollectorRegistry, Histogram
+
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.latency = Histogram("coral_stream_latency_seconds", "Per-result latency by stage "
+                                 "(inference; capture_to_result: frame read to result)",
+                                 ["stream", "stage"], buckets=BUCKETS, registry=self.registry)
+        self.registry.register(_Collector(status, pools, web))
+
+    def on_result(self, name: str, result: dict, frame: Any) -> None:
+        latency = result.get("latency_ms")
+        if isinstance(latency, dict):
+            for stage in ("inference", "capture_to_result"):
+                value = latency.get(stage)
+                if isinstance(value, (int, float)):
+                    self.latency.labels(name, stage).observe(value / 1000.0)
+        elif isinstance(latency, (int, float)):
+            self.latency.labels(name, "inference").observe(latency / 1000.0)
+
+    def text(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
+
+
+class _Collector:
+    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict]):
+        self._status, self._pools, self._web = status, pools, web
+
+    def describe(self) -> list:
+        return []  # families are only known at scrape time
+
+    def collect(self) -> Any:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        frames = CounterMetricFamily("coral_stream_frames", "Results produced per stream", labels=["stream"])
+        dropped = CounterMetricFamily("coral_stream_dropped_frames", "Frames dropped per stream", labels=["stream"])
+        reconnects = CounterMetricFamily("coral_stream_reconnects", "Source reconnects per stream", labels=["stream"])
+        fps = GaugeMetricFamily("coral_stream_fps", "Results per second per stream", labels=["stream"])
+        state = GaugeMetricFamily("coral_stream_status", "1 for the stream's current status",
+                                  labels=["stream", "status"])
+        for name, s in self._status().items():
+            frames.add_metric([name], float(s.get("frames") or 0))
+            dropped.add_metric([name], float(s.get("dropped") or 0))
+            reconnects.add_metric([name], float(s.get("reconnects") or 0))
+            fps.add_metric([name], float(s.get("fps") or 0.0))
+            for status in STATUSES:
+                state.add_metric([name, status], 1.0 if s.get("status") == status else 0.0)
+        yield from (frames, dropped, reconnects, fps, state)
+
+        requests = CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker",
+                                       labels=["backend", "worker"])
+        failures = CounterMetricFamily("coral_backend_failures", "Failed requests per backend worker",
+                                       labels=["backend", "worker"])
+        healthy = GaugeMetricFamily("coral_backend_worker_healthy", "1 while the worker is healthy",
+                                    labels=["backend", "worker"])
+        for backend, workers in self._pools().items():
+            for w in workers:
+                label = [backend, str(w.get("label", w.get("worker")))]
+                requests.add_metric(label, float(w.get("requests") or 0))
+                failures.add_metric(label, float(w.get("failures") or 0))
+                healthy.add_metric(label, 1.0 if w.get("healthy", True) else 0.0)
+        yield from (requests, failures, healthy)
+
+        web = self._web()
+        yield _gauge("coral_web_viewers", "Live previews open (WebRTC peers and MJPEG clients)", web["viewers"])
+        yield _counter("coral_web_requests", "HTTP requests answered", web["requests"])
+        yield _counter("coral_webrtc_peers_served", "WebRTC peers that connected", web["peers_served"])
+        yield _counter("coral_webrtc_frames_sent", "Preview frames sent over WebRTC", web["frames_sent"])
+        yield _counter("coral_mjpeg_frames_sent", "Preview frames sent over MJPEG", web["mjpeg_frames_sent"])
+        yield _counter("coral_web_previews_refused", "Previews refused (services.web.max_viewers)", web["refused"])
+
+
+def _gauge(name: str, doc: str, value: float) -> Any:
+    from prometheus_client.core import GaugeMetricFamily
+
+    return GaugeMetricFamily(name, doc, value=float(value))
+
+
+def _counter(name: str, doc: str, value: float) -> Any:
+    from prometheus_client.core import CounterMetricFamily
+
+    return CounterMetricFamily(name, doc, value=float(value))

@@ -1,0 +1,119 @@
+"""run.mode=serve (registry kind "mode", name "serve"): the configured streams with the web service
+until SIGTERM or Ctrl-C (or run.duration_s). Then the previews are closed, the streams stopped (their
+recordings complete), and the totals returned for the summary's results.serve; the run exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+
+def require_extra() -> None:
+    from .checks import EXTRA, missing_modules
+
+    missing = missing_modules()
+    if missing:
+        raise ConfigError(f"run.mode=serve needs {', '.join(missing)}, which is not installed: {EXTRA}")
+
+
+def options(context: Any) -> Any:
+    from .service import Options
+
+    cfg = context.config
+    web, rtc = cfg.services.web, cfg.services.webrtc
+    run_dir = Path(context.run_dir or Path.cwd())
+    rec = Path(cfg.services.recording.path).expanduser()
+    rec = rec if rec.is_absolute() else run_dir / rec
+    service = context.services.get("webrtc") if context.patches_enabled.get("webrtc") else None
+    return Options(host=web.host, port=web.port, token=web.token, max_viewers=web.max_viewers,
+                   max_body_kb=web.max_body_kb, width=rtc.width, max_fps=rtc.max_fps, webrtc=service,
+                   config_items=lambda: config_items(cfg), pools=lambda: pools(context),
+                   recordings_root=lambda name: rec / name)
+
+
+def config_items(config: Any) -> list[dict[str, Any]]:
+    """What `coral-runtime config explain` shows for every key: the value (secrets redacted) and
+    the chain of sources that set it, the winner last."""
+    from ..config.provenance import SCHEMA_LABEL, leaves
+    from ..summary import redact
+
+    data = redact(config.to_dict(), tuple(config.summary.secret_keys))
+    items = []
+    for key, value in leaves(data):
+        chain = [{"layer": e.get("layer"), "source": e.get("source")} for e in (config.sources.get(key) or ())]
+        items.append({"key": key, "value": value, "source": chain[-1]["source"] if chain else SCHEMA_LABEL,
+                      "chain": chain})
+    return items
+
+
+def pools(context: Any) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    for name, backend in list(context.backend_objects.items()):
+        pool = getattr(backend, "pool", None)
+        if pool is not None:
+            out[name] = pool.health()
+    return out
+
+
+def run(context: Any) -> dict[str, Any]:
+    require_extra()
+    from ..streams.manager import StreamManager
+    from .service import Service
+
+    manager = StreamManager(context)
+    service = Service(manager, options(context))
+    started = time.perf_counter()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        stopped_by = asyncio.run(_serve(context, manager, service))
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        manager.stop()  # idempotent: also when the loop never got that far
+    elapsed = time.perf_counter() - started
+    context.note("serve", f"served {service.url} for {elapsed:.1f}s, stopped by {stopped_by}")
+    return {**manager.summary(), "web": service.totals(), "stopped_by": stopped_by,
+            "duration_s": round(elapsed, 3)}
+
+
+async def _serve(context: Any, manager: Any, service: Any) -> str:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    reason: list[str] = []
+
+    def on_signal(name: str) -> None:
+        reason.append(name)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        loop.add_signal_handler(signal.SIGTERM, on_signal, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, on_signal, "SIGINT")
+    manager.start()
+    try:
+        try:
+            url = await service.start()
+        except OSError as exc:
+            web = context.config.services.web
+            raise ConfigError(f"services.web: cannot listen on {web.host}:{web.port}: {exc.strerror or exc} "
+                              "(expected a free port on an address of this machine; port=0 picks a free one)",
+                              exit_code=2) from None
+        # stderr: stdout stays the summary (run.output=json prints only JSON there)
+        print(f"coral-run: serving {url} (stop with Ctrl-C or SIGTERM)", file=sys.stderr, flush=True)
+        context.note("serve", f"serving {url}")
+        duration = context.config.run.duration_s
+        try:
+            await asyncio.wait_for(stop.wait(), duration)
+        except asyncio.TimeoutError:
+            reason.append("run.duration_s")
+    finally:
+        await service.stop()  # peers closed, feeds ended
+        await asyncio.to_thread(manager.stop)  # streams stopped, recordings complete
+    return reason[0] if reason else "stopped"

@@ -1,0 +1,164 @@
+"""The web service of run.mode=serve: the stream manager behind an aiohttp app (page, JSON API,
+WebRTC and MJPEG previews, results feed, /metrics). Runs on one asyncio loop; the manager's streams
+run on their own threads and reach the service only through one subscriber that returns at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .feed import ResultsFeed
+from .guard import error, middlewares
+from .metrics import Metrics
+from .preview import PreviewHub
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str | None = None
+    max_viewers: int = 4
+    max_body_kb: int = 64
+    width: int = 480
+    max_fps: float = 10.0
+    webrtc: Any = None  # services.webrtc.WebRtcService (settings + counters); None: MJPEG only
+    config_items: Callable[[], list] = list  # the run's redacted config with each value's source
+    pools: Callable[[], dict] = dict  # backend -> per-worker counters
+    recordings_root: Callable[[str], Path | None] = lambda name: None
+    draw: Callable[[Any, dict], Any] | None = None
+
+
+@dataclass
+class Service:
+    manager: Any
+    options: Options
+    url: str | None = None
+    port: int | None = None
+    stopping: bool = False
+    counters: dict[str, int] = field(default_factory=lambda: {
+        "requests": 0, "unauthorized": 0, "errors": 0, "refused": 0, "mjpeg_clients_served": 0,
+        "mjpeg_frames_sent": 0})
+
+    def __post_init__(self) -> None:
+        from .overlay import drawer
+
+        o = self.options
+        self.names = list(self.manager.names)
+        self.hub = PreviewHub(self.names, o.width, o.max_fps, o.draw or drawer())
+        self.feed = ResultsFeed(self.names)
+        self.metrics = Metrics(self.manager.status, o.pools, self.web_counts)
+        self.webrtc = o.webrtc
+        self.peers = None
+        self._runner = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._started = time.monotonic()
+
+    # lifecycle -------------------------------------------------------------------------------------
+    async def start(self) -> str:
+        from aiohttp import web
+
+        from .api import SERVICE, routes
+        from .checks import is_loopback
+        from .rtc import Peers
+
+        o = self.options
+        loop = asyncio.get_running_loop()
+        self.hub.bind(loop)
+        self.feed.bind(loop)
+        if self.webrtc is not None:
+            self.peers = Peers(self.hub, self.webrtc, self.webrtc.ice_servers,
+                               lambda name: self.take_slot(name, "webrtc"), self.give_slot)
+        app = web.Application(client_max_size=o.max_body_kb * 1024,
+                              middlewares=middlewares(o.token, is_loopback(o.host), self.counters))
+        app[SERVICE] = self
+        routes(app)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, o.host, o.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        host = f"[{o.host}]" if ":" in o.host else o.host
+        self.url = f"http://{host}:{self.port}/"
+        self._unsubscribe = self.manager.subscribe(self._on_result)
+        return self.url
+
+    async def stop(self) -> None:
+        self.stopping = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self.peers is not None:
+            await self.peers.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _on_result(self, name: str, result: dict, frame: Any) -> None:
+        """The manager's subscriber, on the stream's thread: nothing here waits."""
+        self.metrics.on_result(name, result, frame)
+        self.feed.on_result(name, result, frame)
+        self.hub.on_result(name, result, frame)
+
+    # previews --------------------------------------------------------------------------------------
+    def take_slot(self, name: str, kind: str) -> bool:
+        if self.hub.viewers() >= self.options.max_viewers:
+            self.counters["refused"] += 1
+            return False
+        self.hub.watch(name, +1)
+        if kind == "mjpeg":
+            self.counters["mjpeg_clients_served"] += 1
+        return True
+
+    def give_slot(self, name: str) -> None:
+        self.hub.watch(name, -1)
+
+    def refusal(self) -> Any:
+        response = error(503, f"too many viewers: services.web.max_viewers={self.options.max_viewers} previews are "
+                         "open; close one or raise services.web.max_viewers", max_viewers=self.options.max_viewers)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    # what the API shows ----------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        status = self.manager.status()
+        for name, s in status.items():
+            s["viewers"] = self.hub.viewers(name)
+        return status
+
+    def recordings(self, name: str) -> list[Path]:
+        return [Path(p) for p in self.manager.recordings(name)]
+
+    def recordings_root(self, name: str) -> Path | None:
+        return self.options.recordings_root(name)
+
+    def config_items(self) -> list:
+        return self.options.config_items()
+
+    def info(self) -> dict[str, Any]:
+        o = self.options
+        webrtc = None
+        if self.webrtc is not None:  # the browser needs the ICE servers (a TURN credential too) to connect
+            webrtc = {"ice_servers": list(self.webrtc.ice_servers), "width": o.width, "max_fps": o.max_fps}
+        return {"streams": self.names, "webrtc": webrtc, "mjpeg": True, "max_viewers": o.max_viewers,
+                "width": o.width, "max_fps": o.max_fps}
+
+    def web_counts(self) -> dict[str, Any]:
+        rtc = self.webrtc.totals() if self.webrtc is not None else {}
+        return {**self.counters, "viewers": self.hub.viewers(), "peers_served": rtc.get("peers_served", 0),
+                "frames_sent": rtc.get("frames_sent", 0)}
+
+    def totals(self) -> dict[str, Any]:
+        """results.serve.web: what the service did (never the token)."""
+        o = self.options
+        return {"url": self.url, "host": o.host, "port": self.port, "auth": "token" if o.token else "none",
+                "uptime_s": round(time.monotonic() - self._started, 3), **self.counters,
+                "sse": {"results": self.feed.results, "dropped": self.feed.dropped},
+                "preview": {"width": o.width, "max_fps": o.max_fps, "frames_made": self.hub.frames_kept},
+                "webrtc": self.webrtc.totals() if self.webrtc is not None else None}
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.manager.summary(), "web": self.totals()}
