@@ -84,9 +84,14 @@ def _validate(args: argparse.Namespace) -> int:
             raise
         warnings = warn(comp.issues, args)
         backends = list(config.active_backends())
-        doc = {"ok": True, "choices": comp.choices, "backends": backends, "warnings": warnings, "problems": []}
+        from ..tasks.checks import tasks_for
+
+        tasks = {f"{prefix}.task": found for prefix, found in tasks_for(config).items() if "error" not in found}
+        doc = {"ok": True, "choices": comp.choices, "backends": backends, "tasks": tasks, "warnings": warnings,
+               "problems": []}
         text = (f"configuration ok: platform {config.platform.name}, backends {', '.join(backends)}"
                 + (f" ({len(warnings)} warning(s))" if warnings else ""))
+        text += "".join(f"\n  {key}: {t['task']} ({t['reason']})" for key, t in tasks.items())
         return EXIT_OK, doc, text
 
     return run_command(args, body)

@@ -47,6 +47,9 @@ class ModelConfig:
     labels: Optional[str] = None
     # Segments of model.path (edgetpu_compiler --num_segments=N): Edge TPU backends pipeline them, one per device.
     segments: List[str] = field(default_factory=list)
+    # What the outputs mean: auto | classification | detection | segmentation | pose | raw | a plugin's task.
+    # auto decides from the output signature when unambiguous, else raw with a warning (README "Model tasks").
+    task: str = "auto"
 
 
 @dataclass
@@ -59,8 +62,14 @@ class RunConfig:
     source: Optional[str] = None  # pipeline: video file, image folder, camera index or URL
     max_frames: Optional[int] = None  # pipeline: stop after N frames
     duration_s: Optional[float] = None  # pipeline: stop after S seconds
-    top_k: int = 3  # pipeline: classification results kept per frame (and detections at most)
-    score_threshold: float = 0.4  # pipeline: detections below this score are left out
+    top_k: int = 3  # classification: results kept per frame, highest first (>= 1)
+    # Lowest score kept (classification, detection, pose); null: the task's default (classification:
+    # none, detection: 0.4, pose: 0.2). Any finite number.
+    score_threshold: Optional[float] = None
+    iou_threshold: float = 0.45  # detection (YOLO outputs): non-max suppression overlap, 0..1
+    max_detections: int = 100  # detection: boxes kept per frame at most (>= 1)
+    min_keypoint_score: float = 0.2  # pose: keypoints below this score are left out, 0..1
+    mask_png: bool = False  # segmentation: write each frame's class mask as a colour PNG into the run dir
     interpreter: str = "auto"  # auto | tflite_runtime | ai_edge_litert | tensorflow
     output: OutputFormat = OutputFormat.text  # what coral-run prints on stdout
 

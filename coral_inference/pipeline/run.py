@@ -65,8 +65,21 @@ def _services(context: Any, run_dir: Path, fps: float) -> tuple[Any, Any]:
     return recorder, metrics
 
 
+def _write_mask(run_dir: Path, frame_index: int, class_map: Any, frame: Any) -> str:
+    """run.mask_png: the frame's class mask as a colour PNG, masks/<frame>.png in the run dir (relative path)."""
+    from ..tasks.mask import mask_png
+
+    folder = run_dir / "masks"
+    folder.mkdir(exist_ok=True)
+    name = f"masks/{frame_index:06d}.png"
+    (run_dir / name).write_bytes(mask_png(class_map, frame.shape[1], frame.shape[0]))
+    return name
+
+
 def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    from .frames import decode, load_labels, to_input
+    from ..tasks.decode import options_from, prepare_decoder
+    from ..tasks.labels import load_labels
+    from .frames import to_input
     from .sources import open_source
 
     if not context.backend_objects:
@@ -76,7 +89,9 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
     run_cfg = config.run
     run_dir = Path(context.run_dir or Path.cwd())
     run_dir.mkdir(parents=True, exist_ok=True)
-    labels = load_labels(config.model.labels)
+    labels = load_labels(config.model.labels, config.model.path)
+    decoder = prepare_decoder(config.model.task, backend.output_details, labels, options_from(run_cfg), context.registry)
+    context.note("pipeline", f"task {decoder.task}: {decoder.reason}", "warning" if decoder.warning else "info")
     camera = context.services.get("camera") if context.patches_enabled.get("camera") else None
     source = open_source(run_cfg.source, camera)
     buffer = context.services.get("buffer_sink")
@@ -107,11 +122,15 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
                 t1 = time.perf_counter()
                 outputs = backend.infer(inputs)
                 t2 = time.perf_counter()
-                kind, predictions = decode(outputs, out_details, labels, run_cfg.top_k, run_cfg.score_threshold)
+                result = decoder(outputs, frame.shape[1], frame.shape[0])
+                kind, predictions = result["kind"], result.get("predictions", [])
                 infer_ms.append((t2 - t1) * 1000.0)
                 frame_ms.append((time.perf_counter() - t0) * 1000.0)
                 record = {"frame": frames, "time": now_iso(), "latency_ms": round(infer_ms[-1], 3),
-                          "frame_ms": round(frame_ms[-1], 3), "kind": kind, "predictions": predictions}
+                          "frame_ms": round(frame_ms[-1], 3),
+                          **{k: v for k, v in result.items() if not k.startswith("_")}}
+                if run_cfg.mask_png and "_mask" in result:
+                    record["mask"] = _write_mask(run_dir, frames, result["_mask"], frame)
                 out.write(json.dumps(record) + "\n")
                 if buffer is not None:
                     buffer.push(record)
@@ -121,9 +140,9 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
                                          "frame_ms": record["frame_ms"], "predictions": len(predictions),
                                          "top_class": top.get("class"), "top_score": top.get("score")})
                 if recorder is not None:
-                    from ..services.recording import annotate
+                    from ..tasks.draw import draw
 
-                    recorder.write(annotate(frame, predictions))
+                    recorder.write(draw(frame, result))
                 frames += 1
                 if on_frame is not None:
                     on_frame(frames, record)
@@ -136,7 +155,7 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
             sent = metrics.close(timeout=metrics.timeout + 1.0) if metrics is not None else None
     context.note("pipeline", f"{frames} frames in {elapsed:.2f}s, stopped by {stopped_by}")
     return {
-        "backend": name, **source.describe(), "kind": kind, "frames": frames,
+        "backend": name, **source.describe(), "kind": kind, "task": decoder.describe(), "frames": frames,
         "dropped_frames": source.dropped, "stopped_by": stopped_by, "duration_s": round(elapsed, 3),
         "fps": round(frames / elapsed, 3) if elapsed > 0 else None, "latency_ms": latency_stats(infer_ms),
         "frame_ms": latency_stats(frame_ms), "results": str(results_path), "labels": len(labels),

@@ -20,9 +20,11 @@ BUILTINS: dict[str, dict[str, str]] = {
         "serve": "coral_inference.web.serve:run",
     },
     "workflow": {},
-    "decoder": {},
+    "decoder": {name: f"coral_inference.tasks.{name}:DECODER" for name in
+                ("classification", "detection", "segmentation", "pose", "raw")},
     "sink": {},
     "check": {
         "web": "coral_inference.web.checks:check",
+        "tasks": "coral_inference.tasks.checks:check_tasks",
     },
 }

@@ -116,8 +116,12 @@ class Decoder(Protocol):
     ``match(details)`` -> a reason (str) when this decoder recognises the output signature, else None
     (``task=auto`` uses it; a task set explicitly is checked with it too).
     ``decode(outputs, details, options)`` -> ``{"kind": task, ...}``: ``outputs`` the raw arrays,
-    ``details`` the interpreter's output details (quantization included), ``options`` a mapping
-    with labels, frame width/height, top_k, score_threshold, … Pure: no I/O, no state."""
+    ``details`` the interpreter's output details in one form (tasks/outputs.py: ``name``, ``shape`` a
+    tuple of ints, ``dtype`` a name such as "uint8", ``quantization`` (scale, zero_point), scale 0.0 when
+    not quantized), ``options`` a mapping with ``labels`` (dict[int, str]), the frame's ``width`` and
+    ``height``, ``top_k``, ``score_threshold`` (None: the task's default), ``iou_threshold``,
+    ``max_detections``, ``min_keypoint_score``. Keys starting with ``_`` in the result are in-memory only
+    (never serialized). Pure: no I/O, no state. Callers use ``tasks.decode.prepare_decoder``."""
 
     def match(self, details: Sequence[Mapping[str, Any]]) -> Optional[str]: ...
 

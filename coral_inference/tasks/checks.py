@@ -1,0 +1,124 @@
+"""Config check (registry kind "check", name "tasks"): ``model.task`` and every ``models.<name>.task``.
+
+For a model file that exists (or builtin:selftest) the outputs are read from the flatbuffer
+(backends/model_io.py, no interpreter) and the task is chosen as at run time: a task that contradicts
+the outputs is an error naming the key; ``auto`` that falls back to raw is a warning naming the key.
+A task name no built-in decoder has may be a plugin's (plugins load after validation): a warning here,
+an error at run time when no plugin registered it. What each model would get is ``tasks_for(config)``
+(shown by ``coral-runtime config validate``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+MAX_MODEL_BYTES = 512 * 1024 * 1024
+
+
+def model_entries(config: Any) -> list[tuple[str, Any]]:
+    """(key prefix, ModelConfig) of ``model`` and of ``models.<name>`` when that section exists."""
+    entries = [("model", config.model)]
+    for name, model in (getattr(config, "models", None) or {}).items():
+        entries.append((f"models.{name}", model))
+    return entries
+
+
+def output_details(path: str | None) -> list[dict] | None:
+    """The outputs of the model at ``path`` read from its flatbuffer; None when it cannot be read here
+    (a missing or bad file is check_model's problem, not this check's)."""
+    from ..backends.selftest import SELFTEST, inspection
+
+    if not path:
+        return None
+    if path == SELFTEST:
+        return inspection()["outputs"]
+    file = Path(path).expanduser()
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_MODEL_BYTES:
+            return None
+        content = file.read_bytes()
+    except OSError:
+        return None
+    from ..backends.model_io import read_io
+    from ..backends.models import is_tflite
+
+    if not is_tflite(content):
+        return None
+    try:
+        return read_io(content)["outputs"]
+    except ValueError:
+        return None
+
+
+def tasks_for(config: Any, registry: Any = None) -> dict[str, dict]:
+    """{key prefix: {"task", "reason", "warning"} or {"error"}} for each model whose file can be read."""
+    from ..plugins.registry import new_registry
+    from .decode import prepare_decoder
+
+    registry = registry or new_registry()
+    out: dict[str, dict] = {}
+    for prefix, model in model_entries(config):
+        task = str(getattr(model, "task", "auto") or "auto")
+        details = output_details(model.path)
+        if details is None or (task != "auto" and not registry.has("decoder", task)):
+            continue
+        try:
+            out[prefix] = prepare_decoder(task, details, {}, {}, registry, f"{prefix}.task").describe()
+        except ConfigError as exc:
+            out[prefix] = {"task": task, "error": exc.problems[0] if exc.problems else exc}
+    return out
+
+
+# run.<key>: (low, high, integer, what is expected); None: no bound. NaN and inf are never accepted.
+RANGES = {
+    "score_threshold": (None, None, False, "a finite number or null (the task's default)"),
+    "iou_threshold": (0.0, 1.0, False, "a number from 0 to 1"),
+    "max_detections": (1, 10000, True, "an integer from 1 to 10000"),
+    "min_keypoint_score": (0.0, 1.0, False, "a number from 0 to 1"),
+}
+
+
+def check_settings(config: Any, issues: Any, source: Any) -> None:
+    import math
+
+    for name, (low, high, integer, expected) in RANGES.items():
+        value = getattr(config.run, name, None)
+        if value is None and name == "score_threshold":
+            continue
+        bad = (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+               or (integer and value != int(value)) or (low is not None and value < low)
+               or (high is not None and value > high))
+        if bad:
+            key = f"run.{name}"
+            issues.add(key, "out of range", value=value, source=source(config, key), expected=expected)
+
+
+def check_tasks(config: Any, issues: Any) -> None:
+    from ..config.validate import _source
+    from ..plugins.registry import new_registry
+
+    check_settings(config, issues, _source)
+    registry = new_registry()
+    for prefix, model in model_entries(config):
+        key = f"{prefix}.task"
+        task = str(getattr(model, "task", "auto") or "auto")
+        if task != "auto" and not registry.has("decoder", task):
+            close = difflib.get_close_matches(task, registry.names("decoder"), n=1)
+            issues.add(key, f"no built-in task {task!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                       + "; a plugin must register it (kind decoder), else the run fails", value=task,
+                       source=_source(config, key), severity="warning",
+                       expected="auto | " + " | ".join(registry.names("decoder")) + " or a plugin's task")
+    for prefix, found in tasks_for(config, registry).items():
+        key = f"{prefix}.task"
+        if "error" in found:
+            problem = found["error"]
+            issues.add(key, getattr(problem, "message", str(problem)), value=found["task"],
+                       source=_source(config, key), expected=getattr(problem, "expected", None))
+        elif found.get("warning"):
+            issues.add(key, found["warning"].split(": ", 1)[-1], value="auto", source=_source(config, key),
+                       severity="warning", expected="the model's task: auto | " + " | ".join(
+                           registry.names("decoder")))
