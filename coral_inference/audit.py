@@ -8,26 +8,23 @@ rebuilt). Nothing here trusts the summary's own verdicts.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .files import FileProblem, _json_type, field_of, load_json_checked, sha256_checked
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _model_records(summary: dict[str, Any]) -> list[dict[str, Any]]:
+def _model_records(summary: dict[str, Any], path: Path) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
-    for backend in summary.get("backends") or []:
-        model = backend.get("model") or {}
-        if model.get("path") and model.get("sha256"):
+    for i, backend in enumerate(field_of(summary, "backends", list, path, SUMMARY) or []):
+        where = f"backends[{i}]"
+        if not isinstance(backend, dict):
+            raise FileProblem(path, SUMMARY, f"{where} is not an object", "an object per backend in 'backends'")
+        model = field_of(backend, "model", dict, path, SUMMARY, where=where) or {}
+        field_of(backend, "name", str, path, SUMMARY, where=where)
+        if field_of(model, "path", str, path, SUMMARY, where=f"{where}.model") and field_of(
+                model, "sha256", str, path, SUMMARY, where=f"{where}.model"):
             seen.setdefault(model["path"], {"path": model["path"], "sha256": model["sha256"], "backends": []})
             seen[model["path"]]["backends"].append(backend.get("name"))
     return list(seen.values())
@@ -45,21 +42,35 @@ def _check_model(record: dict[str, Any], base: Path) -> dict[str, Any]:
     else:
         file = Path(path).expanduser()
         file = file if file.is_absolute() else base / file
-        if not file.is_file():
-            return {**out, "status": "missing", "detail": f"{file} no longer exists"}
-        out["actual"] = _file_sha256(file)
+        try:  # a regular file of bounded size (a FIFO or device in its place is not the model)
+            out["actual"] = sha256_checked(file, "model file", "model")
+        except FileProblem as exc:
+            detail = f"{file} no longer exists" if exc.reason == "not found" else f"{file}: {exc.reason}"
+            return {**out, "status": "missing", "detail": detail}
     out["status"] = "match" if out["actual"] == record["sha256"] else "changed"
     return out
 
 
 def load_summary(run_dir: Path, filename: str = "runtime_summary.json") -> dict[str, Any]:
+    """The summary of a run directory (or a summary file): a regular JSON file of at most 16 MiB holding
+    an object whose fields have the types coral-run writes; else a ConfigError naming the file and field."""
     path = Path(run_dir) / filename if Path(run_dir).is_dir() else Path(run_dir)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"RUN_DIR: no {filename} at {path} (expected a coral-run run directory)") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"RUN_DIR: cannot read {path}: {exc} (expected the JSON summary coral-run writes)") from None
+        summary = load_json_checked(path, SUMMARY, "summary", key="RUN_DIR")
+    except FileProblem as exc:
+        if exc.reason == "not found":
+            raise ConfigError(f"RUN_DIR: no {filename} at {path} (expected a coral-run run directory)") from None
+        raise
+    if not isinstance(summary, dict):
+        raise FileProblem(path, SUMMARY, f"holds {_json_type(summary)}, not an object",
+                          "the JSON object coral-run writes", "RUN_DIR")
+    for name, types in SHAPE.items():
+        field_of(summary, name, types, path, SUMMARY)
+    return summary
+
+
+SUMMARY = "summary"
+SHAPE = {"config": dict, "config_sha256": str, "status": str, "cwd": str, "hash": dict, "backends": list}
 
 
 def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
@@ -67,6 +78,7 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
     from .summary import config_sha256
 
     summary = load_summary(run_dir)
+    path = Path(run_dir) / "runtime_summary.json" if Path(run_dir).is_dir() else Path(run_dir)
     recorded = summary.get("config_sha256")
     config = summary.get("config")
     if config is None or recorded is None:
@@ -75,9 +87,9 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
     else:
         actual = config_sha256(config)
         config_check = {"status": "match" if actual == recorded else "changed", "recorded": recorded,
-                        "actual": actual, "algorithm": (summary.get("hash") or {}).get("algorithm", "sha256")}
+                        "actual": actual, "algorithm": str((summary.get("hash") or {}).get("algorithm", "sha256"))}
     base = Path(cwd or summary.get("cwd") or Path.cwd())  # relative model paths: where the run read them
-    models = [_check_model(r, base) for r in _model_records(summary)]
+    models = [_check_model(r, base) for r in _model_records(summary, path)]
     changed = config_check["status"] == "changed" or any(m["status"] == "changed" for m in models)
     return {
         "run_dir": str(run_dir),

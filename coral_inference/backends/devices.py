@@ -43,10 +43,17 @@ class EdgeTpuDevice:
 
 
 def _read(path: Path) -> str | None:
+    """A sysfs attribute's text, None when absent or unreadable; a FIFO, device or oversized file in its
+    place is a FileProblem (exit 2) naming it and platform.device_root, never a blocking read."""
+    from ..files import FileProblem, read_bytes_checked
+
     try:
-        return path.read_text().strip()
-    except OSError:
-        return None
+        data = read_bytes_checked(path, "sysfs file", "sysfs", key="platform.device_root")
+    except FileProblem as exc:
+        if exc.reason == "not found" or exc.reason.startswith("cannot open"):
+            return None
+        raise
+    return data.decode("utf-8", "replace").strip()
 
 
 def _node_state(node: Path, ready: str = "ready") -> str:

@@ -59,13 +59,15 @@ def load_model(path: str, key: str = "model.path") -> ModelRef:
             raise ConfigError(f"{key}: unknown built-in model {path!r}; expected {SELFTEST}")
         content = build_selftest_model()
     else:
-        file = Path(path).expanduser()
-        try:
-            content = file.read_bytes()
-        except FileNotFoundError:
-            raise ConfigError(f"{key}: model file not found: {path!r} (expected an existing .tflite file)") from None
-        except OSError as exc:
-            raise ConfigError(f"{key}: cannot read model file {path!r}: {exc.strerror}") from None
+        from ..files import FileProblem, read_bytes_checked
+
+        try:  # a regular file (a FIFO or /dev/zero is refused at once) of at most LIMITS["model"]
+            content = read_bytes_checked(path, "model file", "model", key=key,
+                                         expected="an existing .tflite file of at most 512 MiB")
+        except FileProblem as exc:
+            if exc.reason == "not found":
+                raise ConfigError(f"{key}: model file not found: {path!r} (expected an existing .tflite file)") from None
+            raise
         if not is_tflite(content):
             raise ConfigError(
                 f"{key}: {path!r} is not a TFLite model ({len(content)} bytes, no TFL3 identifier); "

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import EXIT_CONFIG, EXIT_OK
+from ..errors import EXIT_CONFIG, EXIT_OK, CoralError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..sweep.report import job_dirs, write_reports
+    from ..sweep.report import job_dirs, to_markdown, write_reports
 
     sweep_dir = Path(args.dir)
     expected = "expected a multirun sweep directory such as multirun/<date>/<time>"
@@ -41,6 +41,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     try:
         report = write_reports(sweep_dir)
+    except CoralError as exc:  # a job summary or Hydra record that is not what it should be (names file, field)
+        writing = getattr(exc, "what", None) == "sweep report"
+        print(f"coral-runtime sweep report: {'cannot write the report: ' if writing else ''}{exc.render()}; "
+              "nothing written", file=sys.stderr)
+        return exc.exit_code
     except OSError as exc:
         print(f"coral-runtime sweep report: cannot write the report in {args.dir!r}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -60,7 +65,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
-        print(Path(report["files"]["md"]).read_text(encoding="utf-8"), end="")
+        print(to_markdown(report), end="")
         for kind, path in report["files"].items():
             print(f"{kind}: {path}")
     return code

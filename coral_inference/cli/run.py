@@ -173,6 +173,17 @@ def _run_and_report(func: Any) -> Any:
         sys.exit(EXIT_CONFIG if before_task or composing else EXIT_UNEXPECTED)
 
 
+def _check_inputs(argv: list[str]) -> None:
+    """Config files of --config-dir and overrides Hydra would read without limits (cli/inputs.py)."""
+    from .inputs import check
+
+    try:
+        check(argv, user_overrides(argv))
+    except ConfigError as exc:
+        print(f"coral-run: error: {exc.render()}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
+
+
 def main() -> None:
     import hydra._internal.utils as hydra_utils
 
@@ -190,6 +201,7 @@ def main() -> None:
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()
     _state["argv"] = list(sys.argv)
+    _check_inputs(sys.argv)
     argv, file = descriptor_primary(sys.argv)  # a descriptor as --config-name: the file layer
     _state["file"] = file
     sys.argv = insert_overrides(argv, (file.overrides() if file is not None else []) + env.overrides())

@@ -43,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from ..errors import CoralError
+
     try:
         return int(args.func(args) or 0)
+    except CoralError as exc:  # e.g. a file that is not what it should be (files.FileProblem): exit 2, no traceback
+        print(f"coral-runtime: error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
     except BrokenPipeError:  # `coral-runtime ... | head`: the reader stopped early; nothing went wrong here
         import os
 

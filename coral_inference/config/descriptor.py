@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import Issues
@@ -53,18 +52,15 @@ class RuntimeDescriptor:
     def from_file(cls, path: str | os.PathLike) -> "RuntimeDescriptor":
         """A YAML or JSON descriptor: group selections (``platform: usb_accelerator`` or a Hydra
         ``defaults:`` list) and values in the schema's shape, schema-checked."""
-        import yaml
+        from ..files import FileProblem, load_yaml_checked
 
         label = f"file {path}"
         layer = cls("file", label)
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            layer.issues.add("-c", "file not found", value=str(path), source=label, expected="a YAML or JSON file")
-            return layer
-        except (OSError, yaml.YAMLError) as exc:
-            layer.issues.add("-c", f"cannot read the file: {str(exc).splitlines()[0]} {_mark(exc)}".strip(),
-                             value=str(path), source=label, expected="valid YAML or JSON")
+        try:  # a regular file of bounded size, UTF-8, YAML with limits on depth, aliases and integers
+            data = load_yaml_checked(path, "config file", "config", key="-c")
+        except FileProblem as exc:
+            message = "file not found" if exc.reason == "not found" else exc.reason
+            layer.issues.add("-c", message, value=str(path), source=label, expected=exc.expected)
             return layer
         if data is None:
             return layer
@@ -164,11 +160,6 @@ class RuntimeDescriptor:
 
     def to_runtime_config(self) -> Any:
         return merge(self).to_runtime_config()
-
-
-def _mark(exc: Exception) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    return f"(line {mark.line + 1}, column {mark.column + 1})" if mark else ""
 
 
 def merge(*layers: RuntimeDescriptor) -> "Merged":

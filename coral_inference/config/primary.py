@@ -50,13 +50,14 @@ def resolve(config_dir: str | None, config_name: str | None) -> Primary:
     if not config_dir:
         return Primary(name, None)
     path = config_path(config_dir, name)
-    import yaml
+    from ..files import FileProblem, load_yaml_checked
 
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, ValueError, yaml.YAMLError):  # missing or unparsable: Hydra reports it, as before
-        return Primary(name, config_dir)
+    try:  # a regular file of bounded size, checked YAML (a FIFO or an alias bomb is exit 2 naming it)
+        data = load_yaml_checked(path, "config file", "config", key="--config-name")
+    except FileProblem as exc:
+        if exc.reason == "not found" or exc.reason.startswith("YAML syntax error"):
+            return Primary(name, config_dir)  # missing or unparsable: Hydra reports it, as before
+        raise
     if not is_descriptor(data):
         return Primary(name, config_dir)
     # A descriptor named like the shipped config would shadow it on the search path: then DIR is only

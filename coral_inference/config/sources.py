@@ -44,7 +44,7 @@ RESERVED = frozenset({"CORAL_DEBUG", "CORAL_STRICT", "CORAL_INFLUX_TOKEN"})
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
-_INT = re.compile(r"^[+-]?\d+$")
+_INT = re.compile(r"^[+-]?\d{1,64}$")  # longer digit runs stay text: the key's type check refuses them
 _FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)$")
 ENV_RULE = ("true/false/yes/no/on/off, null or ~, a number, a list a,b or [a,b], "
             "'quoted text', or plain text")

@@ -51,29 +51,33 @@ def check_backends(config: Any, issues: Issues) -> None:
 
 
 def check_model(config: Any, issues: Issues) -> None:
-    from pathlib import Path
-
     from ..backends.models import is_tflite
     from ..backends.selftest import BUILTIN_PREFIX
+    from ..files import FileProblem, read_bytes_checked, read_text_checked
 
     for key in ("model.path", "model.cpu_path"):
         value = config.model.path if key == "model.path" else config.model.cpu_path
         if not value or value.startswith(BUILTIN_PREFIX):
             continue
-        path = Path(value).expanduser()
-        if not path.is_file():
-            issues.add(key, "model file not found", value=value, source=_source(config, key),
-                       expected="an existing .tflite file")
+        try:  # a regular file of bounded size: a FIFO or device never blocks here
+            head = read_bytes_checked(value, "model file", "model", key=key, head=8)
+        except FileProblem as exc:
+            found = exc.reason != "not found"
+            issues.add(key, exc.reason if found else "model file not found", value=value,
+                       source=_source(config, key), expected=exc.expected if found else "an existing .tflite file")
             continue
-        with open(path, "rb") as handle:
-            head = handle.read(8)
         if not is_tflite(head):
             issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value,
                        source=_source(config, key), expected="a .tflite flatbuffer")
     labels = config.model.labels
-    if labels and not Path(labels).expanduser().is_file():
-        issues.add("model.labels", "labels file not found", value=labels, source=_source(config, "model.labels"),
-                   expected="an existing text file, one label per line (or 'N label' lines)")
+    if labels:
+        try:  # a regular UTF-8 file of at most 1 MiB
+            read_text_checked(labels, "labels file", "labels", key="model.labels")
+        except FileProblem as exc:
+            found = exc.reason != "not found"
+            issues.add("model.labels", exc.reason if found else "labels file not found", value=labels,
+                       source=_source(config, "model.labels"),
+                       expected="an existing UTF-8 text file of at most 1 MiB, one label per line (or 'N label' lines)")
 
 
 def check_interpreter(config: Any, issues: Issues) -> None:
@@ -184,10 +188,12 @@ def check_model_fallback(config: Any, issues: Issues) -> None:
     falling = [n for n in config.active_backends() if _fallback(config, n) == "cpu"]
     if not falling or config.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):
         return
+    from ..files import FileProblem, read_bytes_checked
+
     try:
-        compiled = EDGETPU_CUSTOM_OP in Path(path).expanduser().read_bytes()
-    except OSError:
-        return  # check_model reports a missing file
+        compiled = EDGETPU_CUSTOM_OP in read_bytes_checked(path, "model file", "model", key="model.path")
+    except FileProblem:
+        return  # check_model reports a missing or unreadable file
     if compiled:
         key = "model.cpu_path"
         issues.add(key, f"model {path!r} is Edge-TPU-compiled and backend(s) {', '.join(falling)} may fall back "

@@ -13,7 +13,6 @@ scores, count) -> SSD-style detection.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 
@@ -21,8 +20,10 @@ def load_labels(path: str | None) -> dict[int, str]:
     """Line N is class N, or lines of the form 'N label' (all of them)."""
     if not path:
         return {}
-    lines = [l.rstrip("\n") for l in Path(path).expanduser().read_text(encoding="utf-8").splitlines()]
-    pairs = [re.match(r"^\s*(\d+)[\s:]+(.+?)\s*$", l) for l in lines if l.strip()]
+    from ..files import read_text_checked  # a regular UTF-8 file of at most 1 MiB, else exit 2 naming it
+
+    lines = [l.rstrip("\n") for l in read_text_checked(path, "labels file", "labels", key="model.labels").splitlines()]
+    pairs = [re.match(r"^\s*(\d{1,9})[\s:]+(.+?)\s*$", l) for l in lines if l.strip()]
     if pairs and all(pairs):
         return {int(m.group(1)): m.group(2) for m in pairs}
     return {i: l.strip() for i, l in enumerate(lines)}

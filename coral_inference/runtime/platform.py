@@ -14,11 +14,16 @@ from .. import CONF_MODULE
 
 
 def read_device_tree_model(device_root: str) -> str | None:
+    from ..files import FileProblem, read_bytes_checked
+
     path = Path(device_root or "/") / "proc/device-tree/model"
-    try:
-        return path.read_bytes().rstrip(b"\x00\n").decode("utf-8", "replace")
-    except OSError:
-        return None
+    try:  # a regular file of at most 4 KiB: a FIFO or device there is exit 2 naming it, never a blocking read
+        data = read_bytes_checked(path, "device-tree file", "sysfs", key="platform.device_root")
+    except FileProblem as exc:
+        if exc.reason == "not found" or exc.reason.startswith("cannot open"):
+            return None
+        raise
+    return data.rstrip(b"\x00\n").decode("utf-8", "replace")
 
 
 def shipped_platforms() -> dict[str, dict[str, Any]]:

@@ -9,13 +9,14 @@ overrides and choices come from Hydra's own ``.hydra/`` record. Files are writte
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 from ..config.schema import GROUPS
-from ..summary import now_iso, write_json_atomic, write_text_atomic
+from ..files import FileProblem, dumps_strict, field_of, load_json_checked, load_yaml_checked, write_set_atomic
+from ..summary import now_iso
 
 SUMMARY_FILE = "runtime_summary.json"
 REPORT_STEM = "sweep_summary"
@@ -38,14 +39,49 @@ def job_dirs(sweep_dir: Path) -> list[Path]:
 
 
 def job_summaries(sweep_dir: Path, filename: str = SUMMARY_FILE) -> list[tuple[Path, dict | None]]:
-    """(job dir, summary or None when missing/unreadable), for each job folder of a sweep."""
+    """(job dir, summary or None when missing), for each job folder of a sweep. A summary that is not a
+    regular JSON file of bounded size holding an object with the fields coral-run writes is a FileProblem
+    (exit 2) naming the file and the field."""
     out = []
     for job_dir in job_dirs(sweep_dir):
+        path = job_dir / filename
         try:
-            out.append((job_dir, json.loads((job_dir / filename).read_text(encoding="utf-8"))))
-        except (OSError, ValueError):
+            summary = load_json_checked(path, "job summary", "summary")
+        except FileProblem as exc:
+            if exc.reason != "not found":
+                raise
             out.append((job_dir, None))
+            continue
+        out.append((job_dir, check_summary(summary, path)))
     return out
+
+
+def check_summary(summary: Any, path: Path) -> dict[str, Any]:
+    """The fields of a job summary this report reads, type-checked (a FileProblem names the field)."""
+    what = "job summary"
+    if not isinstance(summary, dict):
+        raise FileProblem(path, what, f"holds {type(summary).__name__}, not an object", "the JSON object coral-run writes")
+    for name, types in (("overrides", list), ("choices", dict), ("status", str), ("error", dict),
+                        ("backends", list)):
+        field_of(summary, name, types, path, what)
+    for i, item in enumerate(summary.get("overrides") or []):
+        field_of({"o": item}, "o", str, path, what, where=f"overrides[{i}]")
+    error = summary.get("error") or {}
+    field_of(error, "exit_code", int, path, what, where="error")
+    field_of(error, "message", str, path, what, where="error")
+    for i, backend in enumerate(summary.get("backends") or []):
+        where = f"backends[{i}]"
+        if not isinstance(backend, dict):
+            raise FileProblem(path, what, f"{where} is not an object", "an object per backend in 'backends'")
+        for name, types in (("name", str), ("device", (str, dict, list)), ("benchmark", dict), ("timings_ms", dict)):
+            field_of(backend, name, types, path, what, where=where)
+        bench = backend.get("benchmark") or {}
+        field_of(bench, "timed", dict, path, what, where=f"{where}.benchmark")
+        for name in ("init_ms", "first_inference_ms", "peak_rss_mb"):
+            field_of(bench, name, (int, float, str), path, what, where=f"{where}.benchmark")
+        for name in BENCH_COLUMNS:
+            field_of(bench.get("timed") or {}, name, (int, float, str), path, what, where=f"{where}.benchmark.timed")
+    return summary
 
 
 def job_row(job_dir: Path, summary: dict[str, Any] | None) -> dict[str, Any]:
@@ -98,9 +134,11 @@ def write_reports(sweep_dir: Path) -> dict[str, Any]:
     report = build_report(sweep_dir)
     paths = {ext: sweep_dir / f"{REPORT_STEM}.{ext}" for ext in ("json", "csv", "md")}
     report["files"] = {ext: str(p) for ext, p in paths.items()}
-    write_json_atomic(paths["json"], report)
-    write_text_atomic(paths["csv"], to_csv(report["rows"]))
-    write_text_atomic(paths["md"], to_markdown(report))
+    texts = {paths["csv"]: to_csv(report["rows"]), paths["md"]: to_markdown(report)}
+    # the JSON report is also the set's manifest: the sha256 of the CSV and Markdown written with it
+    report["manifest"] = {ext: hashlib.sha256(texts[paths[ext]].encode("utf-8")).hexdigest() for ext in ("csv", "md")}
+    texts[paths["json"]] = dumps_strict(report, indent=2, ensure_ascii=False) + "\n"
+    write_set_atomic(texts, "sweep report")  # all three replaced together, or none
     return report
 
 
@@ -150,14 +188,17 @@ def _cell(value: Any) -> str:
 
 def _hydra_record(job_dir: Path) -> dict[str, Any]:
     """Overrides and group choices from the job's .hydra/ folder (what Hydra wrote before the task)."""
-    import yaml  # PyYAML: a dependency of OmegaConf
-
     record: dict[str, Any] = {"overrides": [], "choices": {}}
-    try:
-        record["overrides"] = list(yaml.safe_load((job_dir / ".hydra" / "overrides.yaml").read_text()) or [])
-        hydra_cfg = yaml.safe_load((job_dir / ".hydra" / "hydra.yaml").read_text()) or {}
-        choices = ((hydra_cfg.get("hydra") or {}).get("runtime") or {}).get("choices") or {}
-        record["choices"] = {g: choices[g] for g in GROUPS if choices.get(g) is not None}
-    except (OSError, ValueError, yaml.YAMLError):
-        pass
+    try:  # Hydra's own records, read with the checked loader (a FIFO or a bomb there is exit 2)
+        overrides = load_yaml_checked(job_dir / ".hydra" / "overrides.yaml", "Hydra record", "config")
+        record["overrides"] = [str(o) for o in overrides] if isinstance(overrides, list) else []
+        hydra_cfg = load_yaml_checked(job_dir / ".hydra" / "hydra.yaml", "Hydra record", "config")
+        hydra_cfg = hydra_cfg.get("hydra") if isinstance(hydra_cfg, dict) else None
+        runtime = hydra_cfg.get("runtime") if isinstance(hydra_cfg, dict) else None
+        choices = runtime.get("choices") if isinstance(runtime, dict) else None
+        choices = choices if isinstance(choices, dict) else {}
+        record["choices"] = {g: str(choices[g]) for g in GROUPS if choices.get(g) is not None}
+    except FileProblem as exc:
+        if exc.reason != "not found":
+            raise
     return record
