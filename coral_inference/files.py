@@ -518,3 +518,15 @@ def iter_yaml_files(folder: Any, limit: int = 1000) -> Iterator[Path]:
                 if count > limit:
                     return
                 yield Path(root) / name
+
+
+def check_config_folder(folder: Any, source: str | None = None) -> list[Problem]:
+    """A Problem for each YAML file under ``folder`` that ``load_yaml_checked`` refuses (Hydra reads
+    --config-dir files itself, without limits: they are checked before it does)."""
+    problems = []
+    for path in iter_yaml_files(folder):
+        try:
+            load_yaml_checked(path, "config file", "config")
+        except FileProblem as exc:
+            problems.append(exc.problem(source=source or f"--config-dir {folder}"))
+    return problems

@@ -28,17 +28,12 @@ def config_folders(argv: list[str]) -> list[str]:
 
 def check(argv: list[str], overrides: list[str]) -> None:
     """Raise ConfigError (exit 2) naming every config file or override Hydra could not read safely."""
-    from ..files import FileProblem, iter_yaml_files, load_yaml_checked
+    from ..files import check_config_folder
 
     issues = Issues()
     for folder in config_folders(argv):
-        if not Path(folder).is_dir():
-            continue  # Hydra says it in a full sentence
-        for path in iter_yaml_files(folder):
-            try:
-                load_yaml_checked(path, "config file", "config")
-            except FileProblem as exc:
-                issues.items.append(exc.problem(source=f"--config-dir {folder}"))
+        if Path(folder).is_dir():  # else Hydra says it in a full sentence
+            issues.items += check_config_folder(folder)
     for override in overrides:
         if _LONG_DIGITS.search(override):
             issues.add(override.partition("=")[0].lstrip("+~"), "an integer too long to read",

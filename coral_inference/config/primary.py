@@ -50,7 +50,14 @@ def resolve(config_dir: str | None, config_name: str | None) -> Primary:
     if not config_dir:
         return Primary(name, None)
     path = config_path(config_dir, name)
-    from ..files import FileProblem, load_yaml_checked
+    from ..errors import ConfigError
+    from ..files import FileProblem, check_config_folder, load_yaml_checked
+
+    if os.path.isdir(config_dir):  # Hydra reads DIR's files without limits: each is checked first
+        problems = check_config_folder(config_dir)
+        if problems:
+            raise ConfigError(f"--config-dir {config_dir}: {len(problems)} file(s) cannot be read safely",
+                              problems=problems)
 
     try:  # a regular file of bounded size, checked YAML (a FIFO or an alias bomb is exit 2 naming it)
         data = load_yaml_checked(path, "config file", "config", key="--config-name")
