@@ -39,23 +39,25 @@ class Problem:
     @property
     def shown_value(self) -> Any:
         """The value as it may be shown: a secret-looking key's value is never printed."""
-        from .summary import REDACTED, is_secret_key
+        from .redaction import REDACTED, is_secret_key, redact, redact_text
 
-        if self.value not in (None, "") and is_secret_key(self.key.split(".")[-1]):
+        if self.value not in (None, "") and is_secret_key(self.key):
             return REDACTED
-        return self.value
+        if isinstance(self.value, str):  # an override or a message quoting one: key=value parts, URLs
+            return redact_text(self.value)
+        return redact(self.value)
 
     @property
     def shown_message(self) -> str:
         """The message with secret-looking ``key=value`` / ``key: value`` parts redacted (Hydra
         quotes whole overrides such as ``ice_servers=[{…,credential:…}]`` in its errors)."""
-        from .summary import redact_text
+        from .redaction import redact_text
 
         return redact_text(self.message)
 
     @property
     def shown_source(self) -> str | None:
-        from .summary import redact_text
+        from .redaction import redact_text
 
         return redact_text(self.source) if self.source else self.source
 
@@ -100,7 +102,9 @@ class CoralError(Exception):
             self.exit_code = exit_code
 
     def render(self) -> str:
-        lines = [self.message]
+        from .redaction import redact_text
+
+        lines = [redact_text(self.message)]
         lines += [f"  - {p.render()}" for p in self.problems]
         return "\n".join(lines)
 

@@ -1,7 +1,7 @@
 """The run summary: runtime_summary.json in every run directory.
 
 Written atomically (temp file + rename in the same folder), also for a failed run. Secrets are
-redacted (keys matching summary.secret_keys) before anything is written or printed.
+redacted (the policy of redaction.py, plus summary.secret_keys) before anything is written or printed.
 `config_sha256` is the sha256 of the canonical JSON of the recorded (redacted) `config`:
 ``json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")``.
 """
@@ -16,42 +16,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .redaction import (  # noqa: F401  (the one redaction policy; re-exported for callers of summary)
+    DEFAULT_SECRET_KEYS,
+    REDACTED,
+    is_secret_key,
+    redact,
+    redact_argv,
+    redact_text,
+)
+
 SCHEMA_VERSION = 1
-REDACTED = "***"
-DEFAULT_SECRET_KEYS = ("token", "password", "secret", "credential", "api_key")
 CANONICAL_JSON = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def is_secret_key(key: str, secret_keys=DEFAULT_SECRET_KEYS) -> bool:
-    """Whether a key's value is a secret: its name holds one of ``secret_keys``. The setting
-    ``summary.secret_keys`` itself holds names, not secrets."""
-    lowered = str(key).lower()
-    return lowered != "secret_keys" and any(s in lowered for s in secret_keys)
-
-
-def redact(value: Any, secret_keys=DEFAULT_SECRET_KEYS) -> Any:
-    """A copy with every non-empty value under a secret-looking key replaced by ***; under such a
-    key a list or mapping keeps its shape with each non-empty leaf replaced (``api_keys: [***, ***]``)."""
-    if isinstance(value, dict):
-        return {k: (_redact_leaves(v) if is_secret_key(k, secret_keys) else redact(v, secret_keys))
-                for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v, secret_keys) for v in value]
-    if isinstance(value, str) and ("=" in value or ":" in value):
-        return redact_text(value, secret_keys)
-    return value
-
-
-def _redact_leaves(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _redact_leaves(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact_leaves(v) for v in value]
-    return value if value in (None, "") else REDACTED
 
 
 def config_sha256(config: dict[str, Any]) -> str:
@@ -97,7 +76,13 @@ def build(
     secret_keys=DEFAULT_SECRET_KEYS,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The summary dict (already redacted). ``context`` may be None when init never ran."""
+    """The summary dict (already redacted). ``context`` may be None when init never ran. The values
+    under secret keys of ``config`` are remembered (redaction.remember_config) for every later output."""
+    from .redaction import remember_config, use_secret_keys
+
+    if config is not None:
+        use_secret_keys(secret_keys)
+        remember_config(config, secret_keys)
     safe_config = redact(config, secret_keys) if config is not None else None
     if error is not None:
         status = "failed"
@@ -133,64 +118,23 @@ def build(
     if extra:
         summary.update(extra)
     summary = redact(summary, secret_keys)
+    for key in ("error", "log", "results"):  # free text (messages) may quote a key=value or a value
+        summary[key] = _text_tree(summary[key], secret_keys)
+    summary = _text_tree(summary, secret_keys, scrub_only=True)  # values seen under secret keys anywhere
     summary["sources"] = sources or {}  # where each value came from: names, never values
     return summary
 
 
-def redact_text(text: str, secret_keys=DEFAULT_SECRET_KEYS) -> str:
-    """Replace the value of every ``key=value`` (or ``key: value``) in ``text`` whose key looks
-    secret (overrides, Hydra's override_dirname, env assignments); a ``[…]`` or ``{…}`` value is
-    replaced whole."""
-    import re
+def _text_tree(value: Any, secret_keys: Any, scrub_only: bool = False) -> Any:
+    from .redaction import scrub
 
-    words = "|".join(re.escape(k) for k in secret_keys)
-    # the key may go on below the secret-looking part: credentials.user=… is as secret as credentials=…
-    pattern = re.compile(rf"([+~]*[\w.\-]*(?:{words})[\w.\-]*)(\s*[=:]\s*)", re.IGNORECASE)
-    out, pos = [], 0
-    for match in pattern.finditer(text):
-        end = _value_end(text, match.end())
-        if match.start() < pos or end == match.end():  # inside a value already replaced, or no value
-            continue
-        if not any(is_secret_key(part, secret_keys) for part in match.group(1).lstrip("+~").split(".")):
-            continue  # only summary.secret_keys (names, not secrets) matched the words
-        out.append(text[pos:match.end()] + REDACTED)
-        pos = end
-    return "".join(out) + text[pos:]
-
-
-def _value_end(text: str, i: int) -> int:
-    """Where the override value starting at ``i`` ends: a quoted string, a bracketed list or
-    mapping, or text up to a space, quote, closing bracket or a comma before the next key."""
-    if i < len(text) and text[i] in "'\"":
-        close = text.find(text[i], i + 1)
-        return len(text) if close == -1 else close + 1
-    depth, j = 0, i
-    while j < len(text):
-        c = text[j]
-        if c in "[{":
-            depth += 1
-        elif c in "]}":
-            if depth == 0:
-                break
-            depth -= 1
-        elif depth == 0 and c == "," and _sweep_item(text, j + 1):
-            pass  # a sweep's next value (token=a,b), not the next override (token=a,b=1)
-        elif depth == 0 and (c in ",'\"" or c.isspace()):
-            break
-        j += 1
-    return j
-
-
-def _sweep_item(text: str, i: int) -> bool:
-    """Whether the comma-separated item starting at ``i`` is a bare value (no key= / key:)."""
-    import re
-
-    item = re.match(r"[^,\s\]\}'\"]*", text[i:]).group(0)
-    return bool(item) and "=" not in item and ":" not in item
-
-
-def redact_argv(args: list[str], secret_keys=DEFAULT_SECRET_KEYS) -> list[str]:
-    return [redact_text(str(arg), secret_keys) for arg in args]
+    if isinstance(value, dict):
+        return {k: _text_tree(v, secret_keys, scrub_only) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_text_tree(v, secret_keys, scrub_only) for v in value]
+    if isinstance(value, str):
+        return scrub(value) if scrub_only else redact_text(value, secret_keys)
+    return value
 
 
 def _cwd() -> str | None:

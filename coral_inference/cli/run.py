@@ -72,6 +72,10 @@ def env_layer() -> Any:
 def _hydra_main(cfg: DictConfig) -> Any:
     _state["task_started"] = True
     from hydra.core.hydra_config import HydraConfig
+
+    from .redaction import install
+
+    install(_state.get("argv") or ())  # a joblib / ray worker process is a CLI process of its own
     from hydra.types import RunMode as HydraRunMode
 
     from .job import run_job
@@ -192,11 +196,11 @@ def main() -> None:
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
     from .primary_args import descriptor_primary
-    from .redaction import redact_hydra_log_records
+    from .redaction import install
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
-    redact_hydra_log_records()
+    install(sys.argv[1:])  # stdout, stderr, log records: redacted (values of this command line and env)
     register()
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()

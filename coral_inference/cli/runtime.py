@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .redaction import install
+
+    install(sys.argv[1:] if argv is None else argv)  # stdout, stderr, logs: redacted (redaction.py)
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # overrides after an option: argparse leaves them over; they are overrides all the same

@@ -97,6 +97,10 @@ class RuntimeDescriptor:
                 continue
             source = f"env {name}"
             key = upper[len(src.PREFIX):].lower().replace(src.SEP, ".")
+            if key in GROUPS and not src.is_utf8(environ[name]):
+                layer.issues.add(key, f"{name} is not valid UTF-8 text", value=src.shown_bytes(environ[name]),
+                                 source=source, expected="UTF-8 text: an option of the group")
+                continue
             if key in GROUPS:
                 layer.entries.append(Entry(f"{key}={environ[name].strip()}", key, source, group=True))
                 continue
@@ -109,6 +113,10 @@ class RuntimeDescriptor:
                                 expected="CORAL_ + a schema key with __ between levels, or a group name "
                                 "(reserved: " + ", ".join(sorted(src.RESERVED)) + ")")
                 layer.unknown.append(name)
+                continue
+            if not src.is_utf8(environ[name]):
+                layer.issues.add(key, f"{name} is not valid UTF-8 text", value=src.shown_bytes(environ[name]),
+                                 source=source, expected=f"UTF-8 text ({src.ENV_RULE})")
                 continue
             value = src.parse_env_value(environ[name])
             if not src._fits(tp, value):

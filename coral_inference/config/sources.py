@@ -74,6 +74,23 @@ def parse_env_value(text: str) -> Any:
     return s
 
 
+def is_utf8(text: str) -> bool:
+    """Whether an environment value (str, its undecodable bytes as surrogates) is valid UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_bytes(text: str) -> str:
+    """An undecodable value as printable text: its bytes, the bad ones as \\xNN."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("ascii")
+
+
 def env_name(key: str) -> str:
     return PREFIX + key.replace(".", SEP).upper()
 

@@ -1,0 +1,386 @@
+"""The one redaction policy: which keys hold secrets, what in a text is a secret, and the values
+this process has seen under secret keys. summary.py, errors.py and the CLIs use it; nothing here
+imports the rest of the package.
+
+The rules (documented in the README, "Secrets"):
+
+* **Keys.** A key is split into words (camelCase, kebab-case, snake_case, dots, case-insensitive;
+  a trailing plural ``s`` is dropped): it is secret when a word, or two adjacent words joined, is
+  one of ``SECRET_WORDS`` (token, password, passwd, pwd, passphrase, secret, credential, apikey,
+  auth, authorization, privatekey, accesskey, bearer, cookie, sessionid, sessionkey …) or when it
+  holds the words of a ``summary.secret_keys`` entry in a row. ``summary.secret_keys`` itself holds
+  names, not secrets. In a dotted key any part counts (``credentials.user`` is secret).
+* **Structured values** (the summary, ``.hydra/*.yaml``, ``--cfg`` output, reports): every non-empty
+  value under a secret key is ``***`` (a list or mapping keeps its shape, each leaf ``***``);
+  credentials inside URLs in any string are ``***``; a string that is an override (``key=value``)
+  is redacted as text; other strings are kept verbatim, so a model path that merely contains
+  ``secret:`` stays intact.
+* **Text** (messages, stdout, stderr, logs, override strings): ``key=value``, ``key: value`` and
+  ``'key': value`` parts whose key is secret-looking (the key begins the text, a line or follows a
+  space, quote, comma or bracket), a YAML block under a secret key, URL credentials (userinfo and
+  query parameters such as ``u``, ``p``, ``password``, ``token``, ``key``, ``secret``, ``sig``), and every
+  value this process has seen under a secret key (``remember``): the last catches a secret quoted
+  where no key stands next to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any, Iterable
+
+REDACTED = "***"
+SECRET_WORDS = frozenset({
+    "token", "password", "passwd", "pwd", "passphrase", "secret", "credential", "apikey", "auth",
+    "authorization", "privatekey", "accesskey", "bearer", "cookie", "sessionid", "sessionkey",
+})
+# The default of summary.secret_keys (names; the built-in words above always apply).
+DEFAULT_SECRET_KEYS = ("token", "password", "secret", "credential", "api_key")
+NAMES_KEY = "secret_keys"  # summary.secret_keys: names, not secrets
+# URL query parameters that carry credentials (besides any secret-looking name).
+SECRET_QUERY = frozenset({"u", "p", "pw", "pass", "key", "sig", "signature", "code", "access_token",
+                          "refresh_token", "id_token", "client_secret"})
+# Parts of a single word that make it secret wherever they stand (``dbpassword``); ``token`` only as a
+# word's end (``authtoken``, not ``tokenizer``).
+SECRET_INFIXES = ("password", "passwd", "passphrase", "secret", "credential", "apikey", "privatekey", "accesskey")
+MIN_REMEMBERED = 4  # shorter values are replaced only where they stand quoted or bracketed ('S', [S)
+
+_seen: set[str] = set()
+_short: set[str] = set()  # shorter values: replaced only where they stand quoted or bracketed
+_extra: list[tuple[str, ...]] = [()]  # summary.secret_keys of this process's config (use_secret_keys)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+def words(key: Any) -> list[str]:
+    """The words of one key: ``x-apiKey_2`` -> ``['x', 'api', 'key', '2']`` (plural ``s`` dropped)."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(key))
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
+    out = []
+    for word in re.findall(r"[a-z]+|[0-9]+", text.lower()):
+        out.append(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
+    if part.lower() == NAMES_KEY or part.lower().endswith("_" + NAMES_KEY):  # CORAL_SUMMARY__SECRET_KEYS
+        return False
+    ws = words(part)
+    if any(w in SECRET_WORDS for w in ws) or any(a + b in SECRET_WORDS for a, b in zip(ws, ws[1:])):
+        return True
+    if any(w.endswith("token") or any(i in w for i in SECRET_INFIXES) for w in ws):
+        return True
+    for name in extra:
+        want = words(name)
+        if not want:
+            continue
+        joined = "".join(want)
+        if any(ws[i:i + len(want)] == want for i in range(len(ws))) or joined in ws or \
+                any(a + b == joined for a, b in zip(ws, ws[1:])):
+            return True
+    return False
+
+
+def is_secret_key(key: Any, secret_keys: Iterable[str] = ()) -> bool:
+    """Whether the value of ``key`` (one name or a dotted path: any part counts) is a secret.
+    ``secret_keys`` adds names (``summary.secret_keys``) to the built-in words."""
+    extra = tuple(str(k) for k in (secret_keys or ())) + _extra[0]
+    parts = str(key).lstrip("+~").split("@")[0].split(".")
+    return any(_part_is_secret(p, extra) for p in parts if p)
+
+
+# --- values this process has seen under secret keys ---------------------------------------------
+
+def remember(value: Any) -> None:
+    """Record a secret value (and every leaf of a list or mapping): text redaction replaces it
+    wherever it appears. Short values (< MIN_REMEMBERED characters) are left to the key rules."""
+    if isinstance(value, dict):
+        for v in value.values():
+            remember(v)
+    elif isinstance(value, (list, tuple, set)):
+        for v in value:
+            remember(v)
+    elif value is not None and not isinstance(value, bool):
+        text = str(value).strip()
+        if 0 < len(text) < MIN_REMEMBERED and text != REDACTED and "${" not in text:
+            _short.add(text)
+        if len(text) >= MIN_REMEMBERED and text != REDACTED and "${" not in text:
+            _seen.add(text)
+            for variant in (text.encode("unicode_escape").decode("ascii"), repr(text)[1:-1]):
+                if len(variant) >= MIN_REMEMBERED:
+                    _seen.add(variant)
+
+
+def remember_config(value: Any, secret_keys: Iterable[str] = (), under_secret: bool = False) -> None:
+    """Remember every value under a secret key of a (plain) config tree, and URL credentials."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            remember_config(v, secret_keys, under_secret or is_secret_key(k, secret_keys))
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            remember_config(v, secret_keys, under_secret)
+    elif under_secret:
+        remember(value)
+    elif isinstance(value, str) and "://" in value:
+        remember(_url_secrets(value))
+
+
+def remember_override(text: str, secret_keys: Iterable[str] = ()) -> None:
+    """Remember the value of a ``key=value`` override (or ``NAME=value`` assignment) with a secret key,
+    and credentials of URLs in any override."""
+    key, sep, value = str(text).partition("=")
+    if sep and is_secret_key(key, secret_keys):
+        value = value.strip()
+        remember(value)
+        remember(value.strip("'\""))
+        for item in re.split(r"[\[\]{},]", value):  # list / mapping / sweep items
+            item = item.split(":", 1)[-1] if ":" in item and not item.startswith(("http", "turn", "stun")) else item
+            remember(item.strip().strip("'\""))
+    remember(_url_secrets(str(text)))
+
+
+def use_secret_keys(names: Iterable[str]) -> None:
+    """Add a config's ``summary.secret_keys`` names to the rule for the rest of this process."""
+    _extra[0] = tuple(dict.fromkeys(_extra[0] + tuple(str(n) for n in names or ())))
+
+
+def forget_all() -> None:
+    """Tests only: drop the remembered values and added names."""
+    _seen.clear()
+    _short.clear()
+    _extra[0] = ()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every remembered secret value replaced by ***."""
+    if not (_seen or _short) or not text:
+        return text
+    for value in sorted(_seen, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, REDACTED)
+    for value in _short:
+        if value in text:  # 'S', [S, =S, :S — not every S of the text
+            text = re.sub(r"(?<=['\"\[{(=:,])" + re.escape(value) + r"(?=['\"\]}),]|$)", REDACTED, text,
+                          flags=re.MULTILINE)
+    return text
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _url_patterns() -> tuple[re.Pattern, re.Pattern]:
+    userinfo = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s@?#'\"<>\[\]{}]+)@")
+    query = re.compile(r"([?&;])([^=&#\s'\"<>]+)=([^&#\s'\"<>\]\[{}]*)")
+    return userinfo, query
+
+
+def _secret_param(name: str) -> bool:
+    from urllib.parse import unquote
+
+    plain = unquote(name).lower()
+    return plain in SECRET_QUERY or plain.startswith("x-amz-") or is_secret_key(plain)
+
+
+def redact_url_credentials(text: str) -> str:
+    """``scheme://user:S@host`` -> ``scheme://user:***@host`` (a userinfo without ``:`` goes whole);
+    ``?u=a&p=S`` -> ``?u=***&p=***`` (query parameters that carry credentials)."""
+    if "@" not in text and "=" not in text:
+        return text
+    userinfo, query = _url_patterns()
+
+    def _user(m: re.Match) -> str:
+        user, colon, _ = m.group(2).partition(":")
+        return m.group(1) + (f"{user}:{REDACTED}@" if colon else f"{REDACTED}@")
+
+    text = userinfo.sub(_user, text)
+    return query.sub(lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}"
+                     if m.group(3) and _secret_param(m.group(2)) else m.group(0), text)
+
+
+def _url_secrets(text: str) -> list[str]:
+    userinfo, query = _url_patterns()
+    out = [m.group(2).partition(":")[2] or m.group(2) for m in userinfo.finditer(text)]
+    out += [m.group(3) for m in query.finditer(text) if m.group(3) and _secret_param(m.group(2))]
+    return out
+
+
+# --- structured values --------------------------------------------------------------------------
+
+def redact(value: Any, secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS) -> Any:
+    """A copy with every non-empty value under a secret key replaced by *** (a list or mapping
+    keeps its shape) and URL credentials redacted in every string. Other strings stay verbatim."""
+    if isinstance(value, dict):
+        return {k: (_leaves(v) if is_secret_key(k, secret_keys) else redact(v, secret_keys))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v, secret_keys) for v in value]
+    if isinstance(value, str):
+        if _override_form().match(value):  # an override string (overrides.yaml, override_dirname, argv)
+            return redact_text(value, secret_keys)
+        return redact_url_credentials(value)
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _override_form() -> re.Pattern:
+    return re.compile(r"^[+~]*[A-Za-z_][\w.\-@/]*=")
+
+
+def _leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _leaves(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_leaves(v) for v in value]
+    return value if value in (None, "") or isinstance(value, bool) else REDACTED
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+_KEY_BEFORE = " \t\r\n,;([{'\"`|-&?<>"
+
+
+@functools.lru_cache(maxsize=1)
+def _key_pattern() -> re.Pattern:
+    # a key (optionally quoted, with Hydra's + / ~ prefixes), then = or :
+    return re.compile(r"([+~]*)(['\"]?)([A-Za-z_][\w.\-@/]*)\2([ \t]*)([=:])")
+
+
+def redact_text(text: str, secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS) -> str:
+    """Free text (a message, a log line, an override, a YAML or JSON dump) with secrets redacted:
+    remembered values, URL credentials, YAML blocks under a secret key, and the value of every
+    ``key=value`` / ``key: value`` whose key is secret-looking."""
+    if not isinstance(text, str) or not text:
+        return text
+    if "\n" in text:
+        text = _yaml_blocks(text, secret_keys)
+    text = _key_values(text, secret_keys)
+    return scrub(redact_url_credentials(text))
+
+
+def _key_values(text: str, secret_keys: Iterable[str]) -> str:
+    out, pos = [], 0
+    for match in _key_pattern().finditer(text):
+        start, end = match.start(), match.end()
+        if start < pos:
+            continue
+        if start > 0 and text[start - 1] not in _KEY_BEFORE:
+            continue
+        sep = match.group(5)
+        after = text[end:end + 1]
+        if sep == ":":
+            if after == ":" or after == "/":  # a URL (http://) or a C++ / module path (a::b)
+                continue
+            flow = start > 0 and text[start - 1] in ",{[" or bool(match.group(2))
+            if not (after in (" ", "\t", "\n", "") or flow):
+                continue  # 'secret:foo' in a value is text, not a key
+            if not flow and "." in match.group(3):
+                continue  # 'a.dotted.key: message' is how a problem is named, not a YAML mapping
+        if not is_secret_key(match.group(3), secret_keys):
+            continue
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        before = text[start - 1] if start > 0 else ""
+        closing = before if before and before in "'\"" and not match.group(2) else ""
+        stop = _value_end(text, end, yaml_style=(sep == ":" and (before == "" or before not in ",{")),
+                          closing=closing, multiline=bool(match.group(2)))
+        if stop == end or _already_redacted(text[end:stop]):
+            continue
+        if match.group(2) or (text[end] in "'\"" and text[stop - 1:stop] == text[end] and stop - end > 1):
+            quote = text[end] if text[end] in "'\"" else match.group(2)  # JSON / a repr stays parsable
+            out.append(text[pos:end] + quote + REDACTED + quote)
+        elif sep == ":" and not closing and not (before and before in ",{[("):
+            out.append(text[pos:end] + f"'{REDACTED}'")  # YAML: a bare *** would be an alias
+        else:
+            out.append(text[pos:end] + REDACTED)
+        pos = stop
+    return "".join(out) + text[pos:]
+
+
+def _value_end(text: str, i: int, yaml_style: bool = False, closing: str = "", multiline: bool = False) -> int:
+    """Where the value starting at ``i`` ends: a quoted string, a bracketed list or mapping (an
+    unclosed one runs to the end of the line; under a quoted key, a JSON one, to its close), a YAML-style value to the end of the line, or text
+    up to a space, quote, closing bracket or a comma before the next key (``a,b`` sweeps go whole)."""
+    if i < len(text) and text[i] in "'\"":
+        close = text.find(text[i], i + 1)
+        newline = text.find("\n", i)
+        if close == -1 or (newline != -1 and newline < close):
+            return len(text) if newline == -1 else newline
+        return close + 1
+    depth, j = 0, i
+    while j < len(text):
+        c = text[j]
+        if c == "\n" and not (multiline and depth):  # an indented JSON list goes on; [S stops at the line's end
+            break
+        if c in "[{(":
+            depth += 1
+        elif c in "]})":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and closing and c == closing:
+            break  # the key stood inside a quoted string: its value ends with it
+        elif depth == 0 and yaml_style:
+            if (c == "," and not _sweep_item(text, j + 1)) or c == '"' or text.startswith("\\n", j):
+                break  # the next key; the end of the JSON string or the escaped line this YAML sits in
+        elif depth == 0 and c == "," and _sweep_item(text, j + 1):
+            pass  # a sweep's next value (token=a,b), not the next override (token=a,b=1)
+        elif depth == 0 and (c in ",'\"" or c.isspace()):
+            break
+        j += 1
+    if yaml_style:
+        while j > i and text[j - 1] in " \t\r":
+            j -= 1
+    return j
+
+
+@functools.lru_cache(maxsize=1)
+def _redacted_form() -> re.Pattern:
+    return re.compile(r"""\$\{[^{}]*\}|(["']?)\*\*\*\1|\bnull\b|\btrue\b|\bfalse\b|~|"[^"]*"\s*:|'[^']*'\s*:|[\w.\-]+\s*:|[\s\[\]{},]""")
+
+
+def _already_redacted(value: str) -> bool:
+    """Whether a value holds nothing but ***, null, booleans, keys, brackets and ${…} references
+    (a redacted dump; a reference names where the secret is, it is not the secret)."""
+    return _redacted_form().sub("", value) == ""
+
+
+def _sweep_item(text: str, i: int) -> bool:
+    """Whether the comma-separated item starting at ``i`` is a bare value (no key= / key:)."""
+    item = re.match(r"[^,\s\]\}'\"]*", text[i:]).group(0)
+    return bool(item) and "=" not in item and ":" not in item
+
+
+def _yaml_blocks(text: str, secret_keys: Iterable[str]) -> str:
+    """Lines indented below ``key:`` (nothing after the colon) with a secret key: their values go."""
+    lines = text.split("\n")
+    block_indent = None
+    for n, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if block_indent is not None:
+            if stripped and (indent > block_indent or (indent == block_indent and stripped.startswith("- "))):
+                lines[n] = line[:indent] + _yaml_leaf(stripped)
+                continue
+            if stripped:
+                block_indent = None
+        m = re.match(r"(?:- )?['\"]?([^\s:'\"]+)['\"]?:\s*$", stripped)
+        if m and is_secret_key(m.group(1), secret_keys):
+            block_indent = indent
+    return "\n".join(lines)
+
+
+def _yaml_leaf(stripped: str) -> str:
+    """``- x`` -> ``- ***``, ``k: v`` -> ``k: ***``, ``k:`` stays (its children are handled in turn)."""
+    prefix = ""
+    while stripped.startswith("- "):
+        prefix, stripped = prefix + "- ", stripped[2:]
+    m = re.match(r"(['\"]?[^\s:'\"]+['\"]?:)(\s*)(.*)$", stripped)
+    if m:
+        keep = not m.group(3).strip() or _already_redacted(m.group(3))
+        return prefix + m.group(1) + ("" if not m.group(3).strip() else m.group(2) + (m.group(3) if keep else f"'{REDACTED}'"))
+    return prefix + (stripped if not stripped.strip() or _already_redacted(stripped) else f"'{REDACTED}'")
+
+
+def redact_argv(args: Iterable[Any], secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS) -> list[str]:
+    return [redact_text(str(arg), secret_keys) for arg in args]
