@@ -166,3 +166,74 @@ def test_a_model_path_with_secret_in_it_stays_and_audit_verify_finds_it(tmp_path
     assert summary["config"]["model"]["path"] == str(model)
     verify = run_cli("coral-runtime", "audit", "verify", "run", "--require-models", cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+# --- the metrics client never sends the token to another origin -----------------------------------
+
+def _server(handler):
+    import http.server
+    import threading
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize("code", [302, 307, 308])
+def test_metrics_client_refuses_a_redirect_and_counts_the_points_as_dropped(code):
+    import http.server
+    from types import SimpleNamespace
+
+    from coral_inference.services.metrics import MetricsClient
+
+    seen = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def _any(self):
+            seen.append((self.command, self.headers.get("Authorization")))
+            self.send_response(204)
+            self.end_headers()
+
+        do_GET = do_POST = _any
+
+        def log_message(self, *args):
+            pass
+
+    other = _server(Elsewhere)
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(code)
+            self.send_header("Location", f"http://localhost:{other.server_port}/steal?p={SECRET}")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    first = _server(Redirect)
+    cfg = SimpleNamespace(enabled=True, influxdb_url=f"http://127.0.0.1:{first.server_port}", database=None,
+                          token=SECRET, org="o", bucket="b", batch_size=2, flush_interval_s=0.05,
+                          measurement="m", max_buffer=10, retries=2, timeout_s=2.0)
+    try:
+        client = MetricsClient(cfg)
+        client.write({"a": "b"}, {"x": 1})
+        report = client.close()
+    finally:
+        first.shutdown()
+        other.shutdown()
+    assert seen == []  # nothing reached the other origin, with or without the header
+    assert report["sent"] == 0 and report["dropped"] == 1 and report["retries"] == 0
+    assert f"HTTP {code}" in report["last_error"] and "not followed" in report["last_error"]
+    assert SECRET not in repr(report)
+
+
+def test_quoted_env_text_is_kept_verbatim_never_interpolated(tmp_path):
+    env = {"CORAL_SERVICES__METRICS__ORG": "'${oc.env:P}'", "P": SECRET}
+    proc = run_cli("coral-run", "run.mode=validate", "run.output=json", "hydra.run.dir=run", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "run" / "runtime_summary.json").read_text())
+    assert summary["config"]["services"]["metrics"]["org"] == "${oc.env:P}"
+    from coral_inference.config.sources import parse_env_value, render
+
+    assert render(parse_env_value("'a ${x} b'")) == "'a \\${x} b'" and render("${x}") == "'${x}'"

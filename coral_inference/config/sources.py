@@ -17,7 +17,8 @@ Environment rule (documented in the README, "Configuration layers"):
   * a group name alone selects an option: ``CORAL_BACKENDS=edgetpu_multi``;
   * values: ``true/false/yes/no/on/off`` -> bool, ``null``/``~`` -> null, integers and decimals ->
     numbers, ``a,b`` or ``[a,b]`` -> a list (items read by the same rule), text in matching quotes
-    -> that text verbatim; anything else is text;
+    -> that text verbatim (``'${oc.env:P}'`` stays those characters: never interpolated); anything
+    else is text;
   * a value under a secret-looking key (token, password, ...) is passed as ``${oc.env:NAME}``, so
     it never lands in Hydra's .hydra/*.yaml records;
   * reserved, never read as config: ``RESERVED`` below, and any name the config itself reads with
@@ -50,11 +51,15 @@ ENV_RULE = ("true/false/yes/no/on/off, null or ~, a number, a list a,b or [a,b],
             "'quoted text', or plain text")
 
 
+class Verbatim(str):
+    """Text an environment value gave in quotes: kept as it is (``${…}`` is not interpolated)."""
+
+
 def parse_env_value(text: str) -> Any:
     """One rule for every environment value (see the module docstring)."""
     s = text.strip()
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
-        return s[1:-1]
+        return Verbatim(s[1:-1])
     if s.startswith("[") and s.endswith("]"):
         inner = s[1:-1].strip()
         return [parse_env_value(p) for p in inner.split(",")] if inner else []
@@ -169,7 +174,7 @@ def expectation(tp: Any) -> str:
 
 
 def _fits(tp: Any, value: Any) -> bool:
-    if isinstance(value, str) and "${" in value:
+    if isinstance(value, str) and "${" in value and not isinstance(value, Verbatim):
         return True  # an interpolation: checked when resolved
     optional = typing.get_origin(tp) is typing.Union and type(None) in typing.get_args(tp)
     tp = _strip_optional(tp)
@@ -250,4 +255,6 @@ def render(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{" + ",".join(f"{k}:{render(v)}" for k, v in value.items()) + "}"
     text = re.sub(r"(\\+)(?='|$)", lambda m: m.group(1) * 2, str(value))
+    if isinstance(value, Verbatim):  # OmegaConf reads \${ as a literal ${
+        text = text.replace("${", "\\${")
     return "'" + text.replace("'", "\\'") + "'"

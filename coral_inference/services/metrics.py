@@ -66,6 +66,21 @@ def describe_target(cfg: Any) -> str:
     return f"{api} at {write_url(cfg)}" + (" (token set)" if cfg.token else "")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A write is never redirected: following one would send the Authorization header (the token)
+    to wherever the server points, and urllib turns a redirected POST into a GET without the points.
+    The batch fails (counted as dropped, not sent) with the target's origin in ``last_error``."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
+        raise urllib.error.HTTPError(req.full_url, code, f"redirect to {target.scheme}://{target.hostname}"
+                                     f"{':' + str(target.port) if target.port else ''} not followed", headers, fp)
+
+
+def _opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(_NoRedirect)
+
+
 class MetricsClient:
     def __init__(self, cfg: Any):
         self.url = write_url(cfg)
@@ -170,12 +185,12 @@ class MetricsClient:
                 self._post(self.url, "\n".join(batch).encode("utf-8"))
                 return True
             except urllib.error.HTTPError as exc:
-                detail = exc.read(300).decode("utf-8", "replace").strip()
+                detail = exc.read(300).decode("utf-8", "replace").strip() if exc.code >= 400 else str(exc.reason)
                 self._error(f"HTTP {exc.code}: {detail}")
                 if exc.code == 404 and "database not found" in detail and self._create_database():
                     return self._send_with_retry(batch)  # once: _create_database() never runs twice
-                if 400 <= exc.code < 500 and exc.code != 429:
-                    return False  # the request itself is wrong: retrying cannot help
+                if exc.code < 400 or (exc.code < 500 and exc.code != 429):
+                    return False  # a redirect (never followed) or a wrong request: retrying cannot help
             except (OSError, ValueError) as exc:
                 self._error(f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}")
         return False
@@ -197,12 +212,15 @@ class MetricsClient:
         request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type})
         if self._token:
             request.add_header("Authorization", f"Token {self._token}")
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
+        with _opener().open(request, timeout=self.timeout) as response:
             response.read()
 
     def _error(self, message: str) -> None:
+        from ..redaction import redact_url_credentials
+
         if self._token:
             message = message.replace(self._token, "***")
+        message = redact_url_credentials(message)
         with self._lock:
             self.stats["last_error"] = message[:300]
 
