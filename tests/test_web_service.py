@@ -121,10 +121,12 @@ def test_mjpeg_frames_and_the_viewer_limit():
         assert s.totals()["refused"] == 1 and s.totals()["mjpeg_clients_served"] == 1
 
 
-def test_without_a_viewer_no_preview_frame_is_made():
-    with serving(FakeManager(["a"])) as s:
-        assert wait_for(lambda: s.feed.results > 20)
-        assert s.hub.frames_kept == 0
+def test_without_a_viewer_no_preview_is_drawn_and_frames_are_kept_at_preview_rate():
+    with serving(FakeManager(["a"], fps=60), max_fps=5) as s:
+        assert wait_for(lambda: s.feed.results > 60)
+        results, kept = s.feed.results, s.hub.frames_kept
+        assert s.hub.frames_made == 0 and 1 <= kept <= results / 4  # ~5 of every 60
+
 
 
 def test_token_is_needed_everywhere_and_compared_whole():

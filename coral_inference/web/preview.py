@@ -1,9 +1,10 @@
 """The newest annotated preview frame of every stream, made only while someone watches.
 
 ``on_result`` is the stream manager's subscriber (called on the stream's thread for every result):
-without a viewer it returns at once; with one it keeps a copy of at most ``max_fps`` frames a second
-(the newest replaces the last: frames are dropped, never queued). Drawing, resizing and JPEG encoding
-happen once per kept frame, on demand, off the stream's thread, shared by every viewer of the stream.
+it keeps a copy of at most ``max_fps`` frames a second (the newest replaces the last: frames are
+dropped, never queued), so that a new viewer, or one of a paused or finished stream, sees the last
+frame at once. Drawing, resizing and JPEG encoding happen only for a viewer: once per kept frame, on
+demand, off the stream's thread, shared by every viewer of the stream.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class PreviewHub:
         self._jpeg: dict[str, tuple[int, bytes]] = {}
         self._events: dict[str, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.frames_kept = 0
+        self.frames_kept = 0  # frames copied (at most max_fps a second per stream)
+        self.frames_made = 0  # previews drawn and resized (only for viewers)
 
     @property
     def names(self) -> list[str]:
@@ -49,7 +51,7 @@ class PreviewHub:
 
     # the stream's side -----------------------------------------------------------------------------
     def on_result(self, name: str, result: dict, frame: Any) -> None:
-        if not self._viewers.get(name) or frame is None:
+        if frame is None:
             return
         now = time.monotonic()
         if now - self._last[name] < self.interval:
@@ -61,7 +63,7 @@ class PreviewHub:
             self._raw[name] = (self._seq[name], result, copy)
             self.frames_kept += 1
         loop = self._loop
-        if loop is not None and not loop.is_closed():
+        if self._viewers.get(name) and loop is not None and not loop.is_closed():
             try:
                 loop.call_soon_threadsafe(self._wake, name)
             except RuntimeError:  # the loop closed meanwhile: nobody waits
@@ -101,6 +103,7 @@ class PreviewHub:
         seq, result, frame = raw
         image = resize(self._draw(frame, result), self.width)
         with self._lock:
+            self.frames_made += 1
             if self._made.get(name, (0,))[0] < seq:
                 self._made[name] = (seq, image)
         return seq, image

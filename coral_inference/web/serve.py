@@ -5,6 +5,7 @@ recordings complete), and the totals returned for the summary's results.serve; t
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import sys
 import threading
@@ -84,6 +85,18 @@ def run(context: Any) -> dict[str, Any]:
             "duration_s": round(elapsed, 3)}
 
 
+def _cannot_listen(config: Any, exc: OSError) -> ConfigError:
+    from ..config.validate import _source
+    from ..errors import Problem
+
+    web = config.services.web
+    key = "services.web.port" if exc.errno == errno.EADDRINUSE else "services.web.host"
+    problem = Problem(key, f"cannot listen on {web.host}:{web.port}: {exc.strerror or exc}",
+                      value=getattr(web, key.rsplit(".", 1)[1]), source=_source(config, key),
+                      expected="a free port on an address of this machine (services.web.port=0 picks a free one)")
+    return ConfigError("run.mode=serve: the web service cannot start", problems=[problem])
+
+
 async def _serve(context: Any, manager: Any, service: Any) -> str:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -96,15 +109,12 @@ async def _serve(context: Any, manager: Any, service: Any) -> str:
     if threading.current_thread() is threading.main_thread():
         loop.add_signal_handler(signal.SIGTERM, on_signal, "SIGTERM")
         loop.add_signal_handler(signal.SIGINT, on_signal, "SIGINT")
-    manager.start()
     try:
         try:
-            url = await service.start()
+            url = await service.start()  # subscribed before the first frame
         except OSError as exc:
-            web = context.config.services.web
-            raise ConfigError(f"services.web: cannot listen on {web.host}:{web.port}: {exc.strerror or exc} "
-                              "(expected a free port on an address of this machine; port=0 picks a free one)",
-                              exit_code=2) from None
+            raise _cannot_listen(context.config, exc) from None
+        manager.start()
         # stderr: stdout stays the summary (run.output=json prints only JSON there)
         print(f"coral-run: serving {url} (stop with Ctrl-C or SIGTERM)", file=sys.stderr, flush=True)
         context.note("serve", f"serving {url}")

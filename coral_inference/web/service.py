@@ -157,7 +157,8 @@ class Service:
         return {"url": self.url, "host": o.host, "port": self.port, "auth": "token" if o.token else "none",
                 "uptime_s": round(time.monotonic() - self._started, 3), **self.counters,
                 "sse": {"results": self.feed.results, "dropped": self.feed.dropped},
-                "preview": {"width": o.width, "max_fps": o.max_fps, "frames_made": self.hub.frames_kept},
+                "preview": {"width": o.width, "max_fps": o.max_fps, "frames_kept": self.hub.frames_kept,
+                            "frames_made": self.hub.frames_made},
                 "webrtc": self.webrtc.totals() if self.webrtc is not None else None}
 
     def summary(self) -> dict[str, Any]:
