@@ -72,8 +72,8 @@ def api(url, path, method="GET", token=TOKEN):
 
     req = urllib.request.Request(url.rstrip("/") + path, method=method, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=10) as resp:
-        body = resp.read()
-        return json.loads(body) if resp.headers.get_content_type() == "application/json" else body.decode()
+        body, kind = resp.read(), resp.headers.get_content_type()
+        return json.loads(body) if kind == "application/json" else body.decode() if kind.startswith("text/") else body
 
 
 def wait_until(predicate, timeout, what):
@@ -144,7 +144,9 @@ def test_serve_in_a_browser_end_to_end(tmp_path, browser):
         listed = wait_until(lambda: api(url, "/api/streams/back/recordings")["recordings"], 20, "a finished recording")
         name = listed[0]["name"]
         data = api(url, f"/api/streams/back/recordings/{name}")
-        assert len(data) > 0
+        path = tmp_path / "downloaded.mp4"
+        path.write_bytes(data)
+        assert cv2.VideoCapture(str(path)).read()[0], "the downloaded recording does not decode"
         config = {i["key"]: i for i in api(url, "/api/config")["config"]}
         assert config["services.web.token"]["value"] == "***" and config["run.mode"]["value"] == "serve"
         assert config["run.mode"]["source"] == "command line"
