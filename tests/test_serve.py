@@ -113,6 +113,8 @@ def test_serve_in_a_browser_end_to_end(tmp_path, browser):
         decoded = wait_until(lambda: (lambda d: d if len(d) == 2 and all(v > 5 for v in d.values()) else None)(
             page.evaluate(STATS_JS)), 60, "both streams' video to decode frames")
         assert set(decoded) == {"front", "back"}
+        page.wait_for_function("document.querySelector('article[data-stream=\"back\"] .result')"
+                               ".textContent.includes('\"stream\": \"back\"')", timeout=20000)  # the SSE feed
         page.wait_for_function("document.querySelectorAll('.status.running').length == 2", timeout=20000)
         SHOTS.mkdir(parents=True, exist_ok=True)
         shot = SHOTS / "serve.png"
@@ -185,3 +187,15 @@ def test_port_taken_is_exit_2_naming_the_key(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"services.web.port: cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "from command line" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly_with_exit_0(tmp_path):
+    video = write_video(tmp_path / "v.mp4", 300, fps=30)
+    proc, url = serve(tmp_path, f"streams.cam.source={video}", "streams.cam.max_fps=20", "services.webrtc.enabled=false")
+    wait_until(lambda: api(url, "/api/streams")["streams"]["cam"]["frames"] > 0, 30, "a frame")
+    code, out, err = stop(proc, signal.SIGINT)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "run" / "runtime_summary.json").read_text())
+    assert summary["status"] == "ok" and summary["results"]["serve"]["stopped_by"] == "SIGINT"
+    assert summary["results"]["serve"]["web"]["webrtc"] is None
+    assert summary["results"]["serve"]["streams"]["cam"]["status"] in ("stopped", "finished")

@@ -201,3 +201,18 @@ def test_cross_origin_changes_and_foreign_hosts_are_refused():
                         headers={"Origin": s.url.rstrip("/")})[0] == 200
         status, _, _ = request(s.url, "/api/streams", headers={"Host": "evil.example"})  # DNS rebinding
         assert status == 421
+
+
+def test_info_gives_the_browser_the_ice_servers_and_webrtc_off_means_mjpeg_only():
+    from coral_inference.services.webrtc import WebRtcService, WebRtcSettings
+
+    servers = ({"urls": ["turn:t.example.org:3478"], "username": "u", "credential": "pw"},)
+    rtc = WebRtcService(WebRtcSettings(servers, 320, 5.0))
+    with serving(FakeManager(["a"]), webrtc=rtc, width=320, max_fps=5.0) as s:
+        info = get_json(s.url, "/api/info")[1]
+        assert info["webrtc"] == {"ice_servers": [dict(servers[0])], "width": 320, "max_fps": 5.0}
+        assert s.peers.ice_servers == servers  # the server's RTCConfiguration gets the same list
+    with serving(FakeManager(["a"])) as s:
+        assert get_json(s.url, "/api/info")[1]["webrtc"] is None
+        status, body = get_json(s.url, "/api/streams/a/webrtc", method="POST", body={"type": "offer", "sdp": "m=video"})
+        assert status == 409 and "/api/streams/a/mjpeg" in body["error"]
