@@ -40,7 +40,8 @@ class FakeManager:
                 result = {"stream": name, "frame": i, "kind": "detection", "time": "t",
                           "predictions": [{"class": 1, "label": "thing", "score": 0.9,
                                            "box": [0.25, 0.25, 0.5, 0.5], "box_px": [w // 4, h // 4, w // 2, h // 2]}],
-                          "latency_ms": {"inference": 2.0, "capture_to_result": 5.0}, "workflow": {}}
+                          "latency_ms": {"inference": 2.0, "capture_to_result": 5.0}, "workflow": {},
+                          "_mask": frame[:, :, 0]}  # private keys (numpy) never reach the API
                 self._frames[name] += 1
                 for fn in list(self._subscribers):
                     fn(name, result, frame)

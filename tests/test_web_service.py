@@ -48,6 +48,7 @@ def test_streams_status_and_control():
         assert get_json(s.url, "/healthz") == (200, {"ok": True, "streams": {"front": "running", "back": "running"}})
         latest = get_json(s.url, "/api/streams/back/latest")[1]
         assert latest["stream"] == "back" and latest["result"]["kind"] == "detection"
+        assert "_mask" not in latest["result"]
         summary = get_json(s.url, "/api/summary")[1]
         assert summary["web"]["url"] == s.url and summary["web"]["auth"] == "none" and "streams" in summary
 
@@ -90,7 +91,7 @@ def test_results_feed_is_server_sent_events():
                 events.append(json.loads(line[6:]))
         conn.close()
     assert events[0] == {"streams": ["a", "b"]}
-    assert {e["stream"] for e in events[1:]} == {"b"}
+    assert {e["stream"] for e in events[1:]} == {"b"} and not any("_mask" in e for e in events)
 
 
 def test_mjpeg_frames_and_the_viewer_limit():

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import files
-from .feed import sse
+from .feed import public, sse
 from .guard import error
 from .rtc import BadOffer
 
@@ -108,7 +108,7 @@ async def latest(request: Any) -> Any:
     from aiohttp import web
 
     name = _name(request)
-    return web.json_response({"stream": name, "result": _service(request).feed.latest.get(name)}, dumps=_dumps)
+    return web.json_response({"stream": name, "result": public(_service(request).feed.latest.get(name))}, dumps=_dumps)
 
 
 async def results(request: Any) -> Any:
@@ -131,7 +131,7 @@ async def results(request: Any) -> Any:
                 await response.write(b": keep-alive\n\n")
                 continue
             if only is None or result.get("stream") == only:
-                await response.write(sse("result", result))
+                await response.write(sse("result", public(result)))
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:

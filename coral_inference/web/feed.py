@@ -53,6 +53,13 @@ class ResultsFeed:
         self._clients.discard(queue)
 
 
+def public(result: dict | None) -> dict | None:
+    """A result as the API shows it: without the private ``_`` keys (a segmentation's ``_mask`` array)."""
+    if result is None:
+        return None
+    return {k: v for k, v in result.items() if not str(k).startswith("_")}
+
+
 def sse(event: str, data: Any) -> bytes:
     """One Server-Sent Event (JSON data on one line)."""
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode("utf-8")

@@ -44,11 +44,11 @@ class Service:
         "mjpeg_frames_sent": 0})
 
     def __post_init__(self) -> None:
-        from .overlay import drawer
+        from ..tasks.draw import draw  # boxes and labels, class masks, keypoint skeletons
 
         o = self.options
         self.names = list(self.manager.names)
-        self.hub = PreviewHub(self.names, o.width, o.max_fps, o.draw or drawer())
+        self.hub = PreviewHub(self.names, o.width, o.max_fps, o.draw or draw)
         self.feed = ResultsFeed(self.names)
         self.metrics = Metrics(self.manager.status, o.pools, self.web_counts)
         self.webrtc = o.webrtc
