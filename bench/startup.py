@@ -1,10 +1,14 @@
-"""Start-up time and peak RSS of `coral-run` on its default, against its floors, in one run.
+"""Start-up time and peak RSS of `coral-run` on its default against floors that import nothing of ours,
+old and new trees in one run.
 
-    python bench/startup.py [--repeat 10]
+    python bench/startup.py [--repeat 15] [--tree old=/tmp/old-venv/bin/python --tree new=python]
 
-Wall time: coral-run ÷ (bare Hydra app composing the same conf/ and printing it + raw script that
-imports the interpreter, loads the same self-test model and invokes it once); target <= 1.10.
-Peak RSS: coral-run ÷ raw script; target <= 1.3. Commands alternate, medians are reported.
+Floors (bench/hydra_floor.py, bench/raw_interpreter.py), run with this Python:
+  * hydra-floor: a bare Hydra app composing the same conf/ YAML tree (a copy of the tree's conf/ without
+    our schema node, plugin-defaults node and Hydra callbacks: bench/floor_conf.py) and printing it;
+  * raw-script: imports the interpreter, loads the same self-test model from a file, invokes it once.
+Wall time: coral-run ÷ (hydra-floor + raw-script), target <= 1.10. Peak RSS: coral-run ÷ raw-script,
+target <= 1.3. Every round runs every command once, in turn (interleaved); medians are reported.
 """
 
 from __future__ import annotations
@@ -12,56 +16,80 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from childproc import measure
+from floor_conf import make_floor_conf, tree_conf
 
 HERE = Path(__file__).resolve().parent
-
 
 # Steady state of an installed package: byte-code caches written by the warm-up runs (a
 # PYTHONDONTWRITEBYTECODE=1 shell would make every run compile our modules again).
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_") and k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def trees(specs: list[str]) -> dict[str, str]:
+    """name -> the Python of a venv with that tree installed (default: this one, as 'this')."""
+    out = {}
+    for spec in specs or [f"this={sys.executable}"]:
+        name, _, python = spec.partition("=")
+        out[name] = python
+    return out
+
+
+def imports_of_ours(cmd: list[str], cwd: str) -> list[str]:
+    """Modules of coral_inference a command imports (the editable install's path finder aside)."""
+    proc = subprocess.run([cmd[0], "-X", "importtime", *cmd[1:]], cwd=cwd, env=ENV, capture_output=True, text=True)
+    return [ln.rsplit("|", 1)[-1].strip() for ln in proc.stderr.splitlines()
+            if "coral_inference" in ln and "__editable__" not in ln]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PYTHON",
+                        help="a tree to measure: the Python of a venv where it is installed (repeatable)")
     args = parser.parse_args()
     from coral_inference.backends.selftest import build_selftest_model
 
-    bindir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp, "selftest.tflite")
         model.write_bytes(build_selftest_model())
-        commands = {
-            "coral-run": [str(bindir / "coral-run")],
-            "bare-hydra": [sys.executable, str(HERE / "bare_hydra_app.py")],
-            "raw-script": [sys.executable, str(HERE / "raw_interpreter.py"), str(model)],
-        }
+        commands = {"raw-script": [sys.executable, str(HERE / "raw_interpreter.py"), str(model)]}
+        for name, python in trees(args.tree).items():
+            conf = make_floor_conf(tree_conf(python), Path(tmp, f"conf-{name}"))
+            commands[f"{name}: coral-run"] = [str(Path(python).parent / "coral-run")]
+            commands[f"{name}: hydra-floor"] = [sys.executable, str(HERE / "hydra_floor.py"), str(conf)]
+            ours = imports_of_ours(commands[f"{name}: hydra-floor"], tmp)
+            if ours:
+                raise SystemExit(f"the floor imports our modules: {ours}")
         for cmd in commands.values():  # warm the file and byte-code caches
             measure(cmd, tmp, ENV)
         results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
         for _ in range(args.repeat):
             for name, cmd in commands.items():
                 results[name].append(measure(cmd, tmp, ENV))
-    wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
-    cpu = {k: statistics.median(c for _, _, c in v) for k, v in results.items()}
     print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
+    wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
     rss = {k: statistics.median(r for _, r, _ in v) for k, v in results.items()}
+    cpu = {k: statistics.median(c for _, _, c in v) for k, v in results.items()}
     for name in commands:
-        print(f"{name:11s} wall {wall[name]:.3f} s   CPU {cpu[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   "
+        print(f"{name:20s} wall {wall[name]:.3f} s   CPU {cpu[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   "
               f"(median of {args.repeat})")
-    floor = wall["bare-hydra"] + wall["raw-script"]
-    print(f"wall: coral-run / (bare-hydra + raw-script) = {wall['coral-run']:.3f} / {floor:.3f} = "
-          f"{wall['coral-run'] / floor:.3f}  (target <= 1.10)")
-    cpu_floor = cpu["bare-hydra"] + cpu["raw-script"]
-    print(f"CPU time (less sensitive to other load): coral-run / (bare-hydra + raw-script) = "
-          f"{cpu['coral-run']:.3f} / {cpu_floor:.3f} = {cpu['coral-run'] / cpu_floor:.3f}")
-    print(f"peak RSS: coral-run / raw-script = {rss['coral-run']:.1f} / {rss['raw-script']:.1f} = "
-          f"{rss['coral-run'] / rss['raw-script']:.3f}  (target <= 1.3)")
+    raw = "raw-script"
+    for tree in trees(args.tree):
+        run, floor = f"{tree}: coral-run", f"{tree}: hydra-floor"
+        total = wall[floor] + wall[raw]
+        print(f"[{tree}] wall: coral-run / (hydra-floor + raw-script) = {wall[run]:.3f} / {total:.3f} = "
+              f"{wall[run] / total:.3f}  (target <= 1.10)")
+        cpu_total = cpu[floor] + cpu[raw]
+        print(f"[{tree}] CPU: coral-run / (hydra-floor + raw-script) = {cpu[run]:.3f} / {cpu_total:.3f} = "
+              f"{cpu[run] / cpu_total:.3f}")
+        print(f"[{tree}] peak RSS: coral-run / raw-script = {rss[run]:.1f} / {rss[raw]:.1f} = "
+              f"{rss[run] / rss[raw]:.3f}  (target <= 1.3)")
 
 
 if __name__ == "__main__":

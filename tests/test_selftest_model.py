@@ -30,11 +30,12 @@ def test_selftest_model_reads_back_with_the_tflite_schema_package():
     assert graph.Tensors(graph.Outputs(0)).ShapeAsNumpy().tolist() == [1, OUTPUT_SIZE]
 
 
-def test_selftest_model_is_deterministic():
-    build_selftest_model.cache_clear()
-    first = build_selftest_model()
-    build_selftest_model.cache_clear()
-    assert build_selftest_model() == first
+def test_selftest_model_is_deterministic_and_the_stored_bytes_are_what_the_builder_writes():
+    from coral_inference.backends.selftest import DESCRIPTION, build_dense_model, weights
+
+    first = build_dense_model(*weights(), description=DESCRIPTION)
+    assert build_dense_model(*weights(), description=DESCRIPTION) == first
+    assert build_selftest_model() == first  # SELFTEST_BYTES: the default run builds nothing
 
 
 def test_selftest_inspection_matches_what_the_flatbuffer_reader_finds():

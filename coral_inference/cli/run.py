@@ -191,6 +191,10 @@ def _check_inputs(argv: list[str]) -> None:
 def main() -> None:
     import hydra._internal.utils as hydra_utils
 
+    from .gcstartup import freeze_startup
+
+    freeze_startup()
+
     from ..config.plugin_defaults import prepare_plugin_defaults
     from ..config.provenance import record_defaults
     from ..config.schema import register

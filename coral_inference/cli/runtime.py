@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .gcstartup import freeze_startup
+
+    freeze_startup()
     from .redaction import install
 
     install(sys.argv[1:] if argv is None else argv)  # stdout, stderr, logs: redacted (redaction.py)

@@ -13,9 +13,10 @@ Versions are read from installed distribution metadata, so gating never imports 
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from typing import Any
+
+from ..dists import satisfies, version
 
 # component -> (import name, distributions that provide it)
 COMPONENTS = {
@@ -27,22 +28,19 @@ COMPONENTS = {
 def installed_version(component: str) -> str | None:
     module, dists = COMPONENTS[component]
     for dist in dists:
-        try:
-            return version(dist)
-        except PackageNotFoundError:
-            continue
+        found = version(dist)
+        if found is not None:
+            return found
     return "unknown" if find_spec(module) is not None else None
 
 
 def unsupported(supports: dict[str, str], versions: dict[str, str | None] | None = None) -> str | None:
     """Why these requirements are not met (None when they are). ``versions`` overrides lookup."""
-    from packaging.specifiers import SpecifierSet
-
     for component, spec in supports.items():
         found = versions[component] if versions and component in versions else installed_version(component)
         if found is None:
             return f"{component} not installed (pip install 'coral_inference[{component}]')"
-        if found != "unknown" and found not in SpecifierSet(spec, prereleases=True):
+        if found != "unknown" and not satisfies(found, spec):
             return f"{component} {found} outside {spec}"
     return None
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib.metadata import PackageNotFoundError, version
+
+from ..dists import version
 
 DISTRIBUTIONS = (
     "coral_inference", "hydra-core", "omegaconf", "numpy", "ai-edge-litert", "tflite-runtime",
@@ -16,10 +17,7 @@ def collect_versions() -> dict[str, str | None]:
     out: dict[str, str | None] = {"python": sys.version.split()[0], "machine": platform.machine(),
                                   "system": platform.system()}
     for dist in DISTRIBUTIONS:
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            out[dist] = None
+        out[dist] = version(dist)
     out["libedgetpu"] = _libedgetpu()
     return out
 
