@@ -367,7 +367,9 @@ def ensure_dir(base: Any, *parts: str, what: str = "folder") -> Path:
     folder = Path(base)
     folder.mkdir(parents=True, exist_ok=True)
     for part in parts:
-        folder = folder / plain_name(part, what)
+        if part in ("", ".", "..") or "/" in part or "\x00" in part:
+            raise FileProblem(folder / part, what, "not a plain folder name", "a name without '/'", None)
+        folder = folder / part
         try:
             os.mkdir(folder)
         except FileExistsError:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,29 +37,17 @@ def config_sha256(config: dict[str, Any]) -> str:
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:
-    """Write JSON to a temp file in the same folder, fsync, then rename over ``path``."""
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    """Strict JSON (NaN and infinities as strings), atomically, never through a symlink (files.py)."""
+    from .files import write_json_atomic as write
+
+    return write(path, data, "summary", key="summary.filename")
 
 
 def write_text_atomic(path: Path, text: str) -> Path:
-    """Write text to a temp file in the same folder, fsync, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a summary is meant to be read
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Text written atomically, never through a symlink (files.py)."""
+    from .files import write_text_atomic as write
+
+    return write(path, text)
 
 
 def build(
@@ -78,12 +65,13 @@ def build(
 ) -> dict[str, Any]:
     """The summary dict (already redacted). ``context`` may be None when init never ran. The values
     under secret keys of ``config`` are remembered (redaction.remember_config) for every later output."""
+    from .files import strict_json  # the hash covers exactly what the summary holds (NaN as "NaN")
     from .redaction import remember_config, use_secret_keys
 
     if config is not None:
         use_secret_keys(secret_keys)
         remember_config(config, secret_keys)
-    safe_config = redact(config, secret_keys) if config is not None else None
+    safe_config = strict_json(redact(config, secret_keys)) if config is not None else None
     if error is not None:
         status = "failed"
     elif context is not None:

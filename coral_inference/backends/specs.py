@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import BackendError, ConfigError
 from .devices import EdgeTpuDevice, describe
 
-SPEC_RE = re.compile(r"^(?:(usb|pci)(?::(\d+))?|:(\d+)|)$")
+SPEC_RE = re.compile(r"^(?:(usb|pci)(?::(\d{1,3}))?|:(\d{1,3})|)$")  # an index of at most 3 digits
 EXPECTED = "'', ':N', 'usb', 'usb:N', 'pci', 'pci:N', 'all' or a list of these"
 
 
@@ -37,6 +37,8 @@ def spec_list(devices: Any) -> list[str] | None:
         return [""]
     if isinstance(devices, str):
         return None if devices == "all" else [devices]
+    if not isinstance(devices, (list, tuple)):
+        return [str(devices)]  # not a spec (spec_problems says so): never matches the grammar
     return [str(d) for d in devices]
 
 

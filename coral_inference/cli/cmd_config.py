@@ -154,9 +154,15 @@ def _explain(args: argparse.Namespace) -> int:
                   "source": comp.sources[k][-1]["source"]} for k in keys]
         if not items:
             items = [{"key": key, "value": value(key), "chain": [], "source": None}]
+        from ..config.ranges import range_for
+
         lines = []
         for item in items:
             lines.append(f"{item['key']} = {json.dumps(item['value'], default=str)}")
+            rng = range_for(item["key"])
+            if rng is not None:  # the documented valid range (config/ranges.py)
+                item["range"] = {"expected": rng.expected(), "doc": rng.doc}
+                lines.append(f"  range       {rng.expected()} ({rng.doc})")
             for i, entry in enumerate(item["chain"]):
                 mark = "<- wins" if i == len(item["chain"]) - 1 else "overridden"
                 lines.append(f"  {mark:10}  {entry['layer']:8} {entry['source']}")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, ConfigError
+from ..files import check_writable_target, write_text_atomic
 
 TEMPLATE = """\
 # coral_inference runtime descriptor: the file layer, the same for both CLIs.
@@ -89,11 +91,11 @@ def _init(args: argparse.Namespace) -> int:
         if output:
             path = Path(output)
             text = render_descriptor(args.platform, output)
-            if path.exists() and not args.force:
+            check_writable_target(path, "--output file", key="--output")  # a link (dangling too) is refused
+            if os.path.lexists(path) and not args.force:
                 raise ConfigError(f"--output: {path} already exists; not overwriting it (use --force to replace it)")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
+            try:  # atomic; a symlink, folder or device there is refused even with --force
+                write_text_atomic(path, text, "--output file", key="--output")
             except OSError as exc:
                 raise ConfigError(f"--output: cannot write {str(path)!r}: {exc.strerror or exc} "
                                   "(expected a writable file path)") from None

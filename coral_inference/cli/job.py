@@ -40,7 +40,7 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, f
             if composition.config is not None:
                 config = composition.config.to_dict()
                 secret_keys = tuple(composition.config.summary.secret_keys)
-                filename = composition.config.summary.filename
+                filename = _summary_name(composition.config.summary.filename)
         context = _execute(runtime_config, run_dir)
     except CoralError as exc:
         context = getattr(exc, "context", context)
@@ -66,10 +66,24 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, f
         summary = build(started_at=started_at, argv=argv, overrides=overrides, choices=choices,
                         config=config, context=context, error=error,
                         sources=dict(composition.sources) if composition else {}, **kwargs)
-        path = write_json_atomic(run_dir / filename, summary)
+        try:  # strict JSON, atomic, never through a symlink (files.py)
+            path = write_json_atomic(run_dir / filename, summary)
+        except CoralError as exc:
+            code, message, path = exc.exit_code, exc.render(), run_dir / filename
+            print(f"coral-run: error: {message}", file=sys.stderr)
         _restore_sigterm(previous)
     _print(summary, path, config)
     return code, message
+
+
+def _summary_name(name: Any) -> str:
+    """summary.filename when it is a plain file name; else the default (validation reports the key, exit 2)."""
+    from ..files import plain_name
+
+    try:
+        return plain_name(name, "summary.filename")
+    except CoralError:
+        return "runtime_summary.json"
 
 
 def _on_sigterm_raise() -> Any:

@@ -93,6 +93,10 @@ def _describe(ex: Exception) -> str:
     """One clear message for an error Hydra meets before or around the task."""
     from hydra.errors import CompactHydraException
 
+    from ..errors import CoralError
+
+    if isinstance(ex, CoralError):  # ours, e.g. the run folder guard (cli/rundir.py): already one clear message
+        return ex.render()
     if isinstance(ex, CompactHydraException) and _state.get("argv"):
         # the same message coral-runtime gives: key, the override and its source, what was expected
         from ..config.compose import composition_error
@@ -174,6 +178,10 @@ def _run_and_report(func: Any) -> Any:
         # A composition error is a configuration error also in a sweep (the sweeper checks every job's
         # overrides after the multirun started, before any job runs).
         composing = isinstance(ex, (ConfigCompositionException, OverrideParseException))
+        from ..errors import CoralError
+
+        if isinstance(ex, CoralError):  # e.g. the run folder guard: its own exit code (2)
+            sys.exit(ex.exit_code)
         sys.exit(EXIT_CONFIG if before_task or composing else EXIT_UNEXPECTED)
 
 
@@ -201,10 +209,12 @@ def main() -> None:
     from .callbacks import SWEEP_STATE
     from .primary_args import descriptor_primary
     from .redaction import install
+    from .rundir import install as install_rundir_guard
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
     install(sys.argv[1:])  # stdout, stderr, log records: redacted (values of this command line and env)
+    install_rundir_guard()  # .hydra/ files written atomically, never through a symlink (cli/rundir.py)
     register()
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from
     _state["env"] = env = env_layer()

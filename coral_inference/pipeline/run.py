@@ -69,10 +69,12 @@ def _write_mask(run_dir: Path, frame_index: int, class_map: Any, frame: Any) -> 
     """run.mask_png: the frame's class mask as a colour PNG, masks/<frame>.png in the run dir (relative path)."""
     from ..tasks.mask import mask_png
 
-    folder = run_dir / "masks"
-    folder.mkdir(exist_ok=True)
+    from ..files import ensure_dir, open_for_write
+
+    ensure_dir(run_dir, "masks", what="masks folder")  # a planted symlink there is refused, never followed
     name = f"masks/{frame_index:06d}.png"
-    (run_dir / name).write_bytes(mask_png(class_map, frame.shape[1], frame.shape[0]))
+    with open_for_write(run_dir / name, "mask file", replace=True, binary=True) as out:
+        out.write(mask_png(class_map, frame.shape[1], frame.shape[0]))
     return name
 
 
@@ -105,7 +107,9 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
     frames, kind, stopped_by = 0, None, "end of source"
     results_path = run_dir / "results.jsonl"
     started = time.perf_counter()
-    with _Stop() as stop, open(results_path, "w", encoding="utf-8") as out:
+    from ..files import open_for_write  # never through a symlink; the run folder is this run's (cli/rundir.py)
+
+    with _Stop() as stop, open_for_write(results_path, "results file", replace=True) as out:
         try:
             for frame in source:
                 if run_cfg.max_frames is not None and frames >= run_cfg.max_frames:

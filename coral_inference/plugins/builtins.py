@@ -26,5 +26,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     "check": {
         "web": "coral_inference.web.checks:check",
         "tasks": "coral_inference.tasks.checks:check_tasks",
+        "ranges": "coral_inference.config.ranges:check",  # last: a key another check refused is said once
+        "names": "coral_inference.config.names:check",
     },
 }

@@ -55,11 +55,16 @@ class Recorder:
         except OSError as exc:
             raise ConfigError(f"services.recording.path: cannot create {str(self.directory)!r} ({exc.strerror}); "
                               "expected a folder this user may write (relative: under the run directory)") from None
-        path = self.directory / f"segment_{len(self.segments):05d}{self.suffix}"
+        from ..files import reserve_new
+
+        # a new name, created with O_EXCL: a segment already there (the user's, or a link) is never replaced
+        start = int(Path(self.segments[-1]["file"]).stem.rpartition("_")[2]) + 1 if self.segments else 0
+        path = reserve_new(self.directory, "segment_", self.suffix, start=start, what="recording segment")
         height, width = frame.shape[:2]
         writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*self.codec), self.fps, (width, height))
         if not writer.isOpened():
             writer.release()
+            path.unlink(missing_ok=True)  # the empty file reserve_new made
             raise ConfigError(f"services.recording.codec: OpenCV cannot write {self.codec!r} to {path}; expected a "
                               "FourCC this OpenCV build encodes, e.g. mp4v (.mp4) or MJPG (.avi)")
         self._writer, self._count, self._size = writer, 0, (width, height)

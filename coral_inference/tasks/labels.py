@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import ConfigError
 
 MAX_LABELS_BYTES = 1024 * 1024
-_PAIR = re.compile(r"^\s*(\d+)[\s:]+(.+?)\s*$")
+_PAIR = re.compile(r"^\s*(\d{1,9})[\s:]+(.+?)\s*$")
 
 
 def parse_labels(text: str) -> dict[int, str]:

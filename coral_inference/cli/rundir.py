@@ -1,0 +1,169 @@
+"""The run folder's guard: coral-run writes only inside its run (or sweep job) folder, never through a
+link it did not make, and one run at a time per folder.
+
+* ``RunDirGuard.on_run_start`` runs before Hydra creates or writes anything in hydra.run.dir: a symlink
+  (or a folder, FIFO, device) where the run will write (.hydra/ and its files, the job log, the summary,
+  results.jsonl) is refused, exit 2 naming the folder and the name; then the folder is locked
+  (``.coral-run.lock``, flock: released when the run ends or its process dies): a second run sharing
+  the folder while the first runs is refused, exit 2 naming the folder and hydra.run.dir.
+* Sweep jobs are locked the same way in ``on_job_start`` (their folders are made by the launcher).
+* ``safe_save_config`` stands in for Hydra's ``_save_config`` (.hydra/config.yaml, hydra.yaml,
+  overrides.yaml): written atomically, refusing a symlink instead of writing through it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+
+LOCK_NAME = ".coral-run.lock"
+HYDRA_FILES = ("config.yaml", "hydra.yaml", "overrides.yaml")
+WRITTEN = ("results.jsonl", "masks", "recordings")  # written by run modes (files.open_for_write refuses links too)
+_held: dict[str, int] = {}
+
+
+def planned_names(config: Any) -> list[str]:
+    """Names (relative to the run folder) that a run writes."""
+    from omegaconf import OmegaConf
+
+    names = [*WRITTEN]
+    subdir = OmegaConf.select(config, "hydra.output_subdir", default=".hydra")
+    if subdir:
+        names += [str(subdir)] + [f"{subdir}/{n}" for n in HYDRA_FILES]
+    job = OmegaConf.select(config, "hydra.job.name", default=None)
+    if job:
+        names.append(f"{job}.log")
+    summary = OmegaConf.select(config, "summary.filename", default=None)
+    if isinstance(summary, str) and summary and "/" not in summary and not summary.startswith("."):
+        names.append(summary)
+    return names
+
+
+def check_folder(folder: Path, names: list[str], key: str) -> None:
+    """Refuse a symlink or special file at any of ``names`` in ``folder`` (exit 2, naming both)."""
+    import stat
+
+    from ..files import FileProblem, _kind_name
+
+    for name in names:
+        path = folder / name
+        try:
+            info = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        is_dir_name = name in ("masks", "recordings") or "/" not in name and name.startswith(".")
+        fine = stat.S_ISDIR(info.st_mode) if is_dir_name else stat.S_ISREG(info.st_mode)
+        if not fine:
+            raise FileProblem(path, "run folder entry", f"{_kind_name(info.st_mode)} where this run writes; "
+                              "not followed", f"a {'folder' if is_dir_name else 'regular file'} or nothing "
+                              f"at {name!r} in the run folder ({key})", key)
+
+
+def lock(folder: Path, key: str) -> None:
+    """Hold the folder's lock for this process (idempotent); exit 2 (ConfigError) when another run holds it."""
+    import fcntl
+
+    from ..errors import ConfigError
+    from ..files import FileProblem, check_writable_target
+
+    folder = Path(folder)
+    if str(folder) in _held:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_NAME
+    check_writable_target(path, "lock file", key=key)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    except OSError as exc:
+        raise FileProblem(path, "lock file", f"cannot create it: {exc.strerror or exc}", "a writable run folder",
+                          key) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise ConfigError(f"{key}: the folder {str(folder)!r} is in use by another coral-run (it holds "
+                          f"{LOCK_NAME}); two runs never share a folder (expected a folder of its own per run: "
+                          "set hydra.run.dir, or wait for the other run to end)") from None
+    _held[str(folder)] = fd
+
+
+def release(folder: Path | None = None) -> None:
+    for name in [str(folder)] if folder is not None else list(_held):
+        fd = _held.pop(name, None)
+        if fd is not None:
+            os.close(fd)  # closing drops the flock; the file stays (removing it would race a waiting run)
+
+
+def _refuse(func: Any) -> Any:
+    """Hydra turns a callback's exception into a warning: a refusal is exit 2 (SystemExit passes through)."""
+    import functools
+
+    @functools.wraps(func)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        import sys
+
+        from ..errors import CoralError
+
+        try:
+            func(*args, **kwargs)
+        except CoralError as exc:
+            print(f"coral-run: error: {exc.render()}", file=sys.stderr)
+            raise SystemExit(exc.exit_code) from None
+
+    return guarded
+
+
+class RunDirGuard(Callback):
+    @_refuse
+    def on_run_start(self, config: Any, **kwargs: Any) -> None:
+        from omegaconf import OmegaConf
+
+        folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
+        check_folder(folder, planned_names(config), "hydra.run.dir")
+        lock(folder, "hydra.run.dir")
+
+    def on_run_end(self, config: Any, **kwargs: Any) -> None:
+        release()
+
+    @_refuse
+    def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
+        from omegaconf import OmegaConf
+
+        folder = Path(str(OmegaConf.select(config, "hydra.sweep.dir"))).absolute()
+        check_folder(folder, ["multirun.yaml"], "hydra.sweep.dir")
+
+    @_refuse
+    def on_job_start(self, config: Any, **kwargs: Any) -> None:
+        from hydra.types import RunMode
+
+        if config.hydra.mode == RunMode.MULTIRUN:
+            folder = Path(config.hydra.runtime.output_dir)
+            check_folder(folder, planned_names(config), "hydra.sweep.dir")
+            lock(folder, "hydra.sweep.dir")
+
+    def on_job_end(self, config: Any, **kwargs: Any) -> None:
+        from hydra.types import RunMode
+
+        if config.hydra.mode == RunMode.MULTIRUN:
+            release(Path(config.hydra.runtime.output_dir))
+
+
+def safe_save_config(cfg: Any, filename: str, output_dir: Path) -> None:
+    """Hydra's _save_config, written atomically and never through a symlink (files.write_text_atomic)."""
+    from omegaconf import OmegaConf
+
+    from ..files import ensure_dir, write_text_atomic
+
+    folder = Path(output_dir)
+    ensure_dir(folder.parent, folder.name, what="Hydra's output folder")
+    write_text_atomic(folder / filename, OmegaConf.to_yaml(cfg), "Hydra record", key="hydra.output_subdir")
+
+
+def install() -> None:
+    """Hydra's run_job saves .hydra/ files through hydra.core.utils._save_config: use ours."""
+    import hydra.core.utils as hydra_utils
+
+    hydra_utils._save_config = safe_save_config

@@ -1,0 +1,25 @@
+"""File names the configuration gives: each a plain name inside the run folder (registry "check")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NAME_KEYS = ("summary.filename",)
+
+
+def check(config: Any, issues: Any) -> None:
+    """summary.filename: no '/', not empty, not hidden ('.', '..', '.hydra'); exit 2 naming the key."""
+    from ..errors import ConfigError
+    from ..files import plain_name
+    from .validate import _source
+
+    for key in NAME_KEYS:
+        node: Any = config
+        for part in key.split("."):
+            node = getattr(node, part, None)
+        try:
+            plain_name(node, key)
+        except ConfigError as exc:
+            for problem in exc.problems:
+                issues.add(key, problem.message, value=problem.value, source=_source(config, key),
+                           expected=problem.expected)
