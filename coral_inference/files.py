@@ -384,8 +384,8 @@ def check_writable_target(path: Any, what: str, *, key: str | None = None) -> bo
     """Whether ``path`` exists; refuses a symlink or anything but a regular file there."""
     try:
         info = os.lstat(path)
-    except FileNotFoundError:
-        return False
+    except (FileNotFoundError, NotADirectoryError):
+        return False  # nothing there (writing it then says why it cannot, if it cannot)
     if not stat.S_ISREG(info.st_mode):
         raise FileProblem(path, what, f"{_kind_name(info.st_mode)} is there; not written through or replaced",
                           "a regular file or nothing at that name", key)
