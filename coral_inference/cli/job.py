@@ -92,7 +92,7 @@ def _on_sigterm_raise() -> Any:
     import signal
 
     def _raise(signum: int, frame: Any) -> None:
-        raise Interrupted("terminated by SIGTERM", exit_code=EXIT_SIGTERM)
+        raise Interrupted("interrupted: terminated by SIGTERM", exit_code=EXIT_SIGTERM)
 
     try:
         return signal.signal(signal.SIGTERM, _raise)

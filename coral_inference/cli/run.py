@@ -2,8 +2,9 @@
 the summary into the run directory.
 
 Exit codes: 0 ok/degraded, 2 configuration error, 3 device/backend failure, 4 plugin failure
-under plugins.strict, 1 anything else. In a multirun (-m) a failed job does not stop the sweep:
-its summary says why, and the sweep exits 1 at the end.
+under plugins.strict, 130 / 143 stopped by SIGINT / SIGTERM, 1 anything else. In a multirun (-m) a
+failed job does not stop the sweep: its summary says why, and the sweep exits 1 at the end; a
+signal does: no new job starts, the report marks the jobs that did not run, exit 130 / 143.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hydra
 from omegaconf import DictConfig
 
 from .. import CONF_MODULE, HYDRA_VERSION_BASE
-from ..errors import EXIT_CONFIG, EXIT_OK, EXIT_UNEXPECTED, ConfigError
+from ..errors import EXIT_CONFIG, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNEXPECTED, ConfigError
 
 _state: dict[str, Any] = {"task_started": False, "env": None}
 
@@ -82,6 +83,16 @@ def _hydra_main(cfg: DictConfig) -> Any:
 
     hc = HydraConfig.get()
     code, _message = run_job(cfg, hc, env=_state["env"], argv=_state.get("argv"), file=_state.get("file"))
+    if hc.mode == HydraRunMode.MULTIRUN and code in (EXIT_SIGINT, EXIT_SIGTERM) and _state.get("driver") == os.getpid():
+        # a signal stopped this job (run in the driver: the basic launcher): no other job starts
+        from .sweep_signals import SweepInterrupted
+
+        raise SweepInterrupted(code - 128)
+    if hc.mode == HydraRunMode.MULTIRUN and code in (EXIT_SIGINT, EXIT_SIGTERM):
+        # a launcher's worker process (joblib, ray): its job wrote its summary; it must start no other
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     if code == EXIT_OK or hc.mode == HydraRunMode.MULTIRUN:
         # In a sweep a failed job must not end the others: its summary records the failure and
         # SweepCallback makes the sweep exit 1 at the end.
@@ -103,12 +114,22 @@ def _describe(ex: Exception) -> str:
         from ..config.descriptor import RuntimeDescriptor, merge
 
         env = _state.get("env") or RuntimeDescriptor("env", "environment")
-        return composition_error(ex, merge(env, RuntimeDescriptor.from_cli(user_overrides(_state["argv"])))).render()
+        merged = merge(env, RuntimeDescriptor.from_cli(user_overrides(_state["argv"])))
+        if _packaged_config_only(_state["argv"]):  # every problem at once: compose again without the bad override
+            from ..config.compose import every_problem
+
+            return every_problem(ex, merged).render()
+        return composition_error(ex, merged).render()
     if isinstance(ex, CompactHydraException):
         text = str(ex)
         if ex.__cause__ is not None and str(ex.__cause__) not in text:
             text += "\n" + str(ex.__cause__)
         return text
+    log_error = _log_file_error(ex)
+    if log_error is not None:  # Hydra's job log: "Unable to configure handler 'file'" names nothing
+        key = "hydra.sweep.dir" if _multirun() else "hydra.run.dir"
+        return (f"{key}: cannot write the job log {log_error.filename!r}: {log_error.strerror} (in the folder "
+                f"{os.path.dirname(str(log_error.filename)) or '.'!r}; expected a writable folder: set {key})")
     if _is_dir_error(ex):
         return (f"cannot create or write the run directory {ex.filename!r}: {ex.strerror} "
                 "(expected a writable folder: set hydra.run.dir / hydra.sweep.dir)")
@@ -126,6 +147,27 @@ def _describe(ex: Exception) -> str:
 
 # Our conf/hydra/launcher presets and the extras that install their Hydra plugins.
 LAUNCHER_EXTRAS = {"hydra_joblib_launcher": "joblib", "hydra_ray_launcher": "ray"}
+
+
+def _log_file_error(ex: Exception) -> OSError | None:
+    """The OSError behind logging's "Unable to configure handler" (the job log file), if that is it."""
+    if not (isinstance(ex, ValueError) and "Unable to configure handler" in str(ex)):
+        return None
+    cause = ex.__cause__ or ex.__context__
+    while cause is not None and not (isinstance(cause, OSError) and cause.filename):
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def _multirun() -> bool:
+    return any(a in ("-m", "--multirun") for a in (_state.get("argv") or sys.argv)[1:])
+
+
+def _packaged_config_only(argv: list[str]) -> bool:
+    """No --config-dir / --config-name / -m: composing again with the compose API composes the same."""
+    flags = ("--config-dir", "-cd", "--config-name", "-cn", "--config-path", "-cp", "-m", "--multirun")
+    return not any(a in flags or a.startswith(tuple(f + "=" for f in flags)) for a in argv[1:]) \
+        and _state.get("file") is None
 
 
 def _is_dir_error(ex: Exception) -> bool:
@@ -224,7 +266,18 @@ def main() -> None:
     _state["file"] = file
     sys.argv = insert_overrides(argv, (file.overrides() if file is not None else []) + env.overrides())
     prepare_plugin_defaults(sys.argv[1:])  # plugins' default_config_overrides, below every file
-    _hydra_main()
+    _state["driver"] = os.getpid()
+    try:
+        _hydra_main()
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM during a sweep (cli/sweep_signals.py)
+        from .callbacks import finish_interrupted_sweep
+
+        code = getattr(exc, "exit_code", EXIT_SIGINT)
+        if SWEEP_STATE["started"]:
+            finish_interrupted_sweep(code)
+        else:
+            print("coral-run: interrupted", file=sys.stderr)
+        raise SystemExit(code) from None
     if SWEEP_STATE["failed"]:
         print(f"coral-run: {SWEEP_STATE['failed']} of {SWEEP_STATE['jobs']} sweep jobs failed", file=sys.stderr)
         raise SystemExit(EXIT_UNEXPECTED)

@@ -12,9 +12,11 @@ from .descriptor import Merged, RuntimeDescriptor, merge
 from .schema import GROUPS
 
 
-def compose_layers(merged: Merged, config_name: str = "config", config_dir: str | None = None) -> Any:
+def compose_layers(merged: Merged, config_name: str = "config", config_dir: str | None = None,
+                   rounds: int = 8) -> Any:
     """conf/ composed with ``merged``'s layers, finished (provenance, unknown keys). ``config_dir``:
-    a folder before conf/ on the search path, as coral-run's --config-dir (config/primary.py)."""
+    a folder before conf/ on the search path, as coral-run's --config-dir (config/primary.py). A
+    composition error reports every problem (``every_problem``: up to ``rounds`` more compositions)."""
     from hydra import compose
     from hydra.core.global_hydra import GlobalHydra
 
@@ -42,7 +44,7 @@ def compose_layers(merged: Merged, config_name: str = "config", config_dir: str 
     except CoralError:  # ours already (a PluginError keeps its exit code)
         raise
     except Exception as exc:
-        raise composition_error(exc, merged) from None
+        raise every_problem(exc, merged, config_name, config_dir, rounds) from None
 
 
 def with_plugin_layer(cfg: Any, compose: Any, problems: list[str], issues: Issues) -> Any:
@@ -120,6 +122,13 @@ def composition_error(exc: Exception, merged: Merged) -> ConfigError:
     expected = (f"one of {', '.join(options)}" if options else "a known group option, key and type"
                 if involved or full_key else None)  # else Hydra's sentence (--config-dir not found …) says it
     key = involved[0].key if involved else (full_key.group(1) if full_key else "config")
+    if full_key and in_config and involved and involved[0].group:  # a bad value inside a selected option's file
+        key = full_key.group(1)
+        where = f"{config_file(in_config.group(1))} (selected by {where})"
+        try:
+            expected = src.expectation(src.type_at(key))
+        except src.UnknownKey:
+            expected = "a key of the schema"
     try:
         if (involved and not options and not involved[0].group) or (not involved and full_key):
             expected = src.expectation(src.type_at(key))
@@ -129,4 +138,51 @@ def composition_error(exc: Exception, merged: Merged) -> ConfigError:
         if involved or not issues.errors:  # else a layer's own problem (bad override syntax) says it already
             issues.add(key, message, source=where or None, expected=expected)
     n = len(issues.errors)
-    return ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=issues.errors)
+    error = ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=issues.errors)
+    error.involved = involved  # type: ignore[attr-defined]  (every_problem composes again without them)
+    return error
+
+
+def config_file(name: str) -> str:
+    """Where the config ``name`` (``platform/mine``) was read: a --config-dir / -cd folder of the
+    command line, else the shipped conf/; the name as Hydra gave it when none holds it."""
+    import sys
+    from pathlib import Path
+
+    args = sys.argv[1:]
+    folders = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("--config-dir", "-cd", "--config-path", "-cp")]
+    folders += [a.split("=", 1)[1] for a in args if a.startswith(("--config-dir=", "--config-path="))]
+    for folder in folders:
+        for suffix in (".yaml", ".yml"):
+            path = Path(folder) / f"{name}{suffix}"
+            if path.is_file():
+                return str(path)
+    from .. import CONF_MODULE
+
+    return f"config {name!r} (conf/{name}.yaml in {CONF_MODULE}, or a folder on the search path)"
+
+
+def every_problem(exc: Exception, merged: Merged, config_name: str = "config", config_dir: str | None = None,
+                  rounds: int = 8) -> ConfigError:
+    """Hydra stops at the first bad override; a type error must not hide the other problems: compose
+    again without the overrides it blamed and add what that finds (composition or validation)."""
+    import dataclasses
+
+    error = composition_error(exc, merged)
+    dropped = getattr(error, "involved", [])
+    if not dropped or rounds <= 0:
+        return error
+    layers = [dataclasses.replace(layer, entries=[e for e in layer.entries if e not in dropped], issues=Issues())
+              for layer in merged.layers]
+    rest = merge(*layers)
+    rest.file_labels = merged.file_labels
+    try:
+        compose_layers(rest, config_name, config_dir, rounds - 1).runtime_config()
+    except ConfigError as more:
+        seen = {p.render() for p in error.problems}
+        problems = error.problems + [p for p in more.problems if p.render() not in seen]
+        n = len(problems)
+        return ConfigError(f"Invalid configuration: {n} problem{'s' if n > 1 else ''}", problems=problems)
+    except Exception:  # anything else is the first error's to report
+        pass
+    return error

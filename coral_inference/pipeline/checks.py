@@ -40,6 +40,9 @@ def check(config: Any, issues: Any, source_of: Any) -> None:
     if labels and not Path(labels).expanduser().is_file():
         add("model.labels", "labels file not found", labels, "a text file, one label per line (or 'N label')")
     rec = config.services.recording
+    if rec.fps is not None and not 0 < rec.fps < float("inf"):  # its own key (OpenCV's failure named the codec)
+        add("services.recording.fps", "must be a positive frame rate", rec.fps,
+            "frames per second > 0, or null for the source's rate")
     if rec.enabled and len(rec.codec) != 4:
         add("services.recording.codec", "not a FourCC code", rec.codec, "4 characters, e.g. mp4v or MJPG")
     if rec.enabled and (rec.segment_s <= 0 or rec.retain < 1):

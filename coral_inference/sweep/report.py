@@ -1,7 +1,8 @@
 """The sweep report: sweep_summary.json, .csv and .md in a multirun's sweep directory.
 
 One row per job folder (``0``, ``1``, ...): its overrides, group choices, status, error and the
-headline bench figures of its first benchmarked backend. A job folder without a readable
+headline bench figures of its first benchmarked backend. A sweep stopped by a signal also has a
+``not run`` row for each job it never started (``interrupted`` names the signal). A job folder without a readable
 runtime_summary.json (the job crashed or was killed before writing it) is a ``failed`` row whose
 overrides and choices come from Hydra's own ``.hydra/`` record. Files are written atomically.
 """
@@ -22,6 +23,7 @@ SUMMARY_FILE = "runtime_summary.json"
 REPORT_STEM = "sweep_summary"
 BENCH_COLUMNS = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "init_ms", "first_inference_ms",
                  "peak_rss_mb")
+NOT_RUN = "not run"  # status of a job an interrupted sweep never started
 NO_SUMMARY = "no runtime_summary.json: the job ended before writing it (crashed or was killed)"
 
 
@@ -116,22 +118,51 @@ def job_row(job_dir: Path, summary: dict[str, Any] | None) -> dict[str, Any]:
     return row
 
 
-def build_report(sweep_dir: Path) -> dict[str, Any]:
+def build_report(sweep_dir: Path, expected: list[list[str]] | None = None,
+                 interrupted: str | None = None) -> dict[str, Any]:
+    """The report of a sweep's job folders. ``expected``: every job's overrides in job order (the
+    sweeper's list); a job of it without a folder is a ``not run`` row (the sweep was ``interrupted``
+    by that signal before it started)."""
+    from ..redaction import redact, redact_argv
+
     sweep_dir = Path(sweep_dir).resolve()
     rows = [job_row(d, s) for d, s in job_summaries(sweep_dir)]
-    return {
+    seen = {r["job"] for r in rows}
+    for num, overrides in enumerate(expected or []):
+        if str(num) not in seen:
+            rows.append(not_run_row(num, overrides, interrupted))
+    rows.sort(key=lambda r: (not str(r["job"]).isdigit(), int(r["job"]) if str(r["job"]).isdigit() else 0))
+    for row in rows:  # the report is a sweep file: no secret of an override or an error reaches it
+        row["overrides"] = redact_argv(row.get("overrides") or [])
+        if isinstance(row.get("error"), str):
+            row["error"] = redact_argv([row["error"]])[0]
+    report = {
         "sweep_dir": str(sweep_dir),
         "generated_at": now_iso(),
         "jobs": len(rows),
         "failed": sum(1 for r in rows if r["status"] == "failed"),
+        "not_run": sum(1 for r in rows if r["status"] == NOT_RUN),
         "rows": rows,
     }
+    if interrupted:
+        report["interrupted"] = interrupted
+    return redact(report)
 
 
-def write_reports(sweep_dir: Path) -> dict[str, Any]:
+def not_run_row(num: int, overrides: list[str], interrupted: str | None) -> dict[str, Any]:
+    why = f"the sweep was stopped by {interrupted} before this job started" if interrupted else "never started"
+    row: dict[str, Any] = {"job": str(num), "dir": None, "overrides": list(overrides), "choices": {},
+                           "status": NOT_RUN, "exit_code": None, "error": f"did not run: {why}",
+                           "backend": None, "device": None}
+    row.update({k: None for k in BENCH_COLUMNS})
+    return row
+
+
+def write_reports(sweep_dir: Path, expected: list[list[str]] | None = None,
+                  interrupted: str | None = None) -> dict[str, Any]:
     """Build the report from the job folders and write the three files; returns the report."""
     sweep_dir = Path(sweep_dir)
-    report = build_report(sweep_dir)
+    report = build_report(sweep_dir, expected, interrupted)
     paths = {ext: sweep_dir / f"{REPORT_STEM}.{ext}" for ext in ("json", "csv", "md")}
     report["files"] = {ext: str(p) for ext, p in paths.items()}
     texts = {paths["csv"]: to_csv(report["rows"]), paths["md"]: to_markdown(report)}
@@ -168,7 +199,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     rows = report["rows"]
     cols = [c for c in columns(rows) if c != "error"]
     lines = [f"# Sweep summary: {report['sweep_dir']}", "",
-             f"{report['jobs']} job(s), {report['failed']} failed; generated {report['generated_at']}.", "",
+             f"{report['jobs']} job(s), {report['failed']} failed"
+             + (f", {report['not_run']} not run (stopped by {report['interrupted']})" if report.get("interrupted") else "")
+             + f"; generated {report['generated_at']}.", "",
              "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in rows:
         values = flat(row)
