@@ -189,9 +189,10 @@ def load_yaml_checked(path: Any, what: str = "config file", kind: str = "config"
         text = read_text_checked(path, what, kind, key=key, expected="a UTF-8 YAML file of at most "
                                  + _size(LIMITS[kind]))
     expected = "valid YAML or JSON"
-    loader = _loader_class()(text)
-    loader.checked_path, loader.checked_what, loader.checked_key = path, what, key
+    loader = None
     try:
+        loader = _loader_class()(text)  # the reader refuses control characters here already
+        loader.checked_path, loader.checked_what, loader.checked_key = path, what, key
         node = loader.get_single_node()
         if node is None:
             return None
@@ -211,7 +212,8 @@ def load_yaml_checked(path: Any, what: str = "config file", kind: str = "config"
     except (ValueError, TypeError, OverflowError) as exc:
         raise FileProblem(path, what, f"a value cannot be read: {str(exc)[:200]}", expected, key) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _mark(exc: Exception) -> str:
