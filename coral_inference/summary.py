@@ -133,6 +133,6 @@ def _cwd() -> str | None:
 
 
 def _versions() -> dict[str, Any]:
-    from .runtime.versions import collect_versions
+    from .versions import collect_versions
 
     return collect_versions()

@@ -118,14 +118,15 @@ def influxdb_server(tmp_path):
 
 @pytest.fixture
 def runtime_context(compose, tmp_path):
-    """runtime_context(*overrides) -> an initialized RuntimeContext with run_dir=tmp_path/run."""
+    """runtime_context(*overrides, registry=None) -> an initialized RuntimeContext with run_dir=tmp_path/run
+    (``registry``: the registry its view is taken from, e.g. a test's new_registry() with its own entries)."""
     from coral_inference.runtime.config import RuntimeConfig
     from coral_inference.runtime.init import init
 
     made = []
 
-    def _make(*overrides: str):
-        context = init(RuntimeConfig.from_dictconfig(compose(*overrides)))
+    def _make(*overrides: str, registry=None):
+        context = init(RuntimeConfig.from_dictconfig(compose(*overrides)), registry=registry)
         context.run_dir = tmp_path / "run"
         made.append(context)
         return context

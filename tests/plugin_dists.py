@@ -11,7 +11,7 @@ BROKEN = "import coral_no_such_module_xyz  # an import error inside the plugin\n
 
 # One module holding specs for every case; imported only through its entry points.
 CASES = textwrap.dedent('''
-    from coral_inference.runtime.plugins import PluginSpec
+    from coral_inference.plugins import PluginSpec
 
 
     class Patch:
@@ -100,8 +100,8 @@ def write_cases(root: Path) -> Path:
                       {"coral_test_plugins.py": CASES, "coral_test_broken.py": BROKEN}, CASE_ENTRY_POINTS)
 
 
-def write_overrides_plugin(root: Path, overrides: dict) -> Path:
-    source = ("from coral_inference.runtime.plugins import PluginSpec\n"
-              f"spec = PluginSpec(name='filler', type='workflow', workflow=len, default_config_overrides={overrides!r})\n")
-    return write_dist(root, "coral-test-filler", "0.1", {"coral_test_filler.py": source},
-                      {"coral_inference.workflows": {"filler": "coral_test_filler:spec"}})
+def write_overrides_plugin(root: Path, overrides: dict, name: str = "filler") -> Path:
+    source = ("from coral_inference.plugins import PluginSpec\n"
+              f"spec = PluginSpec(name={name!r}, type='workflow', workflow=len, default_config_overrides={overrides!r})\n")
+    return write_dist(root, f"coral-test-{name}", "0.1", {f"coral_test_{name}.py": source},
+                      {"coral_inference.workflows": {name: f"coral_test_{name}:spec"}})

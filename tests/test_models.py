@@ -6,7 +6,7 @@ import pytest
 
 from conftest import coral_file, run_cli
 from device_tree import fake_tree
-from coral_inference.backends import interpreter
+from coral_inference import interpreter
 from coral_inference.backends.models import load_model
 from coral_inference.errors import BackendError, ConfigError
 from coral_inference.runtime.config import RuntimeConfig

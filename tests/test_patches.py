@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from coral_inference.patches.base import Patch, unsupported
-from coral_inference.runtime.patches import ORDER, PATCHES
+from coral_inference.plugins.registry import new_registry
+from coral_inference.runtime.patches import ORDER
 
 
 class Recorder(Patch):
@@ -29,18 +30,24 @@ class Recorder(Patch):
 
 
 @pytest.fixture
-def registered():
-    added = []
+def registry():
+    """A registry for one test: patches added here replace the built-ins of the same name."""
+    return new_registry()
 
+
+@pytest.fixture
+def registered(registry):
     def _register(patch):
-        PATCHES[patch.name] = patch
-        added.append(patch.name)
+        registry.add("patch", patch.name, patch, source=patch.source, replace=True)
         return patch
 
     Recorder.events = []
-    yield _register
-    for name in added:
-        PATCHES.pop(name, None)
+    return _register
+
+
+@pytest.fixture
+def runtime_context(runtime_context, registry):
+    return lambda *overrides: runtime_context(*overrides, registry=registry)
 
 
 def statuses(context):

@@ -12,7 +12,7 @@ from device_tree import fake_tree
 from coral_inference.backends.base import InterpreterWorker
 from coral_inference.backends.interpreter import get_provider
 from coral_inference.backends.models import ModelRef
-from coral_inference.backends.pipeline import SegmentPipeline
+from coral_inference.backends.segments import SegmentPipeline
 from coral_inference.backends.selftest import build_dense_model
 from coral_inference.config.validate import validate
 from coral_inference.errors import BackendError

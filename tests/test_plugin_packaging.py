@@ -46,12 +46,13 @@ def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site
     assert summary["status"] == "ok" and summary["choices"]["backends"] == "example_cpu"
     [backend] = summary["backends"]
     assert backend["kind"] == "example_cpu" and backend["device"] == "cpu" and backend["selfcheck"]["passed"]
-    assert summary["plugins"]["loaded"] == {"example_cpu": True, "example_patch": True, "example_top1": True}
+    assert summary["plugins"]["loaded"] == {"example_cpu": True, "example_patch": True, "example_top1": True,
+                                            "example_hello": True}
     details = {d["name"]: d for d in summary["plugins"]["details"]}
     assert details["example_cpu"]["distribution"] == {"name": "coral-plugin-example", "version": "0.1.0"}
     assert details["example_cpu"]["group"] == "coral_inference.backends"
     assert isinstance(details["example_patch"]["activate_ms"], float)
-    # the patch plugin went through patches.PATCHES and is on through its default_config_overrides
+    # the patch plugin's patch came from the run's registry and is on through its default_config_overrides
     patch = next(p for p in summary["patches"] if p["name"] == "example_patch")
     assert patch["enabled"] is True and patch["source"] == "coral-plugin-example"
     assert summary["sources"]["patches.example_patch"][-1]["source"] == "plugin example_patch (default_config_overrides)"
@@ -59,7 +60,7 @@ def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site
 
 def test_example_plugin_settings_and_command_line_over_its_defaults(tmp_path, example_site):
     proc = run_cli("coral-run", "backends=example_cpu", "patches.example_patch=false",
-                   "+plugins.config.example_cpu.max_abs_output=1e-12", cwd=tmp_path, env=pythonpath(example_site))
+                   "plugins.config.example_cpu.max_abs_output=1e-12", cwd=tmp_path, env=pythonpath(example_site))
     assert proc.returncode == 3, proc.stderr  # the plugin's own check, configured per plugin
     assert "plugins.config.example_cpu.max_abs_output" in proc.stderr and "Traceback" not in proc.stderr
     [summary] = summaries(tmp_path / "outputs")
@@ -123,47 +124,59 @@ def test_strict_fails_the_run_with_exit_4_and_a_complete_summary(tmp_path):
     assert len(summary["plugins"]["details"]) == len(EXPECTED_STATUS)
 
 
-FILLER = {"backends.cpu.num_threads": 2, "run.warmup": 4, "run.top_k": 9, "backends.cpu.num_thread": 1}
+# The filler plugin's own keys (plugins.config.filler.*, patches.filler) and two it may not set.
+FILLER = {"plugins.config.filler.level": 2, "plugins.config.filler.size": 4, "patches.filler": False,
+          "run.top_k": 9, "backends.cpu.num_threads": 2}
 
 
-def test_plugin_defaults_fill_a_missing_value_and_lose_to_file_and_command_line(tmp_path):
+def test_plugin_defaults_fill_a_missing_value_and_lose_to_the_command_line(tmp_path):
     write_overrides_plugin(tmp_path / "filler", FILLER)
-    proc = run_cli("coral-run", "backends=cpu", "run.top_k=5", cwd=tmp_path, env=pythonpath(tmp_path / "filler"))
+    proc = run_cli("coral-run", "backends=cpu", "plugins.config.filler.size=5", "plugins.config.filler.new=1",
+                   cwd=tmp_path, env=pythonpath(tmp_path / "filler"))
     assert proc.returncode == 0, proc.stderr
-    assert "plugin filler: default_config_overrides: backends.cpu.num_thread=1" in proc.stderr  # a typo is named
     [summary] = summaries(tmp_path / "outputs")
     config, sources = summary["config"], summary["sources"]
-    assert config["backends"]["cpu"]["num_threads"] == 2  # no file sets it: the plugin fills it
-    assert sources["backends.cpu.num_threads"][-1]["source"] == "plugin filler (default_config_overrides)"
-    assert config["run"]["warmup"] == 1  # conf/config.yaml sets it: the file wins
-    assert config["run"]["top_k"] == 5  # the command line wins
-    assert sources["run.warmup"][-1]["source"] == "conf/config.yaml"
-    assert sources["run.top_k"][-1]["source"] == "command line"
-    assert summary["backends"][0]["num_threads"] == 2
+    assert config["plugins"]["config"]["filler"] == {"level": 2, "size": 5, "new": 1}  # no +/++ needed
+    assert sources["plugins.config.filler.level"][-1]["source"] == "plugin filler (default_config_overrides)"
+    assert sources["plugins.config.filler.size"][-1]["source"] == "command line"  # the command line wins
+    assert config["patches"]["filler"] is False
+    # a core key is not the plugin's: refused with a warning naming plugin, key and what it may set
+    assert config["run"]["top_k"] == 3 and config["backends"]["cpu"]["num_threads"] is None
+    assert sources["run.top_k"][-1]["source"] != "plugin filler (default_config_overrides)"
+    assert "plugin filler: default_config_overrides: 'run.top_k' is not the plugin's own key" in proc.stderr
+    assert "plugins.config.filler.* or patches.filler.*" in proc.stderr
+    assert "'backends.cpu.num_threads' is not the plugin's own key" in proc.stderr
+
+
+def test_a_foreign_default_key_is_an_error_under_strict(tmp_path):
+    write_overrides_plugin(tmp_path / "filler", FILLER)
+    proc = run_cli("coral-run", "backends=cpu", "plugins.strict=true", cwd=tmp_path, env=pythonpath(tmp_path / "filler"))
+    assert proc.returncode == 4, proc.stderr
+    assert "'run.top_k' is not the plugin's own key" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_plugin_defaults_lose_to_the_environment(tmp_path):
     write_overrides_plugin(tmp_path / "filler", FILLER)
     proc = run_cli("coral-run", "backends=cpu", cwd=tmp_path,
-                   env={**pythonpath(tmp_path / "filler"), "CORAL_BACKENDS__CPU__NUM_THREADS": "3"})
+                   env={**pythonpath(tmp_path / "filler"), "CORAL_PLUGINS__CONFIG__FILLER__LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr
     [summary] = summaries(tmp_path / "outputs")
-    assert summary["config"]["backends"]["cpu"]["num_threads"] == 3
-    chain = summary["sources"]["backends.cpu.num_threads"]
-    assert [e["layer"] for e in chain] == ["schema", "plugin", "env"]
-    assert chain[-1]["source"] == "env CORAL_BACKENDS__CPU__NUM_THREADS"
+    assert summary["config"]["plugins"]["config"]["filler"]["level"] == 3
+    chain = summary["sources"]["plugins.config.filler.level"]
+    assert [e["layer"] for e in chain] == ["plugin", "env"]
+    assert chain[-1]["source"] == "env CORAL_PLUGINS__CONFIG__FILLER__LEVEL"
 
 
 def test_plugin_defaults_lose_to_a_users_config_file(tmp_path):
     write_overrides_plugin(tmp_path / "filler", FILLER)
-    (tmp_path / "myconf" / "backends").mkdir(parents=True)
-    (tmp_path / "myconf" / "backends" / "cpu_tuned.yaml").write_text("enabled: [cpu]\ncpu:\n  num_threads: 3\n")
-    proc = run_cli("coral-run", "--config-dir", str(tmp_path / "myconf"), "backends=cpu_tuned", cwd=tmp_path,
-                   env=pythonpath(tmp_path / "filler"))
+    (tmp_path / "myconf" / "plugins").mkdir(parents=True)
+    (tmp_path / "myconf" / "plugins" / "mine.yaml").write_text("mode: auto\nconfig:\n  filler:\n    level: 7\n")
+    proc = run_cli("coral-run", "--config-dir", str(tmp_path / "myconf"), "backends=cpu", "plugins=mine",
+                   cwd=tmp_path, env=pythonpath(tmp_path / "filler"))
     assert proc.returncode == 0, proc.stderr
     [summary] = summaries(tmp_path / "outputs")
-    assert summary["config"]["backends"]["cpu"]["num_threads"] == 3
-    assert summary["sources"]["backends.cpu.num_threads"][-1]["source"].startswith("myconf/backends/cpu_tuned.yaml")
+    assert summary["config"]["plugins"]["config"]["filler"] == {"level": 7, "size": 4}
+    assert summary["sources"]["plugins.config.filler.level"][-1]["source"].startswith("myconf/plugins/mine.yaml")
 
 
 def test_plugin_defaults_follow_each_sweep_jobs_plugin_selection(tmp_path):
@@ -171,13 +184,14 @@ def test_plugin_defaults_follow_each_sweep_jobs_plugin_selection(tmp_path):
     proc = run_cli("coral-run", "-m", "backends=cpu", "plugins=auto,none", cwd=tmp_path,
                    env=pythonpath(tmp_path / "filler"), timeout=300)
     assert proc.returncode == 0, proc.stderr
-    threads = {s["choices"]["plugins"]: s["config"]["backends"]["cpu"]["num_threads"] for s in summaries(tmp_path / "multirun")}
-    assert threads == {"auto": 2, "none": None}
+    level = {s["choices"]["plugins"]: s["config"]["plugins"]["config"].get("filler", {}).get("level")
+             for s in summaries(tmp_path / "multirun")}
+    assert level == {"auto": 2, "none": None}
 
 
 def test_nothing_discovers_plugins_at_import(tmp_path):
     marker = tmp_path / "imported"
-    source = f"open({str(marker)!r}, 'w').close()\nfrom coral_inference.runtime.plugins import PluginSpec\n" \
+    source = f"open({str(marker)!r}, 'w').close()\nfrom coral_inference.plugins import PluginSpec\n" \
              "spec = PluginSpec(name='marker', type='workflow', workflow=len)\n"
     write_dist(tmp_path / "dist", "coral-test-marker", "1.0", {"coral_test_marker.py": source},
                {"coral_inference.workflows": {"marker": "coral_test_marker:spec"}})

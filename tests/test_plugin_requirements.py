@@ -2,8 +2,8 @@
 
 import pytest
 
-from coral_inference.runtime.plugin_requirements import check_requirements
-from coral_inference.runtime.plugins import PluginSpec
+from coral_inference.plugins.requirements import check_requirements
+from coral_inference.plugins import PluginSpec
 
 LITERT = ("ai_edge_litert", "2.3.0", None)
 

@@ -11,12 +11,10 @@ import pytest
 
 from conftest import REPO
 from plugin_dists import EXPECTED_STATUS, write_cases, write_dist
-from coral_inference.backends.registry import known_kinds
 from coral_inference.errors import EXIT_PLUGIN, PluginError
-from coral_inference.runtime import plugins as plugin_mod
+from coral_inference.plugins.registry import builtin_registry
 from coral_inference.runtime.config import RuntimeConfig
 from coral_inference.runtime.init import init
-from coral_inference.runtime.patches import PATCHES
 
 EXAMPLE = REPO / "examples" / "coral-plugin-example"
 
@@ -73,8 +71,11 @@ def test_each_broken_plugin_is_recorded_with_its_reason_and_the_run_stays_ok(com
                                    "group": "coral_inference.patches"}
     assert good["activate_ms"] >= 0 and good["type"] == "patch"
     assert any(e["message"] == "good_patch activated" for e in context.log)
-    # loaded patch went through runtime/patches.PATCHES, and is gone once the context closed
-    assert "good_patch" not in PATCHES and "good_workflow" not in plugin_mod.WORKFLOWS
+    # the loaded patch and workflow are in this run's registry view, named with their distribution, never
+    # in the shared built-ins
+    assert context.registry.source("patch", "good_patch") == "coral-test-plugins"
+    assert context.registry.has("workflow", "good_workflow") and good["registered"] == {"patch": ["good_patch"]}
+    assert not builtin_registry().has("patch", "good_patch") and not builtin_registry().has("workflow", "good_workflow")
 
 
 def test_strict_turns_any_failure_into_a_plugin_error_exit_4(compose, tmp_path, on_path):
@@ -113,11 +114,17 @@ def test_example_backend_option_composes_and_its_kind_runs(compose, tmp_path, on
         [state] = context.backends
         assert state.kind == "example_cpu" and state.status == "ok" and state.selfcheck["passed"]
         assert context.backend("example_cpu").checked >= 1  # its own infer ran the twist
-        assert "example_cpu" in known_kinds()
-        assert plugin_mod.WORKFLOWS["example_top1"]([[0.1, 0.7, 0.2]]) == {"class": 1, "score": 0.7}
+        assert context.registry.source("backend", "example_cpu") == "coral-plugin-example"
+        block = context.registry.get("workflow", "example_top1")(min_score=0.5)  # the Block contract
+        result = {"predictions": [{"class": 1, "label": "b", "score": 0.7}, {"class": 0, "score": 0.1}]}
+        assert block(result, None, None)["workflow"]["example_top1"]["class"] == 1
+        assert block({"predictions": [{"class": 2, "score": 0.2}]}, None, None) is None
+        assert block.summary() == {"kept": 1, "dropped": 1, "min_score": 0.5}
+        assert context.plugins_loaded["example_hello"] is True  # activate-only, type from its group
+        assert any(e["message"] == "example_hello: activated" for e in context.log)
     finally:
         context.close()
-    assert "example_cpu" not in known_kinds()  # deactivation unregisters the kind
+    assert not builtin_registry().has("backend", "example_cpu")  # the kind lived in the run's view only
 
 
 def test_plugin_settings_reach_activate_and_the_backend(compose, tmp_path, on_path):
@@ -125,7 +132,7 @@ def test_plugin_settings_reach_activate_and_the_backend(compose, tmp_path, on_pa
 
     on_path(EXAMPLE)
     on_path(example_dist(tmp_path))
-    rc = RuntimeConfig.from_dictconfig(compose("backends=example_cpu", "+plugins.config.example_cpu.max_abs_output=1e-12"))
+    rc = RuntimeConfig.from_dictconfig(compose("backends=example_cpu", "plugins.config.example_cpu.max_abs_output=1e-12"))
     with pytest.raises(BackendError, match="plugins.config.example_cpu.max_abs_output") as info:
         init(rc)
     info.value.context.close()

@@ -133,7 +133,7 @@ def test_a_backend_that_fails_after_starting_its_workers_is_closed(compose):
     """Interpreters (and on an Edge TPU, the delegates holding the devices) of a backend that failed are
     released at once, not kept alive by the error the context records."""
     from coral_inference.backends.cpu import CpuBackend
-    from coral_inference.backends.registry import register_backend, unregister_backend
+    from coral_inference.plugins.registry import new_registry
 
     made = []
 
@@ -142,11 +142,9 @@ def test_a_backend_that_fails_after_starting_its_workers_is_closed(compose):
             made.append(self)
             raise BackendError("warm-up failed: the device stopped responding")
 
-    register_backend("cpu", FailsWarmUp)
-    try:
-        with pytest.raises(BackendError, match="warm-up failed"):
-            init(RuntimeConfig.from_dictconfig(compose("backends=cpu", "backends.cpu.workers=2")))
-    finally:
-        unregister_backend("cpu")
+    registry = new_registry()
+    registry.add("backend", "cpu", FailsWarmUp, replace=True)
+    with pytest.raises(BackendError, match="warm-up failed"):
+        init(RuntimeConfig.from_dictconfig(compose("backends=cpu", "backends.cpu.workers=2")), registry=registry)
     [backend] = made
     assert backend.workers == [] and backend.pool is None and backend.runner is None

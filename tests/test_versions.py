@@ -1,6 +1,6 @@
-"""runtime/versions.py: the libedgetpu package read from a dpkg status file."""
+"""coral_inference/versions.py: the libedgetpu package read from a dpkg status file."""
 
-from coral_inference.runtime.versions import _libedgetpu
+from coral_inference.versions import libedgetpu_package as _libedgetpu
 
 STATUS = b"""Package: foo
 Status: install ok installed

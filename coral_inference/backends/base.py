@@ -3,7 +3,7 @@
 The backend protocol (what a plugin backend implements, see PLUGIN_PUBLISHING.md):
 
     class MyBackend:
-        def __init__(self, name: str, spec, context: RuntimeContext): ...
+        def __init__(self, name: str, spec, context): ...   # context: the RuntimeContext (PLUGIN_PUBLISHING.md)
         def initialize(self) -> BackendState      # raise BackendError on failure
         def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]      # thread-safe
         def infer_many(self, batch: list[list[np.ndarray]]) -> list[list[np.ndarray]]  # in order
@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ..errors import BackendError, ConfigError
-from ..runtime.context import BackendState, RuntimeContext
+from .state import BackendState
 from .models import ModelRef
 from .pool import InputError, WorkerPool
 
@@ -98,7 +98,7 @@ class InterpreterBackend:
 
     kind = "base"
 
-    def __init__(self, name: str, spec: Any, context: RuntimeContext):
+    def __init__(self, name: str, spec: Any, context: Any):
         self.name = name
         self.spec = spec
         self.context = context
@@ -144,7 +144,7 @@ class InterpreterBackend:
             self.workers.append(InterpreterWorker(provider, models[i], self.spec.num_threads, delegates,
                                                   f"{key}[{i}]" if isinstance(model, list) else key, library))
         if isinstance(model, list):
-            from .pipeline import SegmentPipeline
+            from .segments import SegmentPipeline
 
             try:
                 self.runner = SegmentPipeline(self.workers, labels)

@@ -1,16 +1,81 @@
-"""Config-time checks of backend specs (called from config/validate.py): device spec grammar, pool
-sizes, delegate options that libedgetpu would ignore, the interpreter choice. No hardware touched."""
+"""Config-time checks of the backends, registered as registry "check" entries (plugins/builtins.py)
+and run by config validation as ``check(config, issues)``: the enabled names and their kinds (a
+plugin's kind counts when that plugin would load here), device spec grammar, pool sizes, delegate
+options that libedgetpu would ignore, the interpreter choice, model segments. No hardware touched.
+Model files and the platform's devices: backends/platform_checks.py."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..config.provenance import source_of
 from ..errors import Issues
 
 Source = Callable[[Any, str], "str | None"]
 
 
-def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues, source: Source) -> None:
+def check(config: Any, issues: Issues) -> None:
+    """backends.enabled: each a known backend of a kind that exists (built-in or a loadable plugin's)."""
+    from ..plugins.registry import new_registry
+
+    known = new_registry().names("backend")
+    names = config.backends.enabled
+    if not names:
+        issues.add("backends.enabled", "no backend enabled", value=[], expected="at least one backend name")
+    for name in names:
+        key = "backends.enabled"
+        try:
+            spec = config.backend_spec(name)
+        except KeyError:
+            issues.add(key, f"no backend named {name!r}", value=name, source=source_of(config, key),
+                       expected="auto, cpu, edgetpu_single, edgetpu_multi or a key of backends.extra")
+            continue
+        if spec.kind not in known and spec.kind not in loadable_backend_kinds(config):
+            k = f"backends.{name}.kind"
+            issues.add(k, f"unknown backend kind {spec.kind!r}{backend_kind_hint(config, spec.kind)}",
+                       value=spec.kind, source=source_of(config, k),
+                       expected=" | ".join(known) + " (or a plugin's kind)")
+        check_backend_spec(config, name, spec, issues)
+
+
+def _backend_plugins(config: Any) -> list[dict[str, Any]]:
+    """Discovery records of the backend plugins ``config`` selects (imported, not activated)."""
+    from ..interpreter import interpreter_in_use
+    from ..plugins.discovery import discover, selected
+
+    mode, allow = selected(config)
+    if mode == "none":
+        return []
+    choice = config.run.interpreter
+    return discover("coral_inference.backends", allow=allow, interpreter=choice,
+                    interpreter_info=lambda: interpreter_in_use(choice))
+
+
+def loadable_backend_kinds(config: Any) -> set[str]:
+    """Backend kinds that selected, compatible backend plugins will register; validation asks this
+    before the init step has loaded any plugin."""
+    return {r["spec"].backend_kind for r in _backend_plugins(config)
+            if r["status"] == "ok" and r["spec"].backend is not None}
+
+
+def backend_kind_hint(config: Any, kind: str) -> str:
+    """Why a plugin's backend kind is not available here ('' when no installed plugin names it)."""
+    from ..plugins.discovery import entry_points, selected
+
+    if selected(config)[0] == "none":  # import nothing: entry-point names only
+        eps = [ep for ep in entry_points("coral_inference.backends") if ep.name == kind]
+        return (f"; the installed plugin {kind!r} may provide it, but plugins.mode=none loads no plugin"
+                if eps else "")
+    for r in _backend_plugins(config):
+        spec = r.get("spec")
+        if r["name"] == kind or (spec is not None and spec.backend_kind == kind):
+            dist = r.get("distribution") or {}
+            return (f"; plugin {r['name']} ({dist.get('name')} {dist.get('version')}) provides it but is "
+                    f"{r['status']} here: {r['reason']}")
+    return ""
+
+
+def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues, source: Source = source_of) -> None:
     for field, low in (("workers", 1), ("min_devices", 0), ("num_threads", 1)):
         value = getattr(spec, field, None)
         if value is not None and value < low:
@@ -21,7 +86,7 @@ def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues, source
         check_devices(config, name, spec, issues, source)
 
 
-def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Source) -> None:
+def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Source = source_of) -> None:
     """The libedgetpu device grammar (backends/specs.py); delegate options need an indexed spec."""
     from .specs import EXPECTED, indexed, spec_list, spec_problems
 
@@ -38,8 +103,8 @@ def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Sou
                    expected=f"an indexed device spec such as usb:0 or pci:0 in {k}")
 
 
-def check_interpreter(config: Any, issues: Issues, source: Source) -> None:
-    from .interpreter import CHOICES
+def check_interpreter(config: Any, issues: Issues, source: Source = source_of) -> None:
+    from ..interpreter import CHOICES
 
     value = config.run.interpreter
     if value not in CHOICES:
@@ -47,7 +112,7 @@ def check_interpreter(config: Any, issues: Issues, source: Source) -> None:
                    source=source(config, "run.interpreter"), expected=" | ".join(CHOICES))
 
 
-def check_segments(config: Any, issues: Issues, source: Source) -> None:
+def check_segments(config: Any, issues: Issues, source: Source = source_of) -> None:
     """model.segments: each an existing TFLite file; only Edge TPU backends run them."""
     from ..errors import ConfigError
     from .models import load_model

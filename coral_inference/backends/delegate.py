@@ -22,9 +22,9 @@ INSTALL_RUNTIME = (
 
 def installed_runtime() -> dict[str, Any]:
     """The installed libedgetpu package and its clock variant (std / max), from dpkg's status."""
-    from ..runtime.versions import _libedgetpu
+    from ..versions import libedgetpu_package
 
-    package = _libedgetpu()
+    package = libedgetpu_package()
     clock = None
     if package:
         name = package.split()[0]

@@ -10,7 +10,7 @@ the Edge TPU, or the CPU twin instead of the Edge TPU model); ``backends=auto`` 
 Edge TPU running a CPU model is simply ``ok``.
 
 ``model.segments`` (the files of ``edgetpu_compiler --num_segments=N``) run one per Edge TPU in a
-SegmentPipeline (backends/pipeline.py) instead of the replicated-model pool.
+SegmentPipeline (backends/segments.py) instead of the replicated-model pool.
 """
 
 from __future__ import annotations

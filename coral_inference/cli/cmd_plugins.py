@@ -44,11 +44,12 @@ def config_options(package: str) -> dict[str, list[str]]:
 
 def collect(groups: list[str], interpreter: str) -> dict[str, Any]:
     from ..config.searchpath import plugin_config_packages
-    from ..runtime.plugin_discovery import discover_plugins
+    from ..interpreter import interpreter_in_use
+    from ..plugins.discovery import discover
 
     plugins = []
     for group in groups:
-        for record in discover_plugins(group, interpreter=interpreter):
+        for record in discover(group, interpreter=interpreter, interpreter_info=lambda: interpreter_in_use(interpreter)):
             record.pop("spec", None)
             record["compatible"] = record["status"] == "ok"
             plugins.append(record)
@@ -65,16 +66,21 @@ def render(doc: dict[str, Any]) -> str:
     for r in doc["plugins"]:
         if r["group"] != group:
             group = r["group"]
-            lines.append(group)
+            lines.append(f"{group} (entry-point group)")
         dist = r.get("distribution") or {}
         state = "compatible" if r["compatible"] else r["status"]
-        line = f"  {r['name']:<20} {dist.get('name')} {dist.get('version')}  {state}"
+        ep = (r.get("entry_point") or {}).get("name")
+        names = r["name"] if ep in (None, r["name"]) else f"{r['name']} (entry point {ep})"
+        line = f"  {names:<20} {r.get('type') or '?'}  {dist.get('name')} {dist.get('version')}  {state}"
         kind = (r.get("metadata") or {}).get("kind")
         if kind:
             line += f"  [backend kind {kind}]"
         if r.get("description"):
             line += f"  - {r['description']}"
         lines.append(line)
+        for req in r.get("requirements") or ():
+            have = f"installed {req['installed']}" if req["installed"] else "not installed"
+            lines.append(f"      needs {req['requirement']}: {have}, {'met' if req['met'] else 'NOT met'}")
         if r.get("reason"):
             lines.append(f"      reason: {r['reason']}")
     for pkg in doc["config_packages"]:

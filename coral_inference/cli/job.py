@@ -118,7 +118,7 @@ def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:
     if mode == "validate":  # the config only: no hardware touched, no model run
         return None
     context = init(runtime_config, run_dir=run_dir)
-    runner = modes.get(mode)
+    runner = modes.get(mode, context.registry)
     if runner is not None:
         try:
             context.results[mode] = runner(context)

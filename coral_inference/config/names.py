@@ -11,7 +11,7 @@ def check(config: Any, issues: Any) -> None:
     """summary.filename: no '/', not empty, not hidden ('.', '..', '.hydra'); exit 2 naming the key."""
     from ..errors import ConfigError
     from ..files import plain_name
-    from .validate import _source
+    from .provenance import source_of as _source
 
     for key in NAME_KEYS:
         node: Any = config

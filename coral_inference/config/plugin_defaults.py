@@ -8,8 +8,10 @@ a plugin fills a value only where nothing else sets it. The node is empty unless
 Which plugins count depends on the config itself (plugins.mode / allowlist, run.interpreter), so
 a caller composes once, asks ``plugin_default_overrides`` for the layer, and, when it differs from
 the stored one, stores it and composes again (``apply_plugin_layer``). The layer used stays stored,
-so provenance (config/provenance.py) reads, per key, which plugin set it. Plugins may not set
-plugins.mode / allowlist / strict (those choose the plugins) nor hydra.*.
+so provenance (config/provenance.py) reads, per key, which plugin set it. A plugin may set only its
+own keys (plugins/declaration.py ``own_prefixes``: ``plugins.config.<name>.*``, ``patches.<name>``,
+``backends.extra.<its name or backend kind>.*``); any other key is left out with a problem (a
+warning; an error under plugins.strict, config/compose.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from __future__ import annotations
 from typing import Any, Callable
 
 NODE_NAME = "coral_plugin_defaults"
-FORBIDDEN = ("plugins.mode", "plugins.allowlist", "plugins.strict", "hydra")
 
 Layer = list  # [(dotted_key, value, plugin_name)]
 
@@ -35,8 +36,6 @@ def _key_problem(key: str, value: Any, schema: Any) -> str | None:
 
     if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
         return f"{key!r} is not a dotted key"
-    if any(key == f or key.startswith(f + ".") for f in FORBIDDEN):
-        return f"{key!r} may not be set by a plugin (it selects plugins)"
     parts, node = key.split("."), schema
     try:
         while len(parts) > 1 and parts[0] in node and OmegaConf.is_dict(node[parts[0]]):
@@ -52,21 +51,24 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
     """[(dotted_key, value, plugin_name)] of every plugin that would load here (selected by
     ``plugins_config`` — the plugins section — and compatible), in load order. A bad key, or a key
     an earlier plugin already set, is left out and described in ``problems``."""
-    from ..runtime.plugin_discovery import discover_plugins
-    from ..runtime.plugins import GROUPS, selected
+    from ..interpreter import interpreter_in_use
+    from ..plugins.declaration import foreign_keys, own_prefixes
+    from ..plugins.discovery import discover_all
 
-    mode, allow = selected(plugins_config) if plugins_config is not None else ("auto", None)
-    if mode == "none":
-        return []
     layer: Layer = []
     owner: dict[str, str] = {}
     schema: list[Any] = []  # the structured schema, built once and only when a plugin has defaults
-    for group in GROUPS:
-        for record in discover_plugins(group, allow=allow, interpreter=interpreter):
-            spec = record.get("spec")
-            if spec is None or record["status"] != "ok":
-                continue
-            for key, value in dict(spec.default_config_overrides or {}).items():
+    info = (lambda: interpreter_in_use(interpreter)) if interpreter is not None else None
+    for record in discover_all(plugins_config, interpreter=interpreter, interpreter_info=info):
+        spec = record.get("spec")
+        if spec is None or record["status"] != "ok":
+            continue
+        foreign = foreign_keys(spec, record.get("type"))
+        for key, value in dict(spec.default_config_overrides or {}).items():
+            if key in foreign:
+                own = " or ".join(f"{p}.*" for p in own_prefixes(spec, record.get("type")))
+                problem = f"{key!r} is not the plugin's own key (expected {own})"
+            else:
                 if not schema:
                     from omegaconf import OmegaConf
 
@@ -76,12 +78,12 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
                 problem = _key_problem(key, value, schema[0])
                 if problem is None and key in owner:
                     problem = f"{key!r} is already set by plugin {owner[key]}"
-                if problem:
-                    if problems is not None:
-                        problems.append(f"plugin {spec.name}: default_config_overrides: {problem}")
-                    continue
-                owner[key] = spec.name
-                layer.append((key, value, spec.name))
+            if problem:
+                if problems is not None:
+                    problems.append(f"plugin {spec.name}: default_config_overrides: {problem}")
+                continue
+            owner[key] = spec.name
+            layer.append((key, value, spec.name))
     return layer
 
 

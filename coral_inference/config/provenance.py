@@ -214,7 +214,7 @@ class Composition:
     def runtime_config(self, validate: bool = True) -> Any:
         """The RuntimeConfig; every problem (layers, unknown keys, validation) raised at once."""
         from ..errors import ConfigError
-        from ..runtime.config import RuntimeConfig
+        from .frozen import RuntimeConfig
         from .validate import validate as run_checks
 
         try:
@@ -243,3 +243,20 @@ def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, 
                      or p.source[4:].upper() not in {r.upper() for r in read}])
     cfg = reject_unknown(cfg, data, sources, issues)
     return Composition(cfg, dict(choices), sources, issues, merged)
+
+
+def source_of(config: Any, key: str) -> str | None:
+    """Where the value at ``key`` of a RuntimeConfig came from (``conf/backends/cpu.yaml``,
+    ``env CORAL_…``, ``command line``…); for a part of a list or dict value (``a.b[0].c``) the
+    nearest key that has a recorded source. What every check names as a Problem's source."""
+    sources = getattr(config, "sources", None) or {}
+    entry = sources.get(key)
+    while entry is None and re.search(r"(\[\d+\]|\.[^.\[]+)$", key):
+        key = re.sub(r"(\[\d+\]|\.[^.\[]+)$", "", key)
+        entry = sources.get(key)
+    if isinstance(entry, dict):
+        return entry.get("source")
+    if isinstance(entry, (list, tuple)) and entry:
+        last = entry[-1]
+        return last.get("source") if isinstance(last, dict) else str(last)
+    return entry

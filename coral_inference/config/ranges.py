@@ -147,7 +147,7 @@ def problems(tree: dict[str, Any]) -> list[tuple[str, Any, str, Range]]:
 
 def check(config: Any, issues: Any) -> None:
     """Registry check: every numeric value in range, each problem naming key, value, source, range."""
-    from .validate import _source
+    from .provenance import source_of as _source
 
     tree = config.to_dict() if hasattr(config, "to_dict") else config
     already = {p.key for p in issues.errors}  # a key another check already refused: said once

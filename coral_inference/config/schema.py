@@ -2,7 +2,7 @@
 
 These dataclasses are registered in Hydra's ConfigStore as the base of ``conf/config.yaml``; Hydra
 and OmegaConf check every value against them at composition, so a wrong type or an unknown key
-fails there and names the key. ``RuntimeConfig`` (runtime/config.py) is derived from the same
+fails there and names the key. ``RuntimeConfig`` (config/frozen.py) is derived from the same
 classes; no other copy of the field list exists.
 """
 
@@ -248,6 +248,12 @@ def register() -> None:
     from .plugin_defaults import store_plugin_defaults
     from .searchpath import register_searchpath
 
-    ConfigStore.instance().store(name=SCHEMA_NAME, node=CoralConfig)
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.structured(CoralConfig)
+    # plugins.config.<name>.<key>=value works without +/++: new keys are accepted here and checked
+    # against the plugin's settings dataclass in validation (config/validate.py).
+    OmegaConf.set_struct(node.plugins.config, False)
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=node)
     store_plugin_defaults([])
     register_searchpath()

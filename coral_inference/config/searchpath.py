@@ -21,8 +21,8 @@ from .. import CONF_MODULE
 
 def plugin_config_packages() -> list[tuple[str, str, str | None]]:
     """(entry-point name, config package, distribution) for every installed plugin config package."""
-    from ..runtime.plugin_discovery import entry_points
-    from ..runtime.plugins import SEARCHPATH_GROUP
+    from ..plugins.contract import SEARCHPATH_GROUP
+    from ..plugins.discovery import entry_points
 
     out = []
     for ep in entry_points(SEARCHPATH_GROUP):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..config.provenance import source_of as _source_of
+
 SOURCE_EXPECTED = "a video file, a folder of images, a camera index (0, 1, …) or a stream URL (rtsp://, http://…)"
 
 
@@ -18,7 +20,8 @@ def source_kind(source: str) -> str:
     return "folder" if Path(text).expanduser().is_dir() else "file"
 
 
-def check(config: Any, issues: Any, source_of: Any) -> None:
+def check(config: Any, issues: Any, source_of: Any = _source_of) -> None:
+    """The registry check "pipeline" (plugins/builtins.py): run.source and the services a pipeline uses."""
     run = config.run
     if getattr(run.mode, "value", run.mode) != "pipeline":
         return

@@ -23,10 +23,18 @@ BUILTINS: dict[str, dict[str, str]] = {
     "decoder": {name: f"coral_inference.tasks.{name}:DECODER" for name in
                 ("classification", "detection", "segmentation", "pose", "raw")},
     "sink": {},
-    "check": {
-        "web": "coral_inference.web.checks:check",
+    "check": {  # check(config, issues), run by config/validate.py after its own checks, in name order
+        "backends": "coral_inference.backends.checks:check",
+        "bench": "coral_inference.runtime.bench:check_bench",
+        "devices": "coral_inference.backends.platform_checks:check_devices_claimed",
+        "fallback": "coral_inference.backends.platform_checks:check_model_fallback",
+        "interpreter": "coral_inference.backends.checks:check_interpreter",
+        "model": "coral_inference.backends.platform_checks:check_model",
+        "pipeline": "coral_inference.pipeline.checks:check",
+        "platform": "coral_inference.backends.platform_checks:check_platform",
+        "segments": "coral_inference.backends.checks:check_segments",
         "tasks": "coral_inference.tasks.checks:check_tasks",
-        "ranges": "coral_inference.config.ranges:check",  # last: a key another check refused is said once
-        "names": "coral_inference.config.names:check",
+        "web": "coral_inference.web.checks:check",
+        "webrtc": "coral_inference.services.webrtc:check",
     },
 }

@@ -10,13 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
-# Entry-point group -> the type of the plugins published in it.
-GROUPS = {
+# Entry-point group -> the type of the plugins published in it (not the config groups of
+# config/schema.py: those are Hydra's platform/backends/patches/... option folders).
+ENTRY_POINT_GROUPS = {
     "coral_inference.backends": "backend",
     "coral_inference.patches": "patch",
     "coral_inference.workflows": "workflow",
 }
-TYPES = tuple(GROUPS.values())
+TYPES = tuple(ENTRY_POINT_GROUPS.values())
+# Entry points naming a package of Hydra config group options (e.g. its backends/<name>.yaml).
+SEARCHPATH_GROUP = "coral_inference.searchpath"
+# Statuses of a plugin record that mean "did not load" (plugins.strict fails the run on any).
+NOT_LOADED = ("failed", "incompatible", "declined", "missing")
 
 
 @dataclass
@@ -46,6 +51,26 @@ class PluginSpec:
     @property
     def backend_kind(self) -> str:
         return self.kind or self.name
+
+    def metadata(self, group_type: Optional[str] = None) -> dict:
+        """What ``plugins list`` and the summary show of the declaration (JSON-able)."""
+        import dataclasses
+
+        kind = self.type or group_type
+        out = {"name": self.name, "type": kind, "description": self.description,
+               "min_core_version": self.min_core_version, "min_inference_version": self.min_inference_version,
+               "requires": dict(self.requires or {}) if isinstance(self.requires, Mapping) else self.requires,
+               "default_config_overrides": dict(self.default_config_overrides or {})
+               if isinstance(self.default_config_overrides, Mapping) else self.default_config_overrides}
+        if kind == "backend":
+            out["kind"] = self.backend_kind
+        if self.settings is not None and dataclasses.is_dataclass(self.settings):
+            out["settings"] = {f.name: getattr(f.type, "__name__", str(f.type))
+                               for f in dataclasses.fields(self.settings)}
+        if isinstance(self.contributes, Mapping) and self.contributes:
+            out["contributes"] = {k: sorted(map(str, v)) if isinstance(v, Mapping) else repr(v)
+                                  for k, v in self.contributes.items()}
+        return out
 
 
 # --- backend -----------------------------------------------------------------------------------

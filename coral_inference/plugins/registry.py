@@ -17,8 +17,9 @@ contribution lands in that view and never in a module global that outlives the r
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, Iterator
+
+from ..lazy import load as _load
 
 KINDS = ("backend", "patch", "mode", "workflow", "decoder", "sink", "check")
 
@@ -28,14 +29,6 @@ class RegistryError(KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its argument; this is a sentence
         return str(self.args[0]) if self.args else ""
-
-
-def _load(target: str) -> Any:
-    module, _, attr = target.partition(":")
-    obj = importlib.import_module(module)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 class Registry:

@@ -21,7 +21,7 @@ HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms")
 
 
 def run(context: Any) -> dict[str, Any]:
-    """The bench runner (runtime/modes.py RUNNERS["bench"])."""
+    """The bench runner (registry kind "mode", name "bench")."""
     run_cfg = context.config.run
     results: dict[str, Any] = {}
     for state in context.backends:
@@ -127,8 +127,8 @@ def _r(value: Any) -> float:
 
 
 def check_bench(config: Any, issues: Any) -> None:
-    """Validation (config/validate.py CHECKS): bench counts and the image folder."""
-    from ..config.validate import _source
+    """The registry check "bench" (plugins/builtins.py): bench counts and the image folder."""
+    from ..config.provenance import source_of as _source
 
     run_cfg = config.run
     for key, value, low in (("run.warmup", run_cfg.warmup, 0), ("run.iterations", run_cfg.iterations, 1),

@@ -6,34 +6,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..backends.state import BackendState
 from ..plugins.registry import Registry, new_registry
 
-
-@dataclass
-class BackendState:
-    """What became of one enabled backend."""
-
-    name: str
-    kind: str
-    status: str = "pending"  # ok | degraded | failed | skipped
-    device: str | None = None  # "cpu", "usb:0", "pci:0", or a list joined by ","
-    devices: list[dict[str, Any]] = field(default_factory=list)  # resolved devices (type, index, path)
-    model: dict[str, Any] = field(default_factory=dict)  # path, sha256, size, edgetpu_compiled
-    interpreter: dict[str, Any] = field(default_factory=dict)  # module, version
-    delegate: dict[str, Any] | None = None  # library, clock, options
-    fallback: dict[str, Any] | None = None  # policy, taken, reason
-    timings_ms: dict[str, float] = field(default_factory=dict)  # init, first_inference, warmup_avg
-    num_threads: int | None = None
-    workers: int = 1
-    pool: list[dict[str, Any]] = field(default_factory=list)  # per worker: label, healthy, reason, requests
-    reason: str | None = None  # why this status (always set for degraded/skipped/failed)
-    error: dict[str, Any] | None = None  # type, message
-    selfcheck: dict[str, Any] | None = None  # builtin model: output compared with numpy
-    benchmark: dict[str, Any] | None = None  # run.mode=bench
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["BackendState", "PatchState", "RuntimeContext"]
 
 
 @dataclass
@@ -42,7 +18,7 @@ class PatchState:
     enabled: bool
     status: str  # enabled | disabled by config | skipped: <why> | failed: <why>
     description: str = ""
-    source: str = "builtin"  # builtin | plugin distribution name
+    source: str | None = "builtin"  # builtin | the registering plugin's distribution | None: nothing implements it
     detail: str | None = None  # what enable() did
     supports: dict[str, str] = field(default_factory=dict)  # component -> version specifier
 
@@ -65,6 +41,7 @@ class RuntimeContext:
     backend_objects: dict[str, Any] = field(default_factory=dict)  # name -> live backend
     plugins_loaded: dict[str, bool] = field(default_factory=dict)
     plugins: list[dict[str, Any]] = field(default_factory=list)  # details per plugin
+    plugin_specs: dict[str, Any] = field(default_factory=dict)  # name -> PluginSpec of each loaded plugin
     services: dict[str, Any] = field(default_factory=dict)  # live service objects, by name
     patch_objects: dict[str, Any] = field(default_factory=dict)  # enabled patches, in applied order
     run_dir: Any = None  # the run directory (Path) when run by coral-run

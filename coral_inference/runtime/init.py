@@ -1,8 +1,8 @@
 """runtime.init(config) -> RuntimeContext: platform -> plugins -> patches -> backends.
 
-Plugins are loaded before the patches and the backends so that a patch plugin's patch is in
-patches.PATCHES when the patches are applied and a backend plugin's kind is registered when the
-backends are built. Every backend is attempted; if any fails, BackendError is raised with the
+Plugins are loaded before the patches and the backends so that a patch plugin's patch and a
+backend plugin's kind are in the run's registry (``context.registry``) when the patches are applied
+and the backends are built. Every backend is attempted; if any fails, BackendError is raised with the
 context attached (`error.context`) so the caller can still write a complete `failed` summary.
 """
 
@@ -12,11 +12,12 @@ import time
 from typing import Any
 
 from ..errors import BackendError, ConfigError, CoralError, Interrupted
+from ..plugins.registry import builtin_registry
 from . import patches as patch_step
 from . import plugins as plugin_step
 from .config import RuntimeConfig
 from .context import BackendState, RuntimeContext
-from .versions import collect_versions
+from ..versions import collect_versions
 
 
 def discover_devices(context: RuntimeContext) -> None:
@@ -35,8 +36,6 @@ def resolve_platform(context: RuntimeContext) -> None:
 
 
 def init_backends(context: RuntimeContext) -> None:
-    from ..backends.registry import get_factory, known_kinds
-
     config = context.config
     for name in config.active_backends():
         try:
@@ -44,11 +43,11 @@ def init_backends(context: RuntimeContext) -> None:
         except KeyError:
             raise ConfigError(f"backends.enabled: no backend named {name!r}") from None
         state = BackendState(name=name, kind=spec.kind)
-        factory = get_factory(spec.kind)
+        factory = context.registry.get("backend", spec.kind)
         if factory is None:
             raise ConfigError(
                 f"backends.{name}.kind: unknown backend kind {spec.kind!r}; expected one of "
-                f"{', '.join(known_kinds())} (or install the plugin that provides it)"
+                f"{', '.join(context.registry.names('backend'))} (or install the plugin that provides it)"
             )
         started = time.perf_counter()
         backend = None
@@ -80,11 +79,13 @@ def init_backends(context: RuntimeContext) -> None:
 STEPS = (discover_devices, resolve_platform, plugin_step.load_plugins, patch_step.apply, init_backends)
 
 
-def init(config: RuntimeConfig, *, run_dir: Any = None, steps: tuple = STEPS) -> RuntimeContext:
+def init(config: RuntimeConfig, *, run_dir: Any = None, steps: tuple = STEPS, registry: Any = None) -> RuntimeContext:
     """Run the init steps. ``run_dir`` (coral-run's run directory) is on the context before the first
     step, so plugins, patches and backends can write there. An error from any step carries the context
-    (``error.context``): the caller disables what was enabled and still writes a complete summary."""
-    context = RuntimeContext(config=config, run_dir=run_dir)
+    (``error.context``): the caller disables what was enabled and still writes a complete summary.
+    ``registry``: the registry this run's view is taken from (default: the built-ins); tests pass one
+    with their own entries (``new_registry()`` plus ``add``)."""
+    context = RuntimeContext(config=config, run_dir=run_dir, registry=(registry or builtin_registry()).child())
     context.versions = collect_versions()
     try:
         for step in steps:

@@ -1,139 +1,136 @@
-"""Plugins: the contract a plugin author codes against, and the init step that loads them.
+"""The init step that loads plugins: each in its own try, activated, its contributions registered in
+this run's registry view (``context.registry``: never a module global), recorded with its reason.
 
-A plugin is a ``PluginSpec`` published through an entry point in one of the groups below. The
-entry point may resolve to a PluginSpec, a list of them, or a zero-argument callable returning
-either. Each is loaded inside its own try: a broken or incompatible plugin is recorded with its
-reason (``context.plugins``) and the others still load; with ``plugins.strict=true`` any failure
-fails the run (PluginError, exit 4). What a plugin provides:
+The contract a plugin codes against is coral_inference/plugins/ (contract.py, PLUGIN_PUBLISHING.md);
+discovery and requirement checks are there too. What a loaded plugin contributes:
 
-- ``backend`` (type "backend"): a class or factory ``(name, spec, context)`` of the backend
-  protocol (backends/base.py), registered as backend kind ``kind`` (default: the plugin's name);
-- ``patch`` (type "patch"): an object with ``description``, ``enable(context) -> bool`` and
-  ``disable(context)``, registered in runtime/patches.PATCHES under the plugin's name and switched
-  by ``patches.<name>`` like a built-in patch;
-- ``workflow`` (type "workflow"): any object (a pipeline block), registered in WORKFLOWS.
+- ``backend`` -> kind "backend" under ``spec.backend_kind``; ``patch`` -> kind "patch" under its name
+  (switched by ``patches.<name>``); ``workflow`` -> kind "workflow" under its name (a BlockFactory
+  the stream manager calls); ``contributes`` -> each ``{kind: {name: object}}`` (decoders, sinks, …).
 
-``activate(context)`` runs first; it reads its own settings with ``settings_for(context, name)``
-(``plugins.config.<name>``). Returning False means "not here" (recorded as declined).
-Discovery (entry-point scanning) happens only when a function here is called, never at import.
-PLUGIN_PUBLISHING.md is the guide.
+``activate(context)`` runs first; returning False means "not here" (recorded as declined). A loaded
+plugin's ``deactivate(context)`` runs when the context closes. With ``plugins.strict=true`` any
+plugin that does not load fails the run (PluginError, exit 4).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+import time
+from typing import Any
 
+from ..errors import Issues, PluginError
+from ..plugins.contract import ENTRY_POINT_GROUPS, NOT_LOADED
+from ..plugins.discovery import discover, entry_point_names, selected
 from .context import RuntimeContext
 
-GROUPS = {
-    "coral_inference.backends": "backend",
-    "coral_inference.patches": "patch",
-    "coral_inference.workflows": "workflow",
-}
-TYPES = tuple(GROUPS.values())
-# Entry points naming a package of Hydra config group options (e.g. its backends/<name>.yaml).
-SEARCHPATH_GROUP = "coral_inference.searchpath"
-FAILED = ("failed", "incompatible", "declined", "missing")
 
-# name -> workflow object of a loaded workflow plugin.
-WORKFLOWS: dict[str, Any] = {}
+def interpreter_info(choice: str) -> Any:
+    """The (module, version, problem) of run.interpreter=choice, computed only when asked."""
+    from ..interpreter import interpreter_in_use
 
-
-@dataclass
-class PluginSpec:
-    """What a plugin declares. Only ``name`` and ``type`` are required."""
-
-    name: str
-    type: str  # "backend" | "patch" | "workflow"
-    activate: Callable[[RuntimeContext], bool] | None = None  # None: nothing to do, always True
-    deactivate: Callable[[RuntimeContext], None] | None = None  # called when the context closes
-    description: str = ""
-    min_core_version: str | None = None  # coral_inference, PEP 440
-    # The TFLite interpreter package in use (run.interpreter): a version for any of them, or
-    # {"ai_edge_litert": "1.2", "tflite_runtime": "2.14"} per module.
-    min_inference_version: str | dict[str, str] | None = None
-    requires: dict[str, str] = field(default_factory=dict)  # distribution -> PEP 440 specifier
-    # dotted key -> value; fills what no config file, env or command line sets.
-    default_config_overrides: dict[str, Any] = field(default_factory=dict)
-    backend: Callable[..., Any] | None = None  # type "backend": class/factory (name, spec, context)
-    kind: str | None = None  # type "backend": backend kind (default: name)
-    patch: Any = None  # type "patch": object with description, enable(context), disable(context)
-    workflow: Any = None  # type "workflow": the block
-
-    @property
-    def backend_kind(self) -> str:
-        return self.kind or self.name
-
-    def metadata(self) -> dict[str, Any]:
-        out = {"name": self.name, "type": self.type, "description": self.description,
-               "min_core_version": self.min_core_version, "min_inference_version": self.min_inference_version,
-               "requires": dict(self.requires), "default_config_overrides": dict(self.default_config_overrides)}
-        if self.type == "backend":
-            out["kind"] = self.backend_kind
-        return out
-
-
-def settings_for(context: RuntimeContext, name: str) -> dict[str, Any]:
-    """``plugins.config.<name>`` as a plain dict ({} when not set)."""
-    from .config import thaw
-
-    return thaw(context.config.plugins.config.get(name) or {})
-
-
-def selected(config: Any) -> tuple[str, set[str] | None]:
-    """(mode, allowlisted entry-point names or None for all) from the plugins section."""
-    plugins = config.plugins if hasattr(config, "plugins") else config
-    mode = getattr(plugins.mode, "value", plugins.mode)
-    return mode, (set(plugins.allowlist) if mode == "allowlist" else None)
-
-
-def backend_kind_hint(config: Any, kind: str) -> str:
-    """Why a plugin's backend kind is not available here ('' when no installed plugin names it)."""
-    from .plugin_discovery import discover_plugins, entry_points
-
-    group = "coral_inference.backends"
-    mode, allow = selected(config)
-    if mode == "none":  # import nothing: entry-point names only
-        eps = [ep for ep in entry_points(group) if ep.name == kind]
-        return (f"; the installed plugin {kind!r} may provide it, but plugins.mode=none loads no plugin"
-                if eps else "")
-    for r in discover_plugins(group, allow=allow, interpreter=config.run.interpreter):
-        spec = r.get("spec")
-        if r["name"] == kind or (spec is not None and getattr(spec, "kind", None) == kind):
-            dist = r.get("distribution") or {}
-            return (f"; plugin {r['name']} ({dist.get('name')} {dist.get('version')}) provides it but is "
-                    f"{r['status']} here: {r['reason']}")
-    return ""
-
-
-def loadable_backend_kinds(config: Any) -> set[str]:
-    """Backend kinds that selected, compatible backend plugins will register (imports them, does
-    not activate them); validation asks this before the init step has loaded any plugin."""
-    from .plugin_discovery import discover_plugins
-
-    mode, allow = selected(config)
-    if mode == "none":
-        return set()
-    return {r["spec"].backend_kind for r in discover_plugins("coral_inference.backends", allow=allow,
-                                                             interpreter=config.run.interpreter)
-            if r["status"] == "ok"}
+    return lambda: interpreter_in_use(choice)
 
 
 def load_plugins(context: RuntimeContext) -> None:
     """The init step: every group, honouring plugins.mode / allowlist / strict."""
-    from .plugin_loading import check_strict, load_group, record
-
     mode, allow = selected(context.config)
     if mode == "none":
         context.note("plugins", "plugins.mode=none: no plugin loaded")
         return
-    for group in GROUPS:
-        load_group(context, group, allow)
+    choice = context.config.run.interpreter
+    for group in ENTRY_POINT_GROUPS:
+        for rec in discover(group, allow=allow, interpreter=choice, interpreter_info=interpreter_info(choice)):
+            spec = rec.pop("spec", None)
+            if spec is not None and rec["status"] == "ok":
+                _load(context, spec, rec)
+            record(context, rec)
     if allow is not None:
-        seen = {(r.get("entry_point") or {}).get("name") for r in context.plugins}
+        seen = {r["name"] for r in context.plugins} | entry_point_names()
         for name in sorted(allow - seen):
             record(context, {"name": name, "group": None, "status": "missing",
-                              "reason": f"in plugins.allowlist but no entry point named {name!r} in "
-                                        f"{', '.join(GROUPS)}"})
+                             "reason": f"in plugins.allowlist but no entry point or plugin named {name!r} in "
+                                       f"{', '.join(ENTRY_POINT_GROUPS)}"})
     check_strict(context)
+
+
+def contributions(spec: Any, kind_of_group: str | None) -> list[tuple[str, str, Any]]:
+    """(registry kind, name, object) of everything a spec contributes."""
+    out = []
+    if spec.backend is not None:
+        out.append(("backend", spec.backend_kind, spec.backend))
+    if spec.patch is not None:
+        out.append(("patch", spec.name, spec.patch))
+    if spec.workflow is not None:
+        out.append(("workflow", spec.name, spec.workflow))
+    for kind, entries in (spec.contributes or {}).items():
+        out += [(kind, name, obj) for name, obj in entries.items()]
+    return out
+
+
+def _load(context: RuntimeContext, spec: Any, rec: dict[str, Any]) -> None:
+    registry = context.registry
+    if spec.name in context.plugin_specs:
+        rec.update(status="failed", reason=f"a plugin named {spec.name!r} is already loaded")
+        return
+    offered = contributions(spec, rec.get("type"))
+    taken = [f"{kind} {name!r} is already registered (by {registry.source(kind, name)})"
+             for kind, name, _obj in offered if registry.has(kind, name)]
+    if taken:
+        rec.update(status="failed", reason="; ".join(taken))
+        return
+    started, failure = time.perf_counter(), None
+    try:
+        ok = True if spec.activate is None else spec.activate(context)
+    except Exception as exc:  # one plugin never takes the others down
+        ok, failure = None, f"activate() raised {type(exc).__name__}: {exc}"
+    rec["activate_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    if failure:
+        rec.update(status="failed", reason=failure)
+        return
+    if ok is False:
+        rec.update(status="declined", reason="activate() returned False")
+        return
+    source = (rec.get("distribution") or {}).get("name") or f"plugin {spec.name}"
+    registered: dict[str, list[str]] = {}
+    for kind, name, obj in offered:
+        registry.add(kind, name, obj, source=source)
+        registered.setdefault(kind, []).append(name)
+    rec.update(status="loaded", reason=None)
+    if registered:
+        rec["registered"] = registered
+    context.plugin_specs[spec.name] = spec
+    context.on_close.append(lambda: _deactivate(context, spec))
+
+
+def _deactivate(context: RuntimeContext, spec: Any) -> None:
+    if spec.deactivate is None:
+        return
+    try:
+        spec.deactivate(context)
+    except Exception as exc:  # closing goes on
+        context.note("plugins", f"{spec.name}: deactivate() raised {type(exc).__name__}: {exc}", "warning")
+
+
+def record(context: RuntimeContext, rec: dict[str, Any]) -> None:
+    """Add one plugin's record to the context (details, loaded map, log)."""
+    context.plugins.append(rec)
+    context.plugins_loaded[rec["name"]] = rec["status"] == "loaded"
+    level = "warning" if rec["status"] in NOT_LOADED else "info"
+    reason = f" ({rec['reason']})" if rec.get("reason") else ""
+    context.note("plugins", f"{rec['name']} [{rec.get('group')}]: {rec['status']}{reason}", level)
+
+
+def check_strict(context: RuntimeContext) -> None:
+    bad = [r for r in context.plugins if r["status"] in NOT_LOADED]
+    if not bad or not context.config.plugins.strict:
+        return
+    issues = Issues()
+    for r in bad:
+        dist = r.get("distribution") or {}
+        where = f"{dist.get('name')} {dist.get('version')}" if dist.get("name") else None
+        issues.add(f"plugin {r['name']}", f"{r['status']}: {r['reason']}", source=where)
+    n = len(bad)
+    error = PluginError(f"plugins.strict=true and {n} plugin{'s' if n > 1 else ''} did not load",
+                        problems=issues.items)
+    error.context = context  # type: ignore[attr-defined]
+    raise error

@@ -21,6 +21,19 @@ URI_RE = re.compile(
 EXPECTED = "stun:host[:port], turn:host[:port][?transport=udp|tcp] or turns:host[:port][?transport=tcp]"
 
 
+def check(config: Any, issues: Any) -> None:
+    """The registry check "webrtc" (plugins/builtins.py): the ICE servers, when WebRTC is enabled."""
+    from ..config.provenance import source_of
+
+    if not config.services.webrtc.enabled:
+        return
+
+    def add(key: str, message: str, value: Any, expected: str) -> None:
+        issues.add(key, message, value=value, source=source_of(config, key), expected=expected)
+
+    check_servers(config.services.webrtc.ice_servers, add)
+
+
 def check_servers(servers: Any, add: Any) -> None:
     """Call ``add(key, message, value, expected)`` for every problem in the ICE server list."""
     for i, server in enumerate(servers or ()):

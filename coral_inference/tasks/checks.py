@@ -98,7 +98,7 @@ def check_settings(config: Any, issues: Any, source: Any) -> None:
 
 
 def check_tasks(config: Any, issues: Any) -> None:
-    from ..config.validate import _source
+    from ..config.provenance import source_of as _source
     from ..plugins.registry import new_registry
 
     check_settings(config, issues, _source)

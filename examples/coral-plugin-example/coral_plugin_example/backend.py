@@ -6,7 +6,7 @@ from typing import Any
 
 from coral_inference.backends.cpu import CpuBackend
 from coral_inference.errors import BackendError
-from coral_inference.runtime.plugins import settings_for
+from coral_inference.plugins import settings_for
 
 
 class CheckedCpuBackend(CpuBackend):

@@ -1,10 +1,15 @@
-"""The PluginSpecs this package publishes (see pyproject.toml [project.entry-points])."""
+"""The PluginSpecs this package publishes (see pyproject.toml [project.entry-points]).
+
+Everything a plugin needs comes from ``coral_inference.plugins`` (the contract); this module is cheap to
+import (coral-run imports it at start-up to read the specs): numpy and the backend load only when used.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from coral_inference.runtime.plugins import PluginSpec, settings_for
+from coral_inference.plugins import PluginSpec, settings_for
 
 
 def _backend(name, spec, context):  # imported only when the backend is built
@@ -13,25 +18,39 @@ def _backend(name, spec, context):  # imported only when the backend is built
     return CheckedCpuBackend(name, spec, context)
 
 
+@dataclass
+class CheckedCpuSettings:
+    """plugins.config.example_cpu: typed; `config validate` refuses max_abs_output=abc or an unknown key."""
+
+    max_abs_output: Optional[float] = None  # fail the run when an output exceeds |x| (None: only NaN/inf)
+
+
 backend_plugin = PluginSpec(
     name="example_cpu",
     type="backend",
     description="CPU interpreter whose outputs are checked for NaN/inf (select with backends=example_cpu)",
     backend=_backend,
     kind="example_cpu",
+    settings=CheckedCpuSettings,
     min_core_version="0.1",
     min_inference_version={"ai_edge_litert": "1.0", "tflite_runtime": "2.5", "tensorflow": "2.5"},
     requires={"numpy": ">=1.23"},
 )
 
 
+@dataclass
+class GreetingSettings:
+    greeting: str = "hello"
+
+
 class GreetingPatch:
     """A patch: says hello in the run log; switched by patches.example_patch."""
 
     description = "log a greeting (plugins.config.example_patch.greeting)"
+    supports: dict = {}
 
     def enable(self, context) -> bool:
-        greeting = settings_for(context, "example_patch").get("greeting", "hello")
+        greeting = settings_for(context, "example_patch")["greeting"]
         context.note("patches", f"example_patch: {greeting}")
         return True
 
@@ -44,23 +63,54 @@ patch_plugin = PluginSpec(
     type="patch",
     description="a patch from coral-plugin-example, on by default",
     patch=GreetingPatch(),
+    settings=GreetingSettings,
     min_core_version="0.1",
-    # Fill in below every config file: the patch is on unless a file, env or the command line says no.
+    # Only the plugin's own keys, filled in below every config file: the patch is on unless a file, env or
+    # the command line says no.
     default_config_overrides={"patches.example_patch": True,
                               "plugins.config.example_patch.greeting": "hello from coral-plugin-example"},
 )
 
 
-def top1(outputs: list[Any]) -> dict[str, Any]:
-    """Top-1 class and score of a classifier's first output."""
-    import numpy as np
+class Top1:
+    """A workflow block (the Block contract, coral_inference/plugins/contract.py): built once per stream by
+    ``factory(**settings)``, called as ``block(result, frame, stream)`` for every result of that stream.
+    It puts the top-1 prediction under ``result["workflow"]["example_top1"]`` and drops results whose best
+    score is below ``min_score`` (returns None)."""
 
-    scores = np.asarray(outputs[0]).reshape(-1)
-    index = int(np.argmax(scores))
-    return {"class": index, "score": float(scores[index])}
+    def __init__(self, min_score: float = 0.0):
+        if not isinstance(min_score, (int, float)) or not 0.0 <= min_score <= 1.0:
+            raise ValueError(f"example_top1: min_score must be a number in [0, 1], not {min_score!r}")
+        self.min_score = float(min_score)
+        self.kept = self.dropped = 0
+
+    def __call__(self, result: dict, frame: Any, stream: Any) -> Optional[dict]:
+        predictions = result.get("predictions") or []
+        best = max(predictions, key=lambda p: p["score"], default=None)
+        if best is None or best["score"] < self.min_score:
+            self.dropped += 1
+            return None
+        self.kept += 1
+        result.setdefault("workflow", {})["example_top1"] = {
+            "class": best["class"], "label": best.get("label"), "score": best["score"],
+            "kept": self.kept, "dropped": self.dropped}
+        return result
+
+    def summary(self) -> dict:
+        return {"kept": self.kept, "dropped": self.dropped, "min_score": self.min_score}
 
 
 def workflow_plugins() -> list[PluginSpec]:
     """A zero-argument callable returning a list: the third form an entry point may take."""
-    return [PluginSpec(name="example_top1", type="workflow", workflow=top1,
-                       description="top-1 class of a classifier's output")]
+    return [PluginSpec(name="example_top1", workflow=Top1,
+                       description="workflow block: top-1 prediction of each result, below min_score dropped")]
+
+
+def _hello(context) -> bool:
+    context.note("plugins", "example_hello: activated")
+    return True
+
+
+# An activate-only plugin: just a name and an activation callback (type omitted: the entry-point group's).
+hello_plugin = PluginSpec(name="example_hello", activate=_hello, min_core_version="0.1",
+                          description="activate-only: notes that it ran, contributes nothing")

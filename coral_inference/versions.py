@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 
-from ..dists import version
+from .dists import version
 
 DISTRIBUTIONS = (
     "coral_inference", "hydra-core", "omegaconf", "numpy", "ai-edge-litert", "tflite-runtime",
@@ -18,11 +18,11 @@ def collect_versions() -> dict[str, str | None]:
                                   "system": platform.system()}
     for dist in DISTRIBUTIONS:
         out[dist] = version(dist)
-    out["libedgetpu"] = _libedgetpu()
+    out["libedgetpu"] = libedgetpu_package()
     return out
 
 
-def _libedgetpu(status: str = "/var/lib/dpkg/status") -> str | None:
+def libedgetpu_package(status: str = "/var/lib/dpkg/status") -> str | None:
     """The installed Edge TPU runtime package, from dpkg's status file (no subprocess). Only the
     libedgetpu1-* entries are decoded and parsed: the file is large (~0.6 MB on a desktop)."""
     try:

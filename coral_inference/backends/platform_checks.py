@@ -1,0 +1,135 @@
+"""Config-time checks of models and devices against the backends and the platform, registered as
+registry "check" entries (plugins/builtins.py): model files exist and are TFLite; backends do not
+need more Edge TPUs, or another device type, than the platform has; no device is claimed twice; an
+Edge-TPU-compiled model that may fall back to the CPU has its CPU twin. No hardware touched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config.provenance import source_of
+from ..errors import Issues
+from ..files import FileProblem, read_bytes_checked, read_text_checked
+
+
+def check_model(config: Any, issues: Issues) -> None:
+    for key in ("model.path", "model.cpu_path"):
+        value = config.model.path if key == "model.path" else config.model.cpu_path
+        if not value or value.startswith(BUILTIN_PREFIX):
+            continue
+        try:  # a regular file of bounded size: a FIFO or device never blocks here
+            head = read_bytes_checked(value, "model file", "model", key=key, head=8)
+        except FileProblem as exc:
+            found = exc.reason != "not found"
+            issues.add(key, exc.reason if found else "model file not found", value=value,
+                       source=source_of(config, key), expected=exc.expected if found else "an existing .tflite file")
+            continue
+        if not is_tflite(head):
+            issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value,
+                       source=source_of(config, key), expected="a .tflite flatbuffer")
+    labels = config.model.labels
+    if labels:
+        try:  # a regular UTF-8 file of at most 1 MiB
+            read_text_checked(labels, "labels file", "labels", key="model.labels")
+        except FileProblem as exc:
+            found = exc.reason != "not found"
+            issues.add("model.labels", exc.reason if found else "labels file not found", value=labels,
+                       source=source_of(config, "model.labels"),
+                       expected="an existing UTF-8 text file of at most 1 MiB, one label per line (or 'N label' lines)")
+
+
+def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
+    """(name, spec, device specs or None for 'all') of each active Edge TPU backend."""
+    out = []
+    for name in config.active_backends():
+        try:
+            spec = config.backend_spec(name)
+        except KeyError:
+            continue
+        if spec.kind == "edgetpu":
+            from .specs import SPEC_RE, spec_list
+            specs = spec_list(list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices)
+            out.append((name, spec, None if specs is None else [s for s in specs if SPEC_RE.match(s)]))
+    return out
+
+
+def check_platform(config: Any, issues: Issues) -> None:
+    """Backends that need more Edge TPUs, or a device type, than the platform has. platform=auto
+    is only known at run time: checked there (runtime.platform), not here."""
+    platform = config.platform
+    if platform.name == "auto":
+        return
+    types = set(platform.edgetpu_types)
+    total = 0
+    for name, spec, specs in _edgetpu_backends(config):
+        key = f"backends.{name}.devices"
+        need = max(spec.min_devices, 1) if specs is None else len(specs)
+        total += need
+        for item in specs or []:
+            kind = item.split(":")[0]
+            if kind and kind not in types:
+                issues.add(key, f"platform {platform.name} has no {kind} Edge TPU", value=item,
+                           source=source_of(config, key),
+                           expected=f"a device type of platform.edgetpu_types {sorted(types)}")
+        if need > platform.max_devices:
+            k = f"backends.{name}.min_devices" if specs is None else key
+            falls_back = _fallback(config, name) == "cpu"
+            issues.add(k, f"backend {name} needs {need} Edge TPU(s); platform {platform.name} holds at most "
+                       f"{platform.max_devices}" + ("; it will always fall back to the CPU" if falls_back else ""),
+                       value=spec.min_devices if specs is None else list(specs), source=source_of(config, k),
+                       expected=f"at most platform.max_devices={platform.max_devices} "
+                       "(or another platform / backends option)", severity="warning" if falls_back else "error")
+    backends = _edgetpu_backends(config)
+    if len(backends) > 1 and total > platform.max_devices:
+        issues.add("backends.enabled", f"the Edge TPU backends need {total} devices together; platform "
+                   f"{platform.name} holds at most {platform.max_devices}", value=[b[0] for b in backends],
+                   source=source_of(config, "backends.enabled"), expected="fewer Edge TPU backends")
+
+
+def check_devices_claimed(config: Any, issues: Issues) -> None:
+    """The same Edge TPU claimed by two backends (or twice by one): a delegate per device only."""
+    claims: dict[str, str] = {}
+    backends = _edgetpu_backends(config)
+    for name, _spec, specs in backends:
+        key = f"backends.{name}.devices"
+        if specs is None:
+            if len(backends) > 1:
+                issues.add(key, f"backend {name} claims every Edge TPU ('all') while other Edge TPU backends "
+                           "are enabled", value="all", source=source_of(config, key),
+                           expected="explicit device specs per backend, e.g. usb:0 and pci:0")
+            continue
+        for item in specs:
+            indexed = item.rpartition(":")[2].isdigit()
+            if item in claims and (indexed or claims[item] != name):
+                issues.add(key, f"device {item or '(first found)'!r} already claimed by backend {claims[item]}",
+                           value=item, source=source_of(config, key), expected="each Edge TPU used by one backend")
+            claims.setdefault(item, name)
+
+
+def check_model_fallback(config: Any, issues: Issues) -> None:
+    """An Edge-TPU-compiled model cannot run on the CPU: fallback=cpu needs model.cpu_path."""
+    
+    from .models import EDGETPU_CUSTOM_OP
+    from .selftest import BUILTIN_PREFIX
+
+    path = config.model.path
+    falling = [n for n in config.active_backends() if _fallback(config, n) == "cpu"]
+    if not falling or config.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):
+        return
+    try:
+        compiled = EDGETPU_CUSTOM_OP in read_bytes_checked(path, "model file", "model", key="model.path")
+    except FileProblem:
+        return  # check_model reports a missing or unreadable file
+    if compiled:
+        key = "model.cpu_path"
+        issues.add(key, f"model {path!r} is Edge-TPU-compiled and backend(s) {', '.join(falling)} may fall back "
+                   "to the CPU, which cannot run it", value=None, source=source_of(config, "model.path"),
+                   expected="model.cpu_path: the CPU twin of the model (or fallback=error)")
+
+
+def _fallback(config: Any, name: str) -> str | None:
+    try:
+        value = config.backend_spec(name).fallback
+    except KeyError:
+        return None
+    return getattr(value, "value", value)
