@@ -46,13 +46,30 @@ CASES = textwrap.dedent('''
         return _wf("never")
 
 
+    def _ran(context):  # what an activate-only plugin does: something, noted in the run log
+        context.note("plugins", "activate-only plugin ran")
+
+
+    # Activate-only plugins (name + activate, type omitted: the group's), one per group
+    only_activate_backend = PluginSpec(name="only_activate_backend", activate=_ran, min_core_version="0.1")
+    only_activate_patch = PluginSpec(name="only_activate_patch", activate=_ran)
+    only_activate_workflow = PluginSpec(name="only_activate_workflow", activate=_ran)
+    # Needs a future core AND declares a patch object without enable(): both problems, together
+    future_and_broken = PluginSpec(name="future_and_broken", type="patch", patch=object(), min_core_version="99.0")
+
+
     def good_list():
         return [_wf("good_workflow", description="from a zero-argument callable")]
 ''')
 
 CASE_ENTRY_POINTS = {
+    "coral_inference.backends": {
+        "only_activate_backend": "coral_test_plugins:only_activate_backend",
+    },
     "coral_inference.patches": {
         "good_patch": "coral_test_plugins:good_patch",
+        "only_activate_patch": "coral_test_plugins:only_activate_patch",
+        "future_and_broken": "coral_test_plugins:future_and_broken",
         "backend_in_patch_group": "coral_test_plugins:backend_in_patch_group",
     },
     "coral_inference.workflows": {
@@ -66,6 +83,7 @@ CASE_ENTRY_POINTS = {
         "needs_args": "coral_test_plugins:needs_args",
         "broken_import": "coral_test_broken:spec",
         "good_workflow": "coral_test_plugins:good_list",
+        "only_activate_workflow": "coral_test_plugins:only_activate_workflow",
     },
 }
 
@@ -74,6 +92,8 @@ EXPECTED_STATUS = {
     "backend_in_patch_group": "failed", "core_too_old": "incompatible", "inference_too_old": "incompatible",
     "unmet_requires": "incompatible", "everything_unmet": "incompatible", "raises": "failed",
     "declines": "declined", "wrong_type": "failed", "needs_args": "failed", "broken_import": "failed",
+    "only_activate_backend": "loaded", "only_activate_patch": "loaded", "only_activate_workflow": "loaded",
+    "future_and_broken": "incompatible",
 }
 
 

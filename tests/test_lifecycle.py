@@ -16,7 +16,7 @@ from coral_inference.runtime.config import RuntimeConfig
 from coral_inference.runtime.init import init
 
 PLUGIN = textwrap.dedent('''
-    from coral_inference.runtime.plugins import PluginSpec
+    from coral_inference.plugins import PluginSpec
 
 
     def _where(context):

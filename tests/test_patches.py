@@ -143,3 +143,26 @@ def test_a_patch_name_nothing_implements_is_failed_not_enabled(runtime_context, 
     proc = run_cli("coral-run", "+patches.camra=true", f"hydra.run.dir={tmp_path / 'r'}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "patches failed: camra (no patch named 'camra'" in proc.stdout
+
+
+def test_a_bad_patch_object_fails_in_its_own_try_and_the_others_stay_enabled(runtime_context, registered):
+    bad = registered(Recorder("zz_bad"))
+    bad.supports = ["opencv>=4"]  # not a mapping: checked inside the patch's own try
+    registered(Recorder("aa_good"))
+    context = runtime_context("patches=none", "+patches.zz_bad=true", "+patches.aa_good=true", "+patches.zz_off=false")
+    status = statuses(context)
+    assert status["zz_bad"] == "failed: TypeError: supports is list, not a mapping component -> specifier"
+    assert status["aa_good"] == "enabled" and ("enable", "zz_bad") not in Recorder.events
+    assert context.status == "ok" and list(context.patch_objects) == ["aa_good"]
+    sources = {p.name: p.source for p in context.patches}
+    assert sources["zz_bad"] == sources["aa_good"] == "example-dist"  # the registering distribution
+    assert sources["zz_off"] is None  # disabled and implemented by nothing: not "builtin"
+    context.close()
+    assert ("disable", "aa_good") in Recorder.events
+
+
+def test_a_disabled_plugin_patch_names_its_distribution(runtime_context, registered):
+    registered(Recorder("plugged"))
+    context = runtime_context("patches=none", "+patches.plugged=false")
+    [state] = [p for p in context.patches if p.name == "plugged"]
+    assert state.status == "disabled by config" and state.source == "example-dist"

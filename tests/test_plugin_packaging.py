@@ -68,6 +68,21 @@ def test_example_plugin_settings_and_command_line_over_its_defaults(tmp_path, ex
     assert summary["sources"]["patches.example_patch"][-1]["source"] == "command line"
 
 
+def test_config_validate_types_the_plugins_settings(tmp_path, example_site):
+    proc = run_cli("coral-runtime", "config", "validate", "backends=example_cpu",
+                   "plugins.config.example_cpu.max_abs_output=abc", "plugins.config.example_cpu.max_abs=1",
+                   cwd=tmp_path, env=pythonpath(example_site))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "plugins.config.example_cpu.max_abs_output" in out and "'abc' is not a number" in out
+    assert "plugin example_cpu (coral-plugin-example 0.1.0)" in out and "command line" in out
+    assert "plugins.config.example_cpu.max_abs: unknown setting; did you mean 'max_abs_output'?" in out
+    assert "Traceback" not in out
+    ok = run_cli("coral-runtime", "config", "validate", "backends=example_cpu",
+                 "plugins.config.example_cpu.max_abs_output=10", cwd=tmp_path, env=pythonpath(example_site))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
 def test_plugins_none_leaves_the_plugin_backend_unknown(tmp_path, example_site):
     proc = run_cli("coral-run", "backends=example_cpu", "plugins=none", cwd=tmp_path, env=pythonpath(example_site))
     assert proc.returncode == 2
@@ -95,6 +110,11 @@ def test_plugins_list_shows_metadata_compatibility_and_config_options(tmp_path, 
     assert found["core_too_old"]["compatible"] is False and "coral_inference >= 99.0" in found["core_too_old"]["reason"]
     assert found["broken_import"]["status"] == "failed"
     assert found["declines"]["compatible"] is True  # listing never activates
+    text = run_cli("coral-runtime", "plugins", "list", cwd=tmp_path, env=pythonpath(example_site, tmp_path / "cases")).stdout
+    # both names, the group, the type, and each version requirement with whether it is met here
+    assert "coral_inference.workflows (entry-point group)" in text
+    assert "needs coral_inference>=99.0: installed 0.1.0, NOT met" in text
+    assert "needs coral_inference>=0.1: installed 0.1.0, met" in text and "needs numpy>=1.23: installed" in text
     assert "activate_ms" not in found["good_patch"]
     [package] = doc["config_packages"]
     assert package["distribution"] == "coral-plugin-example" and package["options"] == {"backends": ["example_cpu"]}
@@ -112,6 +132,17 @@ def test_broken_plugins_are_recorded_and_the_run_is_ok(tmp_path):
     assert summary["status"] == "ok"
     assert {d["name"]: d["status"] for d in summary["plugins"]["details"]} == EXPECTED_STATUS
     assert "plugins not loaded:" in proc.stdout and "raises (failed" in proc.stdout
+    # activate-only PluginSpecs (a name and activate, type omitted) load in each of the three groups
+    details = {d["name"]: d for d in summary["plugins"]["details"]}
+    for group in ("backend", "patch", "workflow"):
+        name = f"only_activate_{group}"
+        assert summary["plugins"]["loaded"][name] is True and details[name]["type"] == group
+    assert [e["message"] for e in summary["log"]].count("activate-only plugin ran") == 3
+    # one needing a future core is incompatible, its other problems listed with it
+    future = details["future_and_broken"]
+    assert future["status"] == "incompatible" and future["unmet"] == ["needs coral_inference >= 99.0 (installed: 0.1.0)"]
+    assert future["reason"] == ("needs coral_inference >= 99.0 (installed: 0.1.0); patch has no enable(context) method; "
+                                "patch has no disable(context) method")
 
 
 def test_strict_fails_the_run_with_exit_4_and_a_complete_summary(tmp_path):

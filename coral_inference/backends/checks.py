@@ -9,15 +9,18 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from ..config.provenance import source_of
-from ..errors import Issues
+from ..errors import ConfigError, Issues
+from ..interpreter import CHOICES, interpreter_in_use
+from ..plugins.discovery import discover, entry_points, selected
+from ..plugins.registry import new_registry
+from .models import load_model
+from .specs import EXPECTED, indexed, spec_list, spec_problems
 
 Source = Callable[[Any, str], "str | None"]
 
 
 def check(config: Any, issues: Issues) -> None:
     """backends.enabled: each a known backend of a kind that exists (built-in or a loadable plugin's)."""
-    from ..plugins.registry import new_registry
-
     known = new_registry().names("backend")
     names = config.backends.enabled
     if not names:
@@ -40,9 +43,6 @@ def check(config: Any, issues: Issues) -> None:
 
 def _backend_plugins(config: Any) -> list[dict[str, Any]]:
     """Discovery records of the backend plugins ``config`` selects (imported, not activated)."""
-    from ..interpreter import interpreter_in_use
-    from ..plugins.discovery import discover, selected
-
     mode, allow = selected(config)
     if mode == "none":
         return []
@@ -60,8 +60,6 @@ def loadable_backend_kinds(config: Any) -> set[str]:
 
 def backend_kind_hint(config: Any, kind: str) -> str:
     """Why a plugin's backend kind is not available here ('' when no installed plugin names it)."""
-    from ..plugins.discovery import entry_points, selected
-
     if selected(config)[0] == "none":  # import nothing: entry-point names only
         eps = [ep for ep in entry_points("coral_inference.backends") if ep.name == kind]
         return (f"; the installed plugin {kind!r} may provide it, but plugins.mode=none loads no plugin"
@@ -88,8 +86,6 @@ def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues, source
 
 def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Source = source_of) -> None:
     """The libedgetpu device grammar (backends/specs.py); delegate options need an indexed spec."""
-    from .specs import EXPECTED, indexed, spec_list, spec_problems
-
     k = f"backends.{name}.devices"
     devices = list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices
     problems = spec_problems(devices)
@@ -104,8 +100,6 @@ def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Sou
 
 
 def check_interpreter(config: Any, issues: Issues, source: Source = source_of) -> None:
-    from ..interpreter import CHOICES
-
     value = config.run.interpreter
     if value not in CHOICES:
         issues.add("run.interpreter", f"unknown interpreter {value!r}", value=value,
@@ -114,9 +108,6 @@ def check_interpreter(config: Any, issues: Issues, source: Source = source_of) -
 
 def check_segments(config: Any, issues: Issues, source: Source = source_of) -> None:
     """model.segments: each an existing TFLite file; only Edge TPU backends run them."""
-    from ..errors import ConfigError
-    from .models import load_model
-
     segments = list(config.model.segments)
     for i, path in enumerate(segments):
         key = f"model.segments[{i}]"

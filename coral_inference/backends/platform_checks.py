@@ -10,6 +10,9 @@ from typing import Any
 from ..config.provenance import source_of
 from ..errors import Issues
 from ..files import FileProblem, read_bytes_checked, read_text_checked
+from .models import EDGETPU_CUSTOM_OP, is_tflite
+from .selftest import BUILTIN_PREFIX
+from .specs import SPEC_RE, spec_list
 
 
 def check_model(config: Any, issues: Issues) -> None:
@@ -47,7 +50,6 @@ def _edgetpu_backends(config: Any) -> list[tuple[str, Any, list[str] | None]]:
         except KeyError:
             continue
         if spec.kind == "edgetpu":
-            from .specs import SPEC_RE, spec_list
             specs = spec_list(list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices)
             out.append((name, spec, None if specs is None else [s for s in specs if SPEC_RE.match(s)]))
     return out
@@ -108,10 +110,6 @@ def check_devices_claimed(config: Any, issues: Issues) -> None:
 
 def check_model_fallback(config: Any, issues: Issues) -> None:
     """An Edge-TPU-compiled model cannot run on the CPU: fallback=cpu needs model.cpu_path."""
-    
-    from .models import EDGETPU_CUSTOM_OP
-    from .selftest import BUILTIN_PREFIX
-
     path = config.model.path
     falling = [n for n in config.active_backends() if _fallback(config, n) == "cpu"]
     if not falling or config.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):

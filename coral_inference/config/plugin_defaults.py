@@ -18,6 +18,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..interpreter import interpreter_in_use
+from ..plugins.declaration import foreign_keys, own_prefixes
+from ..plugins.discovery import discover_all
+
 NODE_NAME = "coral_plugin_defaults"
 
 Layer = list  # [(dotted_key, value, plugin_name)]
@@ -51,10 +55,6 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
     """[(dotted_key, value, plugin_name)] of every plugin that would load here (selected by
     ``plugins_config`` — the plugins section — and compatible), in load order. A bad key, or a key
     an earlier plugin already set, is left out and described in ``problems``."""
-    from ..interpreter import interpreter_in_use
-    from ..plugins.declaration import foreign_keys, own_prefixes
-    from ..plugins.discovery import discover_all
-
     layer: Layer = []
     owner: dict[str, str] = {}
     schema: list[Any] = []  # the structured schema, built once and only when a plugin has defaults

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import Issues
+from ..interpreter import interpreter_in_use
+from ..plugins.declaration import settings_problems
 from ..plugins.discovery import discover_all, entry_point_names
 from .provenance import source_of
 
@@ -44,9 +46,6 @@ def check_plugins_allowlist(config: Any, issues: Issues) -> None:
 def check_plugin_settings(config: Any, issues: Issues) -> None:
     """plugins.config.<name> of every plugin that would load and declares a ``settings`` dataclass:
     unknown keys and wrong types are errors naming the key and the plugin."""
-    from ..interpreter import interpreter_in_use
-    from ..plugins.declaration import settings_problems
-
     configured = config.plugins.config
     choice = config.run.interpreter
     try:

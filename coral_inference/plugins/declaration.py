@@ -145,6 +145,9 @@ def type_problem(tp: Any, value: Any) -> str | None:
     if origin is typing.Union or type(tp).__name__ == "UnionType":
         if any(type_problem(a, value) is None for a in args):
             return None
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1:  # Optional[X] given something: say what is wrong with it as an X
+            return type_problem(others[0], value)
         return f"{value!r} is not {describe(tp)}"
     if tp is type(None):
         return None if value is None else f"{value!r} is not None"

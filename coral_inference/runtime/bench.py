@@ -128,17 +128,17 @@ def _r(value: Any) -> float:
 
 def check_bench(config: Any, issues: Any) -> None:
     """The registry check "bench" (plugins/builtins.py): bench counts and the image folder."""
-    from ..config.provenance import source_of as _source
+    from ..config.provenance import source_of
 
     run_cfg = config.run
     for key, value, low in (("run.warmup", run_cfg.warmup, 0), ("run.iterations", run_cfg.iterations, 1),
                             ("run.min_seconds", run_cfg.min_seconds, 0)):
         if value < low:
-            issues.add(key, f"must be at least {low}", value=value, source=_source(config, key),
+            issues.add(key, f"must be at least {low}", value=value, source=source_of(config, key),
                        expected=f"a number >= {low}")
     if run_cfg.mode.value == "bench" and run_cfg.images:
         from pathlib import Path
 
         if not Path(run_cfg.images).expanduser().is_dir():
-            issues.add("run.images", "not a folder", value=run_cfg.images, source=_source(config, "run.images"),
+            issues.add("run.images", "not a folder", value=run_cfg.images, source=source_of(config, "run.images"),
                        expected="a folder of images (or unset for random inputs)")

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from ..errors import Issues, PluginError
+from ..interpreter import interpreter_in_use
 from ..plugins.contract import ENTRY_POINT_GROUPS, NOT_LOADED
 from ..plugins.discovery import discover, entry_point_names, selected
 from .context import RuntimeContext
@@ -26,8 +27,6 @@ from .context import RuntimeContext
 
 def interpreter_info(choice: str) -> Any:
     """The (module, version, problem) of run.interpreter=choice, computed only when asked."""
-    from ..interpreter import interpreter_in_use
-
     return lambda: interpreter_in_use(choice)
 
 
@@ -53,7 +52,7 @@ def load_plugins(context: RuntimeContext) -> None:
     check_strict(context)
 
 
-def contributions(spec: Any, kind_of_group: str | None) -> list[tuple[str, str, Any]]:
+def contributions(spec: Any) -> list[tuple[str, str, Any]]:
     """(registry kind, name, object) of everything a spec contributes."""
     out = []
     if spec.backend is not None:
@@ -72,7 +71,7 @@ def _load(context: RuntimeContext, spec: Any, rec: dict[str, Any]) -> None:
     if spec.name in context.plugin_specs:
         rec.update(status="failed", reason=f"a plugin named {spec.name!r} is already loaded")
         return
-    offered = contributions(spec, rec.get("type"))
+    offered = contributions(spec)
     taken = [f"{kind} {name!r} is already registered (by {registry.source(kind, name)})"
              for kind, name, _obj in offered if registry.has(kind, name)]
     if taken:

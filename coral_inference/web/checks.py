@@ -36,7 +36,7 @@ def missing_modules() -> list[str]:
 
 
 def check(config: Any, issues: Any) -> None:
-    from ..config.validate import _source
+    from ..config.provenance import source_of as _source
     from ..services.webrtc import check_preview
 
     def add(key: str, message: str, value: Any, expected: str) -> None:
