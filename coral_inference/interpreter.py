@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from .errors import BackendError, ConfigError
+from .errors import BackendError, ConfigError, CoralError
 
 CHOICES = ("auto", "tflite_runtime", "ai_edge_litert", "tensorflow")
 _MODULES = {
@@ -105,8 +105,6 @@ def get_provider(choice: str = "auto") -> InterpreterProvider:
 def interpreter_in_use(choice: str) -> tuple[str | None, str | None, str | None]:
     """(module, version, problem) of the interpreter ``run.interpreter=choice`` picks here: what plugin
     requirement checks (plugins/requirements.py) are given."""
-    from .errors import CoralError
-
     try:
         provider = get_provider(choice)
     except CoralError as exc:

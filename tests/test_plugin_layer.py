@@ -13,7 +13,7 @@ import pytest
 from coral_inference.plugins import PluginSpec, settings_for
 from coral_inference.plugins.declaration import declaration_problems, foreign_keys, settings_problems, type_problem
 from coral_inference.plugins.discovery import discover, judge, selected
-from coral_inference.plugins.registry import Registry, RegistryError, builtin_registry, new_registry
+from coral_inference.plugins.registry import Registry, RegistryError, builtin_registry
 from plugin_dists import write_cases, write_dist
 
 LITERT = ("ai_edge_litert", "2.3.0", None)

@@ -17,13 +17,12 @@ from typing import Any
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
 from .. import CONF_MODULE
+from ..plugins.contract import SEARCHPATH_GROUP
+from ..plugins.discovery import entry_points
 
 
 def plugin_config_packages() -> list[tuple[str, str, str | None]]:
     """(entry-point name, config package, distribution) for every installed plugin config package."""
-    from ..plugins.contract import SEARCHPATH_GROUP
-    from ..plugins.discovery import entry_points
-
     out = []
     for ep in entry_points(SEARCHPATH_GROUP):
         dist = getattr(ep, "dist", None)

@@ -16,6 +16,8 @@ from ..errors import Issues
 from ..interpreter import interpreter_in_use
 from ..plugins.declaration import settings_problems
 from ..plugins.discovery import discover_all, entry_point_names
+from ..plugins.registry import new_registry
+from ..summary import REDACTED
 from .provenance import source_of
 
 
@@ -66,8 +68,6 @@ def check_plugin_settings(config: Any, issues: Issues) -> None:
 
 def check_secrets(config: Any, issues: Issues) -> None:
     """A literal secret written in a file or on the command line: warn, recommend ${oc.env:...}."""
-    from ..summary import REDACTED
-
     for key, chain in (getattr(config, "sources", None) or {}).items():
         last = chain[-1] if isinstance(chain, (list, tuple)) and chain else None
         if isinstance(last, dict) and last.get("literal_secret"):
@@ -82,8 +82,6 @@ CONFIG_CHECKS = [check_plugins_allowlist, check_plugin_settings, check_secrets]
 def validate(config: Any, registry: Any = None) -> Issues:
     """Every problem at once: the checks above, then every check in the registry (kind "check",
     in name order)."""
-    from ..plugins.registry import new_registry
-
     issues = Issues()
     for check in CONFIG_CHECKS:
         check(config, issues)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..lazy import load as _load
+from .builtins import BUILTINS
 
 KINDS = ("backend", "patch", "mode", "workflow", "decoder", "sink", "check")
 
@@ -136,8 +137,6 @@ _BASE: list[Registry] = []
 def builtin_registry() -> Registry:
     """The registry of the built-ins (shared, read-only by convention: take a ``child()`` to add)."""
     if not _BASE:
-        from .builtins import BUILTINS
-
         _BASE.append(Registry(BUILTINS))
     return _BASE[0]
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .. import __version__
+
 
 def installed_version(dist: str) -> str | None:
     from importlib.metadata import PackageNotFoundError, version
@@ -54,8 +56,6 @@ def requirements(spec: Any, *, interpreter: str | None = "auto", core_version: s
     ``interpreter_info``: see InterpreterInfo; when either is None, ``min_inference_version`` is
     left out (not checked)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    from .. import __version__
 
     rows: list[dict[str, Any]] = []
 

@@ -17,6 +17,8 @@ import sys
 import time
 from typing import Any
 
+from ..config.provenance import source_of
+
 HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms")
 
 
@@ -128,8 +130,6 @@ def _r(value: Any) -> float:
 
 def check_bench(config: Any, issues: Any) -> None:
     """The registry check "bench" (plugins/builtins.py): bench counts and the image folder."""
-    from ..config.provenance import source_of
-
     run_cfg = config.run
     for key, value, low in (("run.warmup", run_cfg.warmup, 0), ("run.iterations", run_cfg.iterations, 1),
                             ("run.min_seconds", run_cfg.min_seconds, 0)):

@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..backends.state import BackendState
 from ..plugins.registry import Registry, new_registry
+from .patches import PatchState, disable_all
 
 __all__ = ["BackendState", "PatchState", "RuntimeContext"]
-
-
-@dataclass
-class PatchState:
-    name: str
-    enabled: bool
-    status: str  # enabled | disabled by config | skipped: <why> | failed: <why>
-    description: str = ""
-    source: str | None = "builtin"  # builtin | the registering plugin's distribution | None: nothing implements it
-    detail: str | None = None  # what enable() did
-    supports: dict[str, str] = field(default_factory=dict)  # component -> version specifier
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -80,8 +67,6 @@ class RuntimeContext:
         if self.closed:
             return
         self.closed = True
-        from .patches import disable_all
-
         for name, service in list(self.services.items()):
             self._release("services", name, getattr(service, "close", None))
         disable_all(self)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..plugins.registry import new_registry
+
 
 def get(mode: str, registry: Any = None) -> Callable[[Any], dict[str, Any]] | None:
     """The runner of ``mode`` in ``registry`` (a run's ``context.registry``; default: the built-ins)."""
-    if registry is None:
-        from ..plugins.registry import new_registry
-
-        registry = new_registry()
-    return registry.get("mode", mode)
+    return (registry if registry is not None else new_registry()).get("mode", mode)

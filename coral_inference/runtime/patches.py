@@ -8,9 +8,24 @@ each patch's whole step — lookup, validation of the object, ``enable`` — run
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping
 
-from .context import PatchState, RuntimeContext
+RuntimeContext = Any  # runtime/context.py (it imports this module: the type is named, not imported)
+@dataclass
+class PatchState:
+    name: str
+    enabled: bool
+    status: str  # enabled | disabled by config | skipped: <why> | failed: <why>
+    description: str = ""
+    source: str | None = "builtin"  # builtin | the registering plugin's distribution | None: nothing implements it
+    detail: str | None = None  # what enable() did
+    supports: dict[str, str] = field(default_factory=dict)  # component -> version specifier
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 # The documented order patches are applied in; unknown names follow in alphabetical order.
 ORDER = ("opencv_threads", "camera", "stream_manager", "buffer_sink", "video_sink", "metric_sink", "webrtc")
 

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config.provenance import source_of
+
 URI_RE = re.compile(
     r"^(?P<scheme>stuns?|turns?):(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?"
     r"(?:\?transport=(?P<transport>udp|tcp))?$"
@@ -23,8 +25,6 @@ EXPECTED = "stun:host[:port], turn:host[:port][?transport=udp|tcp] or turns:host
 
 def check(config: Any, issues: Any) -> None:
     """The registry check "webrtc" (plugins/builtins.py): the ICE servers, when WebRTC is enabled."""
-    from ..config.provenance import source_of
-
     if not config.services.webrtc.enabled:
         return
 

@@ -86,7 +86,7 @@ def run(context: Any) -> dict[str, Any]:
 
 
 def _cannot_listen(config: Any, exc: OSError) -> ConfigError:
-    from ..config.validate import _source
+    from ..config.provenance import source_of as _source
     from ..errors import Problem
 
     web = config.services.web
