@@ -18,6 +18,7 @@ from ..plugins.declaration import settings_problems
 from ..plugins.discovery import discover_all, entry_point_names
 from ..plugins.registry import new_registry
 from ..summary import REDACTED
+from . import names, ranges
 from .provenance import source_of
 
 
@@ -76,15 +77,20 @@ def check_secrets(config: Any, issues: Issues) -> None:
                        "(or the CORAL_ environment variable)", severity="warning")
 
 
-CONFIG_CHECKS = [check_plugins_allowlist, check_plugin_settings, check_secrets]
+# The configuration's own checks (file names: config/names.py); the numeric ranges (config/ranges.py) run
+# after every other check, so a key another check refused is said once.
+CONFIG_CHECKS = [check_plugins_allowlist, check_plugin_settings, check_secrets, names.check]
+LAST_CHECKS = [ranges.check]
 
 
 def validate(config: Any, registry: Any = None) -> Issues:
-    """Every problem at once: the checks above, then every check in the registry (kind "check",
-    in name order)."""
+    """Every problem at once: the configuration's own checks, then every check in the registry (kind
+    "check", in name order), then the numeric ranges."""
     issues = Issues()
     for check in CONFIG_CHECKS:
         check(config, issues)
     for _name, check in (registry or new_registry()).items("check"):
+        check(config, issues)
+    for check in LAST_CHECKS:
         check(config, issues)
     return issues
