@@ -295,3 +295,42 @@ def test_mask_png_is_a_colour_image_of_the_class_map():
     assert image.shape == (4, 4, 3)
     assert image[0, 0].tolist() == [0, 0, 0] and image[0, 3].tolist() == palette()[3][::-1].tolist()
     assert image[3, 0].tolist() == palette()[15][::-1].tolist()
+
+
+# --- any numbers in, strict JSON out ----------------------------------------------------------------
+def _strict(result):
+    import json
+
+    return json.dumps({k: v for k, v in result.items() if not k.startswith("_")}, allow_nan=False)
+
+
+SMALL = [([out([1, 5], "uint8", quantization=(0.1, 3))], "classification"), ([out([1, 4])], "classification"),
+         ([out([1, 10, 4]), out([1, 10]), out([1, 10]), out([1])], "detection"), ([out([1, 7, 64])], "detection"),
+         ([out([1, 9, 8], "int64")], "segmentation"), ([out([1, 8, 8, 3])], "segmentation"),
+         ([out([1, 1, 17, 3])], "pose"), ([out([1, 6, 56])], "pose"), ([out([1, 6, 8])], "raw")]
+
+
+@pytest.mark.parametrize("details,task", SMALL, ids=[f"{t}-{i}" for i, (d, t) in enumerate(SMALL)])
+def test_any_output_values_decode_to_strict_json(details, task):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    shapes = [[int(x) for x in d["shape"]] for d in details]
+    dtypes = [np.dtype(d["dtype"]) for d in details]
+    dec = prepare_decoder(task, details, {0: "zero"}, {"score_threshold": None}, new_registry())
+    special = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, 1.0, -1.0, 1e30, -1e30, 0.5, 3.0, 1e-30])
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(special, min_size=1, max_size=8), st.integers(0, 2 ** 32 - 1))
+    def check(values, seed):
+        rng = np.random.default_rng(seed)
+        arrays = []
+        for shape, dtype in zip(shapes, dtypes):
+            if np.issubdtype(dtype, np.integer):
+                info = np.iinfo(dtype)
+                arrays.append(rng.integers(max(info.min, -2 ** 40), min(info.max, 2 ** 40), size=shape, dtype=dtype))
+            else:
+                arrays.append(rng.choice(np.asarray(values, np.float32), size=shape))
+        _strict(dec(arrays, 64, 48))
+
+    check()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 
 def prediction(cls: int, score: float, box: Any, labels: Mapping[int, str], width: int, height: int) -> dict:
     """``box``: normalized [xmin, ymin, xmax, ymax] (clipped to 0..1 here); ``box_px`` in frame pixels."""
-    x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) for v in box)
+    x0, y0, x1, y1 = (min(1.0, max(0.0, float(v))) if math.isfinite(float(v)) else 0.0 for v in box)
     px = [int(round(x0 * width)), int(round(y0 * height)), int(round(x1 * width)), int(round(y1 * height))]
     return {"class": int(cls), "label": labels.get(int(cls)), "score": round(float(score), 6),
             "box": [round(x0, 6), round(y0, 6), round(x1, 6), round(y1, 6)], "box_px": px}

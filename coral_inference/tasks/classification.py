@@ -2,7 +2,7 @@
 
 Result: ``{"kind": "classification", "predictions": [{"class", "label", "score"}]}``: dequantized scores,
 at most ``top_k``, highest first, each at least ``score_threshold`` (unset: every score is kept, like
-pycoral's ``get_classes``).
+pycoral's ``get_classes``). Non-finite scores (NaN, inf) are never reported.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ class Classification:
         import numpy as np
 
         scores = dequantize(outputs[0], details[0]).reshape(-1)
+        scores = np.where(np.isfinite(scores), scores, -np.inf)  # NaN and inf are never reported
         top_k = max(1, int(options.get("top_k") or 3))
         order = np.argsort(-scores, kind="stable")[:top_k]
         minimum = threshold(options, None)
         labels = options.get("labels") or {}
         predictions = [{"class": int(i), "label": labels.get(int(i)), "score": round(float(scores[i]), 6)}
-                       for i in order if minimum is None or scores[i] >= minimum]
+                       for i in order if np.isfinite(scores[i]) and (minimum is None or scores[i] >= minimum)]
         return {"kind": self.task, "predictions": predictions}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .mask import colour_bgr, colour_mask
+from .mask import bright_bgr, colour_bgr, colour_mask
 from .pose import EDGES, KEYPOINTS
 
 FONT_SCALE = 0.45
@@ -31,7 +31,7 @@ def _name(p: dict) -> str:
 def _detection(cv2: Any, image: Any, result: dict) -> None:
     for p in result.get("predictions", []):
         x0, y0, x1, y1 = (int(v) for v in p["box_px"])
-        colour = colour_bgr(p.get("class", 0))
+        colour = bright_bgr(p.get("class", 0))
         cv2.rectangle(image, (x0, y0), (x1, y1), colour, 2)
         _text(cv2, image, f"{_name(p)} {p['score']:.2f}", (x0, y0 - 2), colour)
 
@@ -48,7 +48,9 @@ def _segmentation(cv2: Any, image: Any, result: dict) -> None:
         blended = cv2.addWeighted(image, 1.0 - MASK_ALPHA, coloured, MASK_ALPHA, 0)
         image[region] = blended[region]
     for i, c in enumerate([c for c in result.get("classes", []) if c["class"] != 0][:3]):
-        _text(cv2, image, f"{_name(c)} {c['fraction'] * 100:.1f}%", (4, 16 + 18 * i), colour_bgr(c["class"]))
+        y = 16 + 18 * i
+        cv2.rectangle(image, (4, y - 11), (16, y + 1), colour_bgr(c["class"]), -1)  # the class's mask colour
+        _text(cv2, image, f"{_name(c)} {c['fraction'] * 100:.1f}%", (18, y), (255, 255, 255))
 
 
 def _pose(cv2: Any, image: Any, result: dict) -> None:

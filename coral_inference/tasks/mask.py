@@ -30,6 +30,14 @@ def colour_bgr(class_id: int) -> tuple[int, int, int]:
     return b, g, r
 
 
+def bright_bgr(class_id: int) -> tuple[int, int, int]:
+    """A bright colour per class for boxes and their labels (hues spread by the golden ratio), BGR."""
+    import colorsys
+
+    r, g, b = colorsys.hsv_to_rgb((int(class_id) * 0.618034 + 0.33) % 1.0, 0.85, 1.0)
+    return int(b * 255), int(g * 255), int(r * 255)
+
+
 def colour_mask(class_map: Any) -> Any:
     """[H, W] class ids -> [H, W, 3] BGR colour image (ids above 255 wrap)."""
     import numpy as np

@@ -10,6 +10,7 @@ out. A pose's score: single-pose, the mean of its 17 keypoint scores; multi-pose
 
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping, Sequence
 
 from .boxes import prediction
@@ -30,7 +31,7 @@ MULTI_WIDTH = 17 * 3 + 5
 def _keypoints(rows: Any, width: int, height: int, minimum: float) -> list[dict]:
     out = []
     for name, (y, x, score) in zip(KEYPOINTS, rows):
-        if score >= minimum:
+        if score >= minimum and all(math.isfinite(float(v)) for v in (y, x, score)):
             nx, ny = float(x), float(y)
             out.append({"name": name, "x": round(nx * width, 2), "y": round(ny * height, 2),
                         "nx": round(nx, 6), "ny": round(ny, 6), "score": round(float(score), 6)})
@@ -59,13 +60,14 @@ class Pose:
         poses = []
         if values.shape[-1] == 3:
             rows = values.reshape(17, 3)
-            score = float(rows[:, 2].mean())
-            if score >= minimum:
+            score = float(rows[:, 2].astype("float64").mean()) if all(map(math.isfinite, rows[:, 2])) \
+                else math.nan
+            if math.isfinite(score) and score >= minimum:
                 poses.append({"score": round(score, 6), "keypoints": _keypoints(rows, width, height, kp_min)})
         else:
             for person in values.reshape(-1, MULTI_WIDTH):
                 score = float(person[55])
-                if score < minimum:
+                if not math.isfinite(score) or score < minimum:
                     continue
                 box = prediction(0, score, (person[52], person[51], person[54], person[53]), {}, width, height)
                 poses.append({"score": round(score, 6),

@@ -39,14 +39,15 @@ class Segmentation:
             class_map = np.argmax(dequantize(out, details[0])[0], axis=-1)
         else:
             class_map = np.asarray(out[0])
-        class_map = np.clip(class_map, 0, None).astype(np.int64)
-        counts = np.bincount(class_map.reshape(-1))
+        class_map = np.asarray(class_map, dtype=np.int64)
+        ids, counts = np.unique(class_map, return_counts=True)  # any ids, no table sized by the largest
+        order = np.lexsort((ids, -counts))  # largest first, then by class id
         total = max(1, class_map.size)
         labels = options.get("labels") or {}
-        present = [int(c) for c in np.argsort(-counts, kind="stable") if counts[c] > 0]
-        classes = [{"class": c, "label": labels.get(c), "fraction": round(float(counts[c]) / total, 6)}
-                   for c in present]
-        small = class_map.astype(np.uint8 if class_map.max(initial=0) < 256 else np.uint16)
+        classes = [{"class": int(ids[i]), "label": labels.get(int(ids[i])),
+                    "fraction": round(float(counts[i]) / total, 6)} for i in order]
+        low, high = (int(class_map.min()), int(class_map.max())) if class_map.size else (0, 0)
+        small = class_map.astype(np.uint8) if 0 <= low and high < 256 else class_map
         return {"kind": self.task, "classes": classes, "_mask": small}
 
 

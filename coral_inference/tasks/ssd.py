@@ -102,11 +102,16 @@ def decode(outputs: list, details: Sequence[Mapping[str, Any]], options: Mapping
     ci, si = classes_scores(values, details, roles)
     boxes = values[roles["boxes"]].reshape(-1, 4)
     classes, scores = values[ci].reshape(-1), values[si].reshape(-1)
-    count = max(0, min(int(values[roles["count"]].reshape(-1)[0]), len(scores)))
+    import numpy as np
+
+    raw_count = float(values[roles["count"]].reshape(-1)[0])
+    count = max(0, min(int(raw_count), len(scores))) if np.isfinite(raw_count) else 0
+    usable = np.isfinite(scores) & np.isfinite(classes) & np.all(np.isfinite(boxes), axis=1) \
+        & (np.abs(classes) < 2 ** 31)
     labels = options.get("labels") or {}
     width, height = int(options.get("width") or 1), int(options.get("height") or 1)
     found = [prediction(int(classes[i]), scores[i], (boxes[i][1], boxes[i][0], boxes[i][3], boxes[i][2]),
                         labels, width, height)
-             for i in range(count) if scores[i] >= minimum]
+             for i in range(count) if usable[i] and scores[i] >= minimum]
     found.sort(key=lambda p: -p["score"])
     return found[: int(options.get("max_detections") or len(found) or 1)]

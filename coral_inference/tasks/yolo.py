@@ -63,10 +63,10 @@ def decode(outputs: list, details: Sequence[Mapping[str, Any]], options: Mapping
     channels, candidates, first = _dims(details)
     values = dequantize(outputs[0], details[0]).reshape(details[0]["shape"][1:])
     rows = values.T if first else values  # [N, 4 + C]
-    scores_all = rows[:, 4:]
+    scores_all = np.where(np.isfinite(rows[:, 4:]), rows[:, 4:], -np.inf)
     classes = np.argmax(scores_all, axis=1)
     scores = scores_all[np.arange(len(rows)), classes]
-    keep = scores >= minimum
+    keep = np.isfinite(scores) & (scores >= minimum) & np.all(np.isfinite(rows[:, :4]), axis=1)
     xywh, classes, scores = rows[keep, :4].astype(np.float32), classes[keep], scores[keep]
     if xywh.size and float(np.abs(xywh).max()) > 1.5:  # input pixels
         w, h = _input_size(options, candidates)
@@ -75,7 +75,9 @@ def decode(outputs: list, details: Sequence[Mapping[str, Any]], options: Mapping
                       xywh[:, 0] + xywh[:, 2] / 2, xywh[:, 1] + xywh[:, 3] / 2], axis=1) if xywh.size \
         else np.zeros((0, 4), np.float32)
     limit = int(options.get("max_detections") or 100)
-    kept = nms(boxes, scores, classes, float(options.get("iou_threshold", 0.45)), limit)
+    with np.errstate(all="ignore"):  # huge boxes overflow to inf: such an IoU is NaN and suppresses nothing
+        boxes = np.clip(boxes, -1.0, 2.0)
+        kept = nms(boxes, scores, classes, float(options.get("iou_threshold", 0.45)), limit)
     labels = options.get("labels") or {}
     width, height = int(options.get("width") or 1), int(options.get("height") or 1)
     return [prediction(int(classes[i]), scores[i], boxes[i], labels, width, height) for i in kept]
