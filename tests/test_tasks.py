@@ -237,6 +237,11 @@ def test_labels_packed_in_the_model_are_read_when_no_file_is_set(tmp_path):
     plain = tmp_path / "plain.tflite"
     plain.write_bytes(build_selftest_model())
     assert load_labels(None, str(plain)) == {} and load_labels(None, "builtin:selftest") == {}
+    with zipfile.ZipFile(plain, "a") as archive:
+        archive.writestr("labels.txt", "caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as caught:
+        load_labels(None, str(plain))
+    assert caught.value.exit_code == 2 and "model.path" in caught.value.message and "labels.txt" in caught.value.message
 
 
 def test_bad_label_files_are_config_errors_naming_the_key_and_file(tmp_path):
@@ -247,8 +252,8 @@ def test_bad_label_files_are_config_errors_naming_the_key_and_file(tmp_path):
     (tmp_path / "latin1.txt").write_bytes("caf\xe9\n".encode("latin-1"))
     (tmp_path / "big.txt").write_bytes(b"x\n" * (600 * 1024))
     os.mkfifo(tmp_path / "fifo")  # must not block
-    for name, words in (("latin1.txt", "not UTF-8"), ("big.txt", "larger than"), ("fifo", "not a regular file"),
-                        ("missing.txt", "not found"), ("", "not a regular file")):
+    for name, words in (("latin1.txt", "not UTF-8"), ("big.txt", "too large"), ("fifo", "FIFO"),
+                        ("missing.txt", "not found"), ("", "folder")):
         with pytest.raises(ConfigError) as caught:
             load_labels(str(tmp_path / name))
         assert caught.value.exit_code == 2 and caught.value.message.startswith("model.labels: ")

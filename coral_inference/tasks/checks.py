@@ -16,8 +16,6 @@ from typing import Any
 
 from ..errors import ConfigError
 
-MAX_MODEL_BYTES = 512 * 1024 * 1024
-
 
 def model_entries(config: Any) -> list[tuple[str, Any]]:
     """(key prefix, ModelConfig) of ``model`` and of ``models.<name>`` when that section exists."""
@@ -36,12 +34,11 @@ def output_details(path: str | None) -> list[dict] | None:
         return None
     if path == SELFTEST:
         return inspection()["outputs"]
-    file = Path(path).expanduser()
+    from ..files import FileProblem, read_bytes_checked
+
     try:
-        if not file.is_file() or file.stat().st_size > MAX_MODEL_BYTES:
-            return None
-        content = file.read_bytes()
-    except OSError:
+        content = read_bytes_checked(Path(path).expanduser(), "model file", "model")
+    except FileProblem:
         return None
     from ..backends.model_io import read_io
     from ..backends.models import is_tflite

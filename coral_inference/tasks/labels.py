@@ -8,8 +8,8 @@ Labels packed in a model: a TFLite model with metadata carries its associated fi
 zip archive appended to the flatbuffer; the labels file is the archive's ``.txt`` member whose name says
 label(s), else its only ``.txt`` member.
 
-Files are read safely: a regular file, at most 1 MiB, UTF-8; anything else is a ConfigError (exit 2)
-naming the key and the file.
+Files are read with the checked reader (files.py): a regular file, at most 1 MiB, UTF-8; anything else
+is a ConfigError (exit 2) naming the key and the file.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-MAX_LABELS_BYTES = 1024 * 1024
-_PAIR = re.compile(r"^\s*(\d{1,9})[\s:]+(.+?)\s*$")
+MAX_LABELS_BYTES = 1024 * 1024  # as files.LIMITS["labels"]
+_PAIR = re.compile(r"^\s*(\d{1,9})[\s:]+(.+?)\s*$")  # class ids of at most 9 digits
 
 
 def parse_labels(text: str) -> dict[int, str]:
@@ -31,44 +31,13 @@ def parse_labels(text: str) -> dict[int, str]:
     return {i: line.strip() for i, line in enumerate(lines) if line.strip()}
 
 
-def _decode(data: bytes, what: str, key: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{key}: {what} is not UTF-8 text (byte {exc.start}); expected a labels text file, "
-                          "one label per line or 'N label' lines") from None
+LABELS_EXPECTED = "a UTF-8 text file of at most 1 MiB, one label per line or 'N label' lines"
 
 
 def read_labels_file(path: str, key: str = "model.labels") -> dict[int, str]:
-    import os
-    import stat
+    from ..files import read_text_checked
 
-    file = Path(path).expanduser()
-    try:
-        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ConfigError(f"{key}: labels file not found: {path!r} (expected an existing text file)") from None
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read labels file {path!r}: {exc.strerror}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ConfigError(f"{key}: {path!r} is not a regular file; expected a labels text file")
-        chunks, left = [], MAX_LABELS_BYTES + 1
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        data = b"".join(chunks)
-    except OSError as exc:
-        raise ConfigError(f"{key}: cannot read labels file {path!r}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(data) > MAX_LABELS_BYTES:
-        raise ConfigError(f"{key}: labels file {path!r} is larger than {MAX_LABELS_BYTES} bytes; "
-                          "expected a labels text file of at most 1 MiB")
-    return parse_labels(_decode(data, f"labels file {path!r}", key))
+    return parse_labels(read_text_checked(path, "labels file", "labels", key=key, expected=LABELS_EXPECTED))
 
 
 def packed_labels(model_path: str, key: str = "model.path") -> dict[int, str]:
@@ -96,7 +65,10 @@ def packed_labels(model_path: str, key: str = "model.path") -> dict[int, str]:
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
             raise ConfigError(f"{key}: cannot read the labels {chosen.filename!r} packed in {model_path!r}: "
                               f"{exc}; expected a readable archive (or set model.labels)") from None
-    return parse_labels(_decode(data, f"{chosen.filename!r} packed in {model_path!r}", key))
+    from ..files import decode_text
+
+    return parse_labels(decode_text(data, f"{model_path}:{chosen.filename}", "labels packed in the model", key=key,
+                                    expected=LABELS_EXPECTED))
 
 
 def load_labels(path: str | None, model_path: str | None = None, key: str = "model.labels") -> dict[int, str]:
