@@ -64,7 +64,7 @@ class RunConfig:
     duration_s: Optional[float] = None  # pipeline: stop after S seconds
     top_k: int = 3  # classification: results kept per frame, highest first (>= 1)
     # Lowest score kept (classification, detection, pose); null: the task's default (classification:
-    # none, detection: 0.4, pose: 0.2). Any finite number.
+    # none, detection: 0.4, pose: 0.2). 0..1.
     score_threshold: Optional[float] = None
     iou_threshold: float = 0.45  # detection (YOLO outputs): non-max suppression overlap, 0..1
     max_detections: int = 100  # detection: boxes kept per frame at most (>= 1)

@@ -70,35 +70,10 @@ def tasks_for(config: Any, registry: Any = None) -> dict[str, dict]:
     return out
 
 
-# run.<key>: (low, high, integer, what is expected); None: no bound. NaN and inf are never accepted.
-RANGES = {
-    "score_threshold": (None, None, False, "a finite number or null (the task's default)"),
-    "iou_threshold": (0.0, 1.0, False, "a number from 0 to 1"),
-    "max_detections": (1, 10000, True, "an integer from 1 to 10000"),
-    "min_keypoint_score": (0.0, 1.0, False, "a number from 0 to 1"),
-}
-
-
-def check_settings(config: Any, issues: Any, source: Any) -> None:
-    import math
-
-    for name, (low, high, integer, expected) in RANGES.items():
-        value = getattr(config.run, name, None)
-        if value is None and name == "score_threshold":
-            continue
-        bad = (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-               or (integer and value != int(value)) or (low is not None and value < low)
-               or (high is not None and value > high))
-        if bad:
-            key = f"run.{name}"
-            issues.add(key, "out of range", value=value, source=source(config, key), expected=expected)
-
-
 def check_tasks(config: Any, issues: Any) -> None:
     from ..config.provenance import source_of as _source
     from ..plugins.registry import new_registry
 
-    check_settings(config, issues, _source)
     registry = new_registry()
     for prefix, model in model_entries(config):
         key = f"{prefix}.task"
