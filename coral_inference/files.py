@@ -130,6 +130,9 @@ def _open_regular(path: Any, what: str, kind: str, key: str | None, limit: int |
         raise FileProblem(path, what, "not found", expected, key) from None
     except OSError as exc:
         raise FileProblem(path, what, f"cannot open it: {exc.strerror or exc}", expected, key) from None
+    except ValueError:  # a NUL byte in the path
+        raise FileProblem(repr(str(path))[1:-1], what, "not a usable path (it holds a NUL byte)", expected,
+                          key) from None
     info = os.fstat(fd)
     problem = (f"{_kind_name(info.st_mode)}, not a regular file" if not stat.S_ISREG(info.st_mode)
                else f"too large ({_size(info.st_size)} > {_size(limit)})" if info.st_size > limit else None)
@@ -283,7 +286,30 @@ def _loader_class() -> Any:
                                   f"integers of at most {MAX_INT_DIGITS} digits", self.checked_key)
             return super().construct_yaml_int(node)
 
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                self.flatten_mapping(node)  # merge keys (<<: *x) first, as SafeLoader does
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise FileProblem(self.checked_path, self.checked_what,
+                                      f"a mapping key that is {type(key).__name__}, not text "
+                                      f"(line {key_node.start_mark.line + 1})", "text (or integer) keys",
+                                      self.checked_key)
+            return super().construct_mapping(node, deep=deep)
+
+        def construct_plain_only(self, node: Any) -> Any:
+            tag = str(node.tag).rpartition(":")[2]
+            raise FileProblem(self.checked_path, self.checked_what,
+                              f"a !!{tag} value (line {node.start_mark.line + 1})",
+                              "plain YAML values: text, numbers, booleans, null, lists and mappings", self.checked_key)
+
     CheckedLoader.add_constructor("tag:yaml.org,2002:int", CheckedLoader.construct_yaml_int)
+    # only what JSON and OmegaConf hold: a date stays text (as OmegaConf reads it); binary, sets, ordered
+    # pairs are refused naming the file
+    CheckedLoader.add_constructor("tag:yaml.org,2002:timestamp", CheckedLoader.construct_yaml_str)
+    for tag in ("binary", "set", "omap", "pairs"):
+        CheckedLoader.add_constructor(f"tag:yaml.org,2002:{tag}", CheckedLoader.construct_plain_only)
     _LOADER.append(CheckedLoader)
     return CheckedLoader
 

@@ -173,3 +173,27 @@ def test_labels_with_a_huge_number_are_read_as_text(tmp_path):
 def test_strict_json():
     text = F.dumps_strict({"a": float("nan"), "b": [float("inf"), -float("inf")]})
     assert json.loads(text) == {"a": "NaN", "b": ["Infinity", "-Infinity"]}
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("backends:\n  cpu:\n    devices: !!binary aGVsbG8=\n", "!!binary"),
+    ("model:\n  path: !!set {a}\n", "!!set"),
+    ("plugins:\n  config:\n    x: {null: 1}\n", "mapping key"),
+])
+def test_yaml_values_json_cannot_hold_are_refused_naming_the_file(tmp_path, text, fragment):
+    (tmp_path / "c.yaml").write_text(text)
+    proc = run_cli("coral-runtime", "config", "validate", "-c", "c.yaml", cwd=tmp_path, timeout=30)
+    assert proc.returncode == 2 and fragment in proc.stderr and "c.yaml" in proc.stderr, proc.stderr
+
+
+def test_yaml_dates_stay_text_and_merge_keys_work(tmp_path):
+    path = tmp_path / "ok.yaml"
+    path.write_text("d: 2001-12-14\nbase: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n")
+    assert F.load_yaml_checked(path) == {"d": "2001-12-14", "base": {"x": 1}, "m": {"x": 1, "y": 2}}
+
+
+def test_a_nul_byte_in_a_path_is_exit_2(tmp_path):
+    (tmp_path / "c.yaml").write_text('model:\n  labels: "a\\0b"\n  cpu_path: "m\\0"\n')
+    proc = run_cli("coral-runtime", "config", "validate", "-c", "c.yaml", cwd=tmp_path, timeout=30)
+    assert proc.returncode == 2 and "NUL" in proc.stderr and "model.labels" in proc.stderr
+    assert "model.cpu_path" in proc.stderr and "Traceback" not in proc.stderr

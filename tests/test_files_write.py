@@ -114,3 +114,10 @@ def test_nan_in_the_config_keeps_the_summary_strict_json_and_auditable(tmp_path)
     assert summary["config"]["run"]["score_threshold"] == "NaN"
     proc = run_cli("coral-runtime", "audit", "verify", str(tmp_path / "run"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("override", ["hydra.job.name=../../escape", "hydra.output_subdir=../escape"])
+def test_hydra_names_that_leave_the_run_folder_are_refused(tmp_path, override):
+    proc = run_cli("coral-run", "hydra.run.dir=a/run", "run.mode=validate", override, cwd=tmp_path)
+    assert proc.returncode == 2 and override.partition("=")[0] in proc.stderr, proc.stderr
+    assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))

@@ -42,6 +42,23 @@ def planned_names(config: Any) -> list[str]:
     return names
 
 
+def check_names(config: Any) -> None:
+    """hydra.output_subdir and hydra.job.name name things inside the run folder: relative, no '..'."""
+    from omegaconf import OmegaConf
+
+    from ..errors import ConfigError, Problem
+
+    for key in ("hydra.output_subdir", "hydra.job.name"):
+        value = OmegaConf.select(config, key, default=None)
+        if value is None:
+            continue
+        parts = str(value).replace("\\", "/").split("/")
+        if str(value).startswith("/") or ".." in parts or not str(value).strip() or "\x00" in str(value):
+            raise ConfigError(f"{key}: {str(value)!r} would put files outside the run folder",
+                              problems=[Problem(key, "outside the run folder", value=str(value),
+                                                expected="a relative name inside the run folder, without '..'")])
+
+
 def check_folder(folder: Path, names: list[str], key: str) -> None:
     """Refuse a symlink or special file at any of ``names`` in ``folder`` (exit 2, naming both)."""
     import stat
@@ -122,6 +139,7 @@ class RunDirGuard(Callback):
         from omegaconf import OmegaConf
 
         folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
+        check_names(config)
         check_folder(folder, planned_names(config), "hydra.run.dir")
         lock(folder, "hydra.run.dir")
 
@@ -133,6 +151,7 @@ class RunDirGuard(Callback):
         from omegaconf import OmegaConf
 
         folder = Path(str(OmegaConf.select(config, "hydra.sweep.dir"))).absolute()
+        check_names(config)
         check_folder(folder, ["multirun.yaml"], "hydra.sweep.dir")
 
     @_refuse
