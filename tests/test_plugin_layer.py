@@ -163,7 +163,7 @@ def test_the_allowlist_takes_entry_point_or_spec_names(tmp_path, on_path):
     by_ep["compatible"] = True
     text = render({"plugins": [by_ep], "config_packages": []})
     assert "coral_inference.patches (entry-point group)" in text
-    assert "spec_name (entry point ep_name) patch  coral-test-named 1.0  compatible" in text
+    assert "spec_name        entry point ep_name          patch    coral-test-named 1.0  compatible" in text
 
 
 def test_an_unlisted_entry_point_is_not_imported_when_every_listed_name_is_an_entry_point(tmp_path, on_path):
@@ -210,3 +210,15 @@ def test_config_validate_types_plugin_settings_and_names_the_plugin(tmp_path, on
     assert not [p for p in validate(good).errors if p.key.startswith("plugins.config")]
     off = RuntimeConfig.from_dictconfig(compose("backends=cpu", "plugins=none", "plugins.config.typed.score_scale=abc"))
     assert not [p for p in validate(off).errors if p.key.startswith("plugins.config")]  # not loaded: not typed
+
+
+def test_settings_for_a_plugin_nobody_has_are_a_warning_with_the_nearest_name(tmp_path, on_path, compose):
+    from coral_inference.config.validate import validate
+    from coral_inference.runtime.config import RuntimeConfig
+
+    on_path(write_dist(tmp_path, "coral-test-typed", "2.0", {"coral_test_typed.py": TYPED},
+                       {"coral_inference.workflows": {"typed": "coral_test_typed:spec"}}))
+    issues = validate(RuntimeConfig.from_dictconfig(compose("backends=cpu", "plugins.config.typd.score_scale=2")))
+    [warning] = [p for p in issues.warnings if p.key == "plugins.config.typd"]
+    assert warning.message == "no installed plugin is named 'typd'; did you mean 'typed'?"
+    assert not [p for p in issues.errors if p.key.startswith("plugins.config")]

@@ -70,8 +70,8 @@ def render(doc: dict[str, Any]) -> str:
         dist = r.get("distribution") or {}
         state = "compatible" if r["compatible"] else r["status"]
         ep = (r.get("entry_point") or {}).get("name")
-        names = r["name"] if ep in (None, r["name"]) else f"{r['name']} (entry point {ep})"
-        line = f"  {names:<20} {r.get('type') or '?'}  {dist.get('name')} {dist.get('version')}  {state}"
+        line = (f"  {r['name']:<16} entry point {ep or '-':<16} {r.get('type') or '?':<8} "
+                f"{dist.get('name')} {dist.get('version')}  {state}")
         kind = (r.get("metadata") or {}).get("kind")
         if kind:
             line += f"  [backend kind {kind}]"

@@ -10,6 +10,7 @@ interpreter, segments, webrtc, pipeline, bench…), run after these with one sig
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from ..errors import Issues
@@ -28,8 +29,6 @@ def check_plugins_allowlist(config: Any, issues: Issues) -> None:
     mode = getattr(config.plugins.mode, "value", config.plugins.mode)
     if mode != "allowlist" or not config.plugins.allowlist:
         return
-    import difflib
-
     try:
         known = entry_point_names()
         unknown = [n for n in config.plugins.allowlist if n not in known]
@@ -48,13 +47,22 @@ def check_plugins_allowlist(config: Any, issues: Issues) -> None:
 
 def check_plugin_settings(config: Any, issues: Issues) -> None:
     """plugins.config.<name> of every plugin that would load and declares a ``settings`` dataclass:
-    unknown keys and wrong types are errors naming the key and the plugin."""
+    unknown keys and wrong types are errors naming the key and the plugin. A name no installed plugin
+    has is a warning (its settings would never be read)."""
     configured = config.plugins.config
     choice = config.run.interpreter
     try:
         records = discover_all(config, interpreter=choice, interpreter_info=lambda: interpreter_in_use(choice))
     except Exception:  # discovery trouble is reported by the plugin step, not here
         return
+    known = entry_point_names() | {r["name"] for r in records}
+    for name in configured:
+        if name not in known:  # a typo, or a plugin that is not installed: its settings are never read
+            close = difflib.get_close_matches(str(name), sorted(known), n=1)
+            key = f"plugins.config.{name}"
+            issues.add(key, f"no installed plugin is named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                       source=source_of(config, key), severity="warning",
+                       expected=f"the name of an installed plugin ({', '.join(sorted(known)) or 'none installed'})")
     for record in records:
         spec = record.get("spec")
         if spec is None or record["status"] != "ok" or getattr(spec, "settings", None) is None:
