@@ -143,3 +143,58 @@ def test_without_the_plugin_the_option_does_not_exist(compose):
 
     with pytest.raises(ConfigCompositionException, match="example_cpu"):
         compose("backends=example_cpu")
+
+
+CONTRIBUTES = '''
+from coral_inference.plugins import PluginSpec
+
+
+class Decoder:
+    def match(self, details):
+        return "always"
+
+    def decode(self, outputs, details, options):
+        return {"kind": "my_task"}
+
+
+def sink_factory(stream, context):
+    return None
+
+
+def check(config, issues):
+    issues.add("plugins.config.contrib", "checked by a plugin", severity="warning")
+
+
+contrib = PluginSpec(name="contrib", contributes={"decoder": {"my_task": Decoder()}, "sink": {"my_sink": sink_factory},
+                                                  "check": {"contrib_check": check}})
+clash = PluginSpec(name="clash", activate=lambda context: 1 / 0,
+                   contributes={"decoder": {"classification": Decoder()}})
+broken_check = PluginSpec(name="broken_check", contributes={"check": {"raises": lambda config, issues: 1 / 0}})
+'''
+
+
+def test_contributions_land_in_the_runs_registry_and_a_taken_name_fails_before_activate(compose, tmp_path, on_path):
+    on_path(write_dist(tmp_path, "coral-test-contrib", "3.0", {"coral_test_contrib.py": CONTRIBUTES},
+                       {"coral_inference.workflows": {"contrib": "coral_test_contrib:contrib",
+                                                      "clash": "coral_test_contrib:clash",
+                                                      "broken_check": "coral_test_contrib:broken_check"}}))
+    context = run(compose, "backends=cpu")
+    records = by_name(context)
+    assert records["contrib"]["status"] == "loaded"
+    assert records["contrib"]["registered"] == {"decoder": ["my_task"], "sink": ["my_sink"], "check": ["contrib_check"]}
+    assert context.registry.get("decoder", "my_task").decode([], [], {}) == {"kind": "my_task"}
+    assert context.registry.source("sink", "my_sink") == "coral-test-contrib"
+    # the built-in decoder keeps its name: the plugin fails with the reason, its activate never ran
+    assert records["clash"]["status"] == "failed" and "activate_ms" not in records["clash"]
+    assert records["clash"]["reason"] == "decoder 'classification' is already registered (by builtin)"
+    assert not builtin_registry().has("decoder", "my_task")
+    # a contributed check runs in validation when given the run's registry
+    from coral_inference.config.validate import validate
+
+    assert any(p.message == "checked by a plugin" for p in validate(context.config, context.registry).warnings)
+    # and before any plugin is loaded (config validate, coral-run's validation): from the plugins that would load
+    issues = validate(context.config)
+    assert any(p.message == "checked by a plugin" for p in issues.warnings)
+    [raised] = [p for p in issues.errors if p.key == "plugin coral-test-contrib"]  # named by its distribution
+    assert any(p.key == "plugin coral-test-contrib" for p in validate(context.config, context.registry).errors)
+    assert raised.message == "its config check 'raises' raised ZeroDivisionError: division by zero"

@@ -50,11 +50,7 @@ def check_plugin_settings(config: Any, issues: Issues) -> None:
     unknown keys and wrong types are errors naming the key and the plugin. A name no installed plugin
     has is a warning (its settings would never be read)."""
     configured = config.plugins.config
-    choice = config.run.interpreter
-    try:
-        records = discover_all(config, interpreter=choice, interpreter_info=lambda: interpreter_in_use(choice))
-    except Exception:  # discovery trouble is reported by the plugin step, not here
-        return
+    records = _records(config)
     known = entry_point_names() | {r["name"] for r in records}
     for name in configured:
         if name not in known:  # a typo, or a plugin that is not installed: its settings are never read
@@ -91,14 +87,50 @@ CONFIG_CHECKS = [check_plugins_allowlist, check_plugin_settings, check_secrets, 
 LAST_CHECKS = [ranges.check]
 
 
+def _records(config: Any) -> list[dict[str, Any]]:
+    """Discovery records of the plugins ``config`` selects (imported, never activated; kept per process)."""
+    choice = config.run.interpreter
+    try:
+        return discover_all(config, interpreter=choice, interpreter_info=lambda: interpreter_in_use(choice))
+    except Exception:  # discovery trouble is reported by the plugin step, not here
+        return []
+
+
+def plugin_checks(config: Any, registry: Any) -> list[tuple[str, Any, str]]:
+    """(name, check, source) of the checks that plugins which would load here contribute
+    (``contributes={"check": {...}}``) and ``registry`` does not hold yet: validation runs them before
+    the run has loaded any plugin."""
+    out = []
+    for record in _records(config):
+        spec = record.get("spec")
+        if spec is None or record["status"] != "ok":
+            continue
+        source = (record.get("distribution") or {}).get("name") or f"plugin {spec.name}"  # as loading registers it
+        for name, check in ((spec.contributes or {}).get("check") or {}).items():
+            if not registry.has("check", name) and callable(check):
+                out.append((name, check, source))
+    return out
+
+
 def validate(config: Any, registry: Any = None) -> Issues:
     """Every problem at once: the configuration's own checks, then every check in the registry (kind
-    "check", in name order), then the numeric ranges."""
+    "check", in name order; with no registry given, the built-ins plus the checks of the plugins that
+    would load), then the numeric ranges. A plugin's check that raises is a problem, not a crash."""
     issues = Issues()
     for check in CONFIG_CHECKS:
         check(config, issues)
-    for _name, check in (registry or new_registry()).items("check"):
-        check(config, issues)
+    given = registry is not None
+    registry = registry if given else new_registry()
+    checks = [(name, check, registry.source("check", name)) for name, check in registry.items("check")]
+    for name, check, source in checks + ([] if given else plugin_checks(config, registry)):
+        if source == "builtin":  # ours: a bug raises
+            check(config, issues)
+            continue
+        try:
+            check(config, issues)
+        except Exception as exc:
+            issues.add(f"plugin {source}", f"its config check {name!r} raised {type(exc).__name__}: {exc}",
+                       expected="a check that adds problems to issues and raises nothing")
     for check in LAST_CHECKS:
         check(config, issues)
     return issues
