@@ -46,8 +46,9 @@ def main() -> None:
             serve_run.stop(proc)
     lat = sorted(latencies)
     q = statistics.quantiles(lat, n=100)
+    measured = ", ".join(f"{n} {s['fps']}" for n, s in status.items())
     print(f"{len(lat)} requests at {args.rate:g}/s for {args.seconds:g} s, {errors} errors; two streams at "
-          f"max_fps {args.stream_fps:g} (measured fps: {', '.join(f'{n} {s['fps']}' for n, s in status.items())})")
+          f"max_fps {args.stream_fps:g} (measured fps: {measured})")
     print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {lat[-1]:.1f}  (target p99 <= 50)")
 
 
