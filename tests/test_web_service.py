@@ -217,3 +217,42 @@ def test_info_gives_the_browser_the_ice_servers_and_webrtc_off_means_mjpeg_only(
         assert get_json(s.url, "/api/info")[1]["webrtc"] is None
         status, body = get_json(s.url, "/api/streams/a/webrtc", method="POST", body={"type": "offer", "sdp": "m=video"})
         assert status == 409 and "/api/streams/a/mjpeg" in body["error"]
+
+
+def test_webrtc_peer_from_an_aiortc_client_gets_frames_then_hangs_up():
+    """A real aiortc peer as the viewer: offer/answer over the API, decoded preview frames at the
+    preview size, the limit for a second peer, and DELETE giving the slot back."""
+    import asyncio
+
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from coral_inference.services.webrtc import WebRtcService, WebRtcSettings
+
+    rtc = WebRtcService(WebRtcSettings((), 160, 10.0))
+
+    async def viewer(url):
+        pc = RTCPeerConnection()
+        pc.addTransceiver("video", direction="recvonly")
+        got = asyncio.get_running_loop().create_future()
+        pc.on("track", lambda track: got.set_result(track))
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = {"type": "offer", "sdp": pc.localDescription.sdp}
+        status, answer = await asyncio.to_thread(get_json, url, "/api/streams/a/webrtc", method="POST", body=offer)
+        assert status == 200, answer
+        await pc.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
+        track = await asyncio.wait_for(got, 20)
+        frames = [await asyncio.wait_for(track.recv(), 20) for _ in range(3)]
+        second = await asyncio.to_thread(get_json, url, "/api/streams/a/webrtc", method="POST", body=offer)
+        await asyncio.to_thread(get_json, url, f"/api/webrtc/{answer['id']}", method="DELETE")
+        await pc.close()
+        return frames, second
+
+    with serving(FakeManager(["a"]), webrtc=rtc, width=160, max_viewers=1) as s:
+        frames, second = asyncio.run(viewer(s.url))
+        assert frames[-1].width == 160 and frames[-1].height == 120
+        assert frames[-1].to_ndarray(format="bgr24").std() > 5  # a picture, not a blank frame
+        assert second[0] == 503 and "max_viewers=1" in second[1]["error"]
+        assert wait_for(lambda: s.hub.viewers() == 0)
+        totals = rtc.totals()
+    assert totals["peers_served"] == 1 and totals["frames_sent"] >= 3 and totals["peers_open"] == 0
+    assert totals["peers_refused"] == 1

@@ -179,6 +179,7 @@ async def offer(request: Any) -> Any:
             service.webrtc.count(peers_refused=1)
         return error(400, str(exc))
     except LookupError:
+        service.webrtc.count(peers_refused=1)
         return service.refusal()
     return web.json_response(answer)
 
