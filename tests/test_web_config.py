@@ -50,7 +50,7 @@ def test_cli_exit_2_names_key_value_source_and_never_the_token(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "services.web.host: listening on an address other than loopback without services.web.token" in result.stderr
     assert "value '0.0.0.0'; from command line" in result.stderr
-    assert "services.webrtc.max_fps: preview rate out of range (value 99.0" in result.stderr
+    assert "services.webrtc.max_fps: too large (live preview frames per second per stream) (value 99.0" in result.stderr
 
 
 def test_missing_serve_extra_is_exit_2_naming_it(tmp_path):

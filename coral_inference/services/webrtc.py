@@ -59,14 +59,6 @@ def check_servers(servers: Any, add: Any) -> None:
                         "a non-empty string (the credential is a secret: prefer ${oc.env:VAR})")
 
 
-def check_preview(cfg: Any, add: Any) -> None:
-    """The preview's size and rate: ``add(key, message, value, expected)`` per problem."""
-    if not 64 <= cfg.width <= 1920:
-        add("services.webrtc.width", "preview width out of range", cfg.width, "64..1920 pixels")
-    if not 0 < cfg.max_fps <= 30:
-        add("services.webrtc.max_fps", "preview rate out of range", cfg.max_fps, "more than 0, at most 30")
-
-
 @dataclass(frozen=True)
 class WebRtcSettings:
     """The RTCConfiguration iceServers list (browser and server) and the preview size and rate."""

@@ -1,5 +1,5 @@
-"""Config check of run.mode=serve (registry kind "check", name "web"): services.web and the preview
-settings in range, the [serve] extra installed, and no address other than loopback without a token."""
+"""Config check of run.mode=serve (registry kind "check", name "web"): the [serve] extra installed,
+and no address other than loopback without a token. (The numeric keys' ranges: config/ranges.py.)"""
 
 from __future__ import annotations
 
@@ -37,19 +37,11 @@ def missing_modules() -> list[str]:
 
 def check(config: Any, issues: Any) -> None:
     from ..config.provenance import source_of as _source
-    from ..services.webrtc import check_preview
 
     def add(key: str, message: str, value: Any, expected: str) -> None:
         issues.add(key, message, value=value, source=_source(config, key), expected=expected)
 
-    web = config.services.web
-    if not 0 <= web.port <= 65535:
-        add("services.web.port", "not a TCP port", web.port, "0..65535 (0: pick a free port)")
-    if web.max_viewers < 1:
-        add("services.web.max_viewers", "must be at least 1", web.max_viewers, "a positive integer")
-    if not 1 <= web.max_body_kb <= 10240:
-        add("services.web.max_body_kb", "request size limit out of range", web.max_body_kb, "1..10240 (KiB)")
-    check_preview(config.services.webrtc, add)
+    web = config.services.web  # numeric ranges: config/ranges.py
     if getattr(config.run.mode, "value", config.run.mode) != "serve":
         return
     missing = missing_modules()
