@@ -50,7 +50,7 @@ def test_streams_status_and_control():
         assert latest["stream"] == "back" and latest["result"]["kind"] == "detection"
         assert "_mask" not in latest["result"]
         summary = get_json(s.url, "/api/summary")[1]
-        assert summary["web"]["url"] == s.url and summary["web"]["auth"] == "none" and "streams" in summary
+        assert summary["web"]["url"] == s.url and summary["web"]["access"] == "open" and "streams" in summary
 
 
 def test_metrics_parse_with_prometheus_parser():
@@ -146,7 +146,7 @@ def test_token_is_needed_everywhere_and_compared_whole():
         cookie = headers["Set-Cookie"]
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
         assert request(s.url, "/api/streams", headers={"Cookie": cookie.split(";")[0]})[0] == 200
-        assert s.totals()["auth"] == "token" and TOKEN not in json.dumps(s.totals())
+        assert s.totals()["access"] == "token" and TOKEN not in json.dumps(s.totals())
 
 
 def test_recordings_only_listed_files_inside_the_folder(tmp_path):

@@ -154,7 +154,7 @@ class Service:
     def totals(self) -> dict[str, Any]:
         """results.serve.web: what the service did (never the token)."""
         o = self.options
-        return {"url": self.url, "host": o.host, "port": self.port, "auth": "token" if o.token else "none",
+        return {"url": self.url, "host": o.host, "port": self.port, "access": "token" if o.token else "open",
                 "uptime_s": round(time.monotonic() - self._started, 3), **self.counters,
                 "sse": {"results": self.feed.results, "dropped": self.feed.dropped},
                 "preview": {"width": o.width, "max_fps": o.max_fps, "frames_kept": self.hub.frames_kept,
