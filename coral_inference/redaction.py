@@ -170,7 +170,8 @@ def scrub(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _url_patterns() -> tuple[re.Pattern, re.Pattern]:
-    userinfo = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^/\s@?#'\"<>\[\]{}]+)@")
+    # the userinfo runs to the last @ of the URL's token: an unencoded @ / # in a password is still inside
+    userinfo = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s'\"<>\[\]{}]+)@")
     query = re.compile(r"([?&;])([^=&#\s'\"<>]+)=([^&#\s'\"<>\]\[{}]*)")
     return userinfo, query
 
@@ -191,6 +192,8 @@ def redact_url_credentials(text: str) -> str:
 
     def _user(m: re.Match) -> str:
         user, colon, _ = m.group(2).partition(":")
+        if not colon and "/" in user:  # an @ in the path (https://host/@scope/x): no userinfo
+            return m.group(0)
         return m.group(1) + (f"{user}:{REDACTED}@" if colon else f"{REDACTED}@")
 
     text = userinfo.sub(_user, text)
@@ -200,7 +203,8 @@ def redact_url_credentials(text: str) -> str:
 
 def _url_secrets(text: str) -> list[str]:
     userinfo, query = _url_patterns()
-    out = [m.group(2).partition(":")[2] or m.group(2) for m in userinfo.finditer(text)]
+    out = [m.group(2).partition(":")[2] or m.group(2) for m in userinfo.finditer(text)
+           if ":" in m.group(2) or "/" not in m.group(2)]
     out += [m.group(3) for m in query.finditer(text) if m.group(3) and _secret_param(m.group(2))]
     return out
 
@@ -302,7 +306,7 @@ def _value_end(text: str, i: int, yaml_style: bool = False, closing: str = "", m
     unclosed one runs to the end of the line; under a quoted key, a JSON one, to its close), a YAML-style value to the end of the line, or text
     up to a space, quote, closing bracket or a comma before the next key (``a,b`` sweeps go whole)."""
     if i < len(text) and text[i] in "'\"":
-        close = text.find(text[i], i + 1)
+        close = _closing_quote(text, i)
         newline = text.find("\n", i)
         if close == -1 or (newline != -1 and newline < close):
             return len(text) if newline == -1 else newline
@@ -312,6 +316,11 @@ def _value_end(text: str, i: int, yaml_style: bool = False, closing: str = "", m
         c = text[j]
         if c == "\n" and not (multiline and depth):  # an indented JSON list goes on; [S stops at the line's end
             break
+        if depth and c in "'\"" and text[i:j].rstrip()[-1:] in ("[", "{", ",", ":"):
+            close = _closing_quote(text, j)  # a quoted item: its brackets and commas are text
+            if close != -1:
+                j = close + 1
+                continue
         if c in "[{(":
             depth += 1
         elif c in "]})":
@@ -332,6 +341,24 @@ def _value_end(text: str, i: int, yaml_style: bool = False, closing: str = "", m
         while j > i and text[j - 1] in " \t\r":
             j -= 1
     return j
+
+
+def _closing_quote(text: str, i: int) -> int:
+    """The quote that closes the one at ``i``: backslash escapes (JSON, a repr) and YAML's doubled
+    '' are inside the string; -1 when it is not closed."""
+    quote, j = text[i], i + 1
+    while j < len(text):
+        c = text[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == quote:
+            if quote == "'" and text[j + 1:j + 2] == "'":
+                j += 2
+                continue
+            return j
+        j += 1
+    return -1
 
 
 @functools.lru_cache(maxsize=1)

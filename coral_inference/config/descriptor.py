@@ -118,7 +118,7 @@ class RuntimeDescriptor:
                 layer.issues.add(key, f"{name} is not valid UTF-8 text", value=src.shown_bytes(environ[name]),
                                  source=source, expected=f"UTF-8 text ({src.ENV_RULE})")
                 continue
-            value = src.parse_env_value(environ[name])
+            value = (src.parse_env_text if src.is_text(tp) else src.parse_env_value)(environ[name])
             if not src._fits(tp, value):
                 layer.issues.add(key, f"bad value in {name}", value=environ[name], source=source,
                                  expected=f"{src.expectation(tp)} (environment values read as: {src.ENV_RULE})")

@@ -15,7 +15,9 @@ Environment rule (documented in the README, "Configuration layers"):
   * a name is ``CORAL_`` + the dotted key with ``__`` between levels, case-insensitive:
     ``CORAL_BACKENDS__CPU__NUM_THREADS=2`` sets ``backends.cpu.num_threads``;
   * a group name alone selects an option: ``CORAL_BACKENDS=edgetpu_multi``;
-  * values: ``true/false/yes/no/on/off`` -> bool, ``null``/``~`` -> null, integers and decimals ->
+  * a text key (a str in the schema) gets the text as given (``0123`` stays ``0123``; ``null`` / ``~``
+    -> null; quotes as below); for other keys the values are read by this rule:
+    ``true/false/yes/no/on/off`` -> bool, ``null``/``~`` -> null, integers and decimals ->
     numbers, ``a,b`` or ``[a,b]`` -> a list (items read by the same rule), text in matching quotes
     -> that text verbatim (``'${oc.env:P}'`` stays those characters: never interpolated); anything
     else is text;
@@ -94,6 +96,22 @@ def shown_bytes(text: str) -> str:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:
         return text.encode("utf-8", "backslashreplace").decode("ascii")
+
+
+def parse_env_text(text: str) -> Any:
+    """An environment value for a text key: ``null`` / ``~`` -> None, text in matching quotes -> that
+    text verbatim, anything else -> the text itself without surrounding blanks (``0123``, ``a,b`` and
+    ``true`` stay text: a text key gets the characters that were given)."""
+    s = text.strip()
+    if s.lower() in ("null", "~"):
+        return None
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        return Verbatim(s[1:-1])
+    return s
+
+
+def is_text(tp: Any) -> bool:
+    return _strip_optional(tp) is str
 
 
 def env_name(key: str) -> str:
