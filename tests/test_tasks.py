@@ -210,6 +210,9 @@ def test_options_from_the_run_settings():
     run = SimpleNamespace(top_k=2, score_threshold=None, iou_threshold=0.3, max_detections=7, min_keypoint_score=0.1)
     assert options_from(run) == {"top_k": 2, "score_threshold": None, "iou_threshold": 0.3, "max_detections": 7,
                                  "min_keypoint_score": 0.1}
+    image = {"shape": np.asarray([1, 240, 320, 3])}
+    assert options_from(run, [image])["input_size"] == (320, 240)
+    assert "input_size" not in options_from(run, [{"shape": [1, 8]}])
 
 
 # --- labels ---------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
     run_dir = Path(context.run_dir or Path.cwd())
     run_dir.mkdir(parents=True, exist_ok=True)
     labels = load_labels(config.model.labels, config.model.path)
-    decoder = prepare_decoder(config.model.task, backend.output_details, labels, options_from(run_cfg), context.registry)
+    options = options_from(run_cfg, backend.input_details)
+    decoder = prepare_decoder(config.model.task, backend.output_details, labels, options, context.registry)
     context.note("pipeline", f"task {decoder.task}: {decoder.reason}", "warning" if decoder.warning else "info")
     camera = context.services.get("camera") if context.patches_enabled.get("camera") else None
     source = open_source(run_cfg.source, camera)

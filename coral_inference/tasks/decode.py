@@ -106,9 +106,22 @@ def prepare_decoder(task: str, output_details: Sequence[Mapping[str, Any]], labe
                            {**dict(options or {}), "labels": dict(labels or {})})
 
 
-def options_from(run: Any) -> dict:
-    """The decoder options from the run settings (``config.run``): what ``prepare_decoder`` takes."""
-    return {"top_k": getattr(run, "top_k", 3), "score_threshold": getattr(run, "score_threshold", None),
-            "iou_threshold": getattr(run, "iou_threshold", 0.45),
-            "max_detections": getattr(run, "max_detections", 100),
-            "min_keypoint_score": getattr(run, "min_keypoint_score", 0.2)}
+def input_size(input_details: Sequence[Mapping[str, Any]] | None) -> tuple[int, int] | None:
+    """(width, height) of an NHWC image input (the first input), else None."""
+    if not input_details:
+        return None
+    shape = [int(x) for x in input_details[0].get("shape", ())]
+    return (shape[2], shape[1]) if len(shape) == 4 else None
+
+
+def options_from(run: Any, input_details: Sequence[Mapping[str, Any]] | None = None) -> dict:
+    """The decoder options from the run settings (``config.run``) and, when given, the model's input
+    details (``input_size``: YOLO boxes in input pixels): what ``prepare_decoder`` takes."""
+    options = {"top_k": getattr(run, "top_k", 3), "score_threshold": getattr(run, "score_threshold", None),
+               "iou_threshold": getattr(run, "iou_threshold", 0.45),
+               "max_detections": getattr(run, "max_detections", 100),
+               "min_keypoint_score": getattr(run, "min_keypoint_score", 0.2)}
+    size = input_size(input_details)
+    if size:
+        options["input_size"] = size
+    return options
