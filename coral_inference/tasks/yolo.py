@@ -62,12 +62,20 @@ def decode(outputs: list, details: Sequence[Mapping[str, Any]], options: Mapping
 
     channels, candidates, first = _dims(details)
     values = dequantize(outputs[0], details[0]).reshape(details[0]["shape"][1:])
-    rows = values.T if first else values  # [N, 4 + C]
-    scores_all = np.where(np.isfinite(rows[:, 4:]), rows[:, 4:], -np.inf)
-    classes = np.argmax(scores_all, axis=1)
-    scores = scores_all[np.arange(len(rows)), classes]
-    keep = np.isfinite(scores) & (scores >= minimum) & np.all(np.isfinite(rows[:, :4]), axis=1)
-    xywh, classes, scores = rows[keep, :4].astype(np.float32), classes[keep], scores[keep]
+    cf = values if first else values.T  # [4 + C, N]: one row per channel
+    scores_cf = cf[4:]
+    with np.errstate(all="ignore"):
+        best = scores_cf.max(axis=0)  # NaN and +inf make a column's best non-finite
+        keep = np.isfinite(best) & (best >= minimum) & np.all(np.isfinite(cf[:4]), axis=0)
+        if not np.isfinite(best).all():  # a NaN or inf somewhere: the best finite score of each candidate
+            finite = np.where(np.isfinite(scores_cf), scores_cf, -np.inf)
+            best = finite.max(axis=0)
+            keep = np.isfinite(best) & (best >= minimum) & np.all(np.isfinite(cf[:4]), axis=0)
+            scores_cf = finite
+    index = np.nonzero(keep)[0]
+    classes = np.argmax(scores_cf[:, index], axis=0)
+    scores = best[index]
+    xywh = cf[:4, index].T.astype(np.float32)
     if xywh.size and float(np.abs(xywh).max()) > 1.5:  # input pixels
         w, h = _input_size(options, candidates)
         xywh = xywh / np.asarray([w, h, w, h], dtype=np.float32)
