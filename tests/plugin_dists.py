@@ -25,8 +25,12 @@ CASES = textwrap.dedent('''
             pass
 
 
+    def _passthrough(**settings):  # a BlockFactory: factory(**settings) -> block(result, frame, stream)
+        return lambda result, frame, stream: result
+
+
     def _wf(name, **kw):
-        return PluginSpec(name=name, type="workflow", workflow=lambda outputs: outputs, **kw)
+        return PluginSpec(name=name, type="workflow", workflow=_passthrough, **kw)
 
 
     good_patch = PluginSpec(name="good_patch", type="patch", patch=Patch(), description="loads fine",
@@ -122,6 +126,7 @@ def write_cases(root: Path) -> Path:
 
 def write_overrides_plugin(root: Path, overrides: dict, name: str = "filler") -> Path:
     source = ("from coral_inference.plugins import PluginSpec\n"
-              f"spec = PluginSpec(name={name!r}, type='workflow', workflow=len, default_config_overrides={overrides!r})\n")
+              "def factory(**settings):\n    return lambda result, frame, stream: result\n"
+              f"spec = PluginSpec(name={name!r}, type='workflow', workflow=factory, default_config_overrides={overrides!r})\n")
     return write_dist(root, f"coral-test-{name}", "0.1", {f"coral_test_{name}.py": source},
                       {"coral_inference.workflows": {name: f"coral_test_{name}:spec"}})
