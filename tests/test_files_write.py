@@ -121,3 +121,13 @@ def test_hydra_names_that_leave_the_run_folder_are_refused(tmp_path, override):
     proc = run_cli("coral-run", "hydra.run.dir=a/run", "run.mode=validate", override, cwd=tmp_path)
     assert proc.returncode == 2 and override.partition("=")[0] in proc.stderr, proc.stderr
     assert not any(p.name.startswith("escape") for p in tmp_path.rglob("*"))
+
+
+def test_a_sweep_job_log_planted_as_a_link_is_refused(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (tmp_path / "sw" / "0").mkdir(parents=True)
+    (tmp_path / "sw" / "0" / "run.log").symlink_to(victim)
+    proc = run_cli("coral-run", "-m", "hydra.sweep.dir=sw", "run.mode=validate", "run.warmup=1,2", cwd=tmp_path)
+    assert proc.returncode == 2 and "run.log" in proc.stderr and "symbolic link" in proc.stderr, proc.stderr
+    assert victim.read_text() == "keep"

@@ -182,7 +182,28 @@ def safe_save_config(cfg: Any, filename: str, output_dir: Path) -> None:
 
 
 def install() -> None:
-    """Hydra's run_job saves .hydra/ files through hydra.core.utils._save_config: use ours."""
+    """Hydra's run_job saves .hydra/ files through hydra.core.utils._save_config and opens the job log
+    through configure_log: use ours (no file written through a link, also in sweep jobs)."""
     import hydra.core.utils as hydra_utils
 
     hydra_utils._save_config = safe_save_config
+    if not getattr(hydra_utils.configure_log, "checks_links", False):
+        hydra_utils.configure_log = _checked_configure_log(hydra_utils.configure_log)
+
+
+def _checked_configure_log(configure_log: Any) -> Any:
+    def checked(log_config: Any, *args: Any, **kwargs: Any) -> Any:
+        """Refuse a symlink (or FIFO, folder) where a log handler would append (logging follows links)."""
+        from ..files import check_writable_target
+
+        try:
+            handlers = dict(log_config.get("handlers") or {}) if log_config is not None else {}
+            files = [str(h.get("filename")) for h in handlers.values() if h is not None and h.get("filename")]
+        except Exception:  # an unresolvable log config: Hydra reports it as before
+            files = []
+        for filename in files:
+            check_writable_target(filename, "job log file", key="hydra.job_logging")
+        return configure_log(log_config, *args, **kwargs)
+
+    checked.checks_links = True  # type: ignore[attr-defined]
+    return checked
