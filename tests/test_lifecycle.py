@@ -127,3 +127,32 @@ def test_a_failed_selfcheck_fails_the_backend(compose, monkeypatch):
     assert state.status == "failed" and state.selfcheck["passed"] is False
     assert state.selfcheck["max_abs_error"] > state.selfcheck["tolerance"]
     info.value.context.close()
+
+
+def test_coral_run_runs_the_model_in_a_process_without_hydra(tmp_path, plugin_path):
+    """A single run replaces itself with the runner (cli/runner.py) once the configuration is checked: the
+    process image that ran init, the patches and the plugin holds no Hydra or OmegaConf, has the same
+    process id, and its summary is complete."""
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(
+        "import atexit, os, sys\n"
+        "atexit.register(lambda: open('images.txt', 'a').write(\n"
+        "    f\"{os.getpid()} {'hydra' in sys.modules} {'omegaconf' in sys.modules} {'numpy' in sys.modules}\\n\"))\n")
+    run_dir = tmp_path / "run"
+    proc = run_cli("coral-run", "backends=cpu", "++patches.lifecycle=true", f"hydra.run.dir={run_dir}",
+                   cwd=tmp_path, env={"PYTHONPATH": f"{tmp_path / 'site'}:{plugin_path}"})
+    assert proc.returncode == 0, proc.stderr
+    [image] = (tmp_path / "images.txt").read_text().splitlines()  # one exit: the runner's (exec, no child)
+    _pid, hydra, omegaconf, numpy = image.split()
+    assert (hydra, omegaconf, numpy) == ("False", "False", "True")
+    [summary] = summaries(run_dir)
+    assert summary["status"] == "ok" and summary["backends"][0]["selfcheck"]["passed"]
+    assert summary["sources"]["model.path"] and summary["config"]["backends"]["enabled"]
+    assert "lifecycle deactivated" in _messages(summary) and "coral-run: ok" in proc.stdout
+
+
+def test_a_sweep_keeps_its_jobs_in_process_and_each_writes_its_summary(tmp_path):
+    proc = run_cli("coral-run", "-m", "backends=cpu", "run.warmup=1,2", f"hydra.sweep.dir={tmp_path / 'sweep'}",
+                   cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(s["config"]["run"]["warmup"] for s in summaries(tmp_path / "sweep")) == [1, 2]

@@ -122,12 +122,17 @@ def test_webrtc_patch_is_the_serve_preview_only(runtime_context):
 
 
 def test_default_run_does_not_import_opencv(tmp_path):
-    code = ("import sys; sys.argv=['coral-run','hydra.run.dir=out']\n"
-            "from coral_inference.cli.run import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
-            "print('cv2' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+    """Checked in the process that ran the model (coral-run's runner, cli/runner.py): at its exit."""
+    from conftest import run_cli
+
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(
+        "import atexit, sys\n"
+        "atexit.register(lambda: open('modules.txt', 'a').write(f\"{'numpy' in sys.modules} {'cv2' in sys.modules}\\n\"))\n")
+    proc = run_cli("coral-run", "hydra.run.dir=out", cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "site")})
+    assert proc.returncode == 0, proc.stderr
+    # the last process image ran the model (numpy imported: the check can see modules) and not OpenCV
+    assert (tmp_path / "modules.txt").read_text().splitlines()[-1] == "True False"
 
 
 def test_a_patch_name_nothing_implements_is_failed_not_enabled(runtime_context, tmp_path):

@@ -1,11 +1,12 @@
-"""One coral-run job: RuntimeConfig -> runtime.init -> run mode -> summary. Used by coral-run
-(inside Hydra) and reusable by anything that has a composed config and a run directory."""
+"""One coral-run job: RuntimeConfig -> runtime.init -> run mode -> summary. run_job (inside Hydra)
+composes and checks; execute runs the rest, in the runner process (cli/runner.py) or here."""
 
 from __future__ import annotations
 
 import os
 import sys
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,34 +15,70 @@ from ..errors import EXIT_OK, EXIT_SIGTERM, EXIT_UNEXPECTED, CoralError, Interru
 from ..summary import build, now_iso, write_json_atomic
 
 
+@dataclass
+class Job:
+    """What a job's summary needs besides the run itself (JSON-able: the runner process gets it too)."""
+
+    started_at: str
+    run_dir: str
+    argv: list[str]
+    overrides: list[str]
+    choices: dict[str, Any]
+    config: dict[str, Any] | None = None
+    sources: dict[str, Any] = field(default_factory=dict)
+    secret_keys: list[str] | None = None
+    filename: str = "runtime_summary.json"
+
+
 def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, file: Any = None) -> tuple[int, str]:
     """Run one job; always leaves a summary in the run directory. Returns (exit code, message).
     ``env`` is the CORAL_* layer cli/run.py put before the user's overrides (None: read it here);
-    ``file`` the descriptor given as --config-name, if any (its override comes first)."""
+    ``file`` the descriptor given as --config-name, if any (its override comes first).
+    The configuration is composed and checked here; in a single run the model runs in the runner, which
+    replaces this process (cli/runner.py: no Hydra in memory while the model runs); in a sweep, here."""
     from ..config.compose import for_hydra_run, task_overrides
 
-    started_at = now_iso()
-    run_dir = Path(hc.runtime.output_dir)
-    choices = {g: hc.runtime.choices.get(g) for g in GROUPS if g in hc.runtime.choices}
-    overrides = task_overrides(hc)
-    argv = list(argv or sys.argv)
-    config = context = error = composition = None
-    code, message = EXIT_OK, "ok"
-    secret_keys = tuple(cfg.get("summary", {}).get("secret_keys", ()) or ()) or None
-    filename = "runtime_summary.json"
+    job = Job(started_at=now_iso(), run_dir=str(hc.runtime.output_dir), argv=list(argv or sys.argv),
+              overrides=task_overrides(hc), choices={g: hc.runtime.choices.get(g) for g in GROUPS
+                                                     if g in hc.runtime.choices},
+              secret_keys=list(cfg.get("summary", {}).get("secret_keys", ()) or ()) or None)
     previous = _on_sigterm_raise()
     try:
-        composition = for_hydra_run(cfg, hc, env, file)
-        try:  # every problem at once: layers, unknown keys, validation (config/validate.py)
-            runtime_config = composition.runtime_config()
-        finally:
-            for warning in composition.issues.warnings:
-                print(f"coral-run: warning: {warning.render()}", file=sys.stderr)
-            if composition.config is not None:
-                config = composition.config.to_dict()
-                secret_keys = tuple(composition.config.summary.secret_keys)
-                filename = _summary_name(composition.config.summary.filename)
-        context = _execute(runtime_config, run_dir)
+        composition = runtime_config = None
+        try:
+            composition = for_hydra_run(cfg, hc, env, file)
+            try:  # every problem at once: layers, unknown keys, validation (config/validate.py)
+                runtime_config = composition.runtime_config()
+            finally:
+                for warning in composition.issues.warnings:
+                    print(f"coral-run: warning: {warning.render()}", file=sys.stderr)
+                if composition.config is not None:
+                    job.config = composition.config.to_dict()
+                    job.secret_keys = list(composition.config.summary.secret_keys)
+                    job.filename = _summary_name(composition.config.summary.filename)
+        except BaseException as exc:  # noqa: B036 - every failure ends in a summary (execute re-raises it)
+            job.sources = dict(composition.sources) if composition else {}
+            return execute(job, failure=exc)
+        job.sources = dict(composition.sources)
+        if runtime_config.run.mode.value != "validate" and _single_run(hc):
+            from .runner import exec_runner
+
+            exec_runner(job, runtime_config)  # returns only where the runner cannot replace this process
+        return execute(job, runtime_config)
+    finally:
+        _restore_sigterm(previous)
+
+
+def execute(job: Job, runtime_config: Any = None, failure: BaseException | None = None) -> tuple[int, str]:
+    """init, run mode, close, summary, print: the job from a checked RuntimeConfig (or a ``failure``
+    met before it: then only the summary). Returns (exit code, message)."""
+    context = error = None
+    code, message = EXIT_OK, "ok"
+    try:
+        if failure is not None:
+            raise failure
+        if runtime_config is not None:
+            context = _execute(runtime_config, Path(job.run_dir))
     except CoralError as exc:
         context = getattr(exc, "context", context)
         error = exc.to_dict()
@@ -62,18 +99,27 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, f
     finally:
         if context is not None:  # before the summary: what disable()/deactivate() note is in it
             context.close()
-        kwargs = {"secret_keys": secret_keys} if secret_keys else {}
-        summary = build(started_at=started_at, argv=argv, overrides=overrides, choices=choices,
-                        config=config, context=context, error=error,
-                        sources=dict(composition.sources) if composition else {}, **kwargs)
+        summary = build_summary(job, context=context, error=error)
+        path = Path(job.run_dir) / job.filename
         try:  # strict JSON, atomic, never through a symlink (files.py)
-            path = write_json_atomic(run_dir / filename, summary)
+            write_json_atomic(path, summary)
         except CoralError as exc:
-            code, message, path = exc.exit_code, exc.render(), run_dir / filename
+            code, message = exc.exit_code, exc.render()
             print(f"coral-run: error: {message}", file=sys.stderr)
-        _restore_sigterm(previous)
-    _print(summary, path, config)
+    _print(summary, path, job.config)
     return code, message
+
+
+def _single_run(hc: Any) -> bool:
+    from hydra.types import RunMode
+
+    return hc.mode == RunMode.RUN
+
+
+def build_summary(job: Job, context: Any = None, error: dict[str, Any] | None = None) -> dict[str, Any]:
+    kwargs = {"secret_keys": tuple(job.secret_keys)} if job.secret_keys else {}
+    return build(started_at=job.started_at, argv=job.argv, overrides=job.overrides, choices=job.choices,
+                 config=job.config, context=context, error=error, sources=job.sources, **kwargs)
 
 
 def _summary_name(name: Any) -> str:

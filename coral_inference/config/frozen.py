@@ -138,6 +138,13 @@ class RuntimeConfig:
         return copy.deepcopy(dict(self.data))
 
     @classmethod
+    def from_data(cls, data: dict[str, Any], choices: Mapping[str, Any] | None = None,
+                  sources: Mapping[str, Any] | None = None) -> "RuntimeConfig":
+        """From ``to_dict()``'s plain data of a checked RuntimeConfig (coral-run's runner process gets it)."""
+        return cls(settings=frozen_from_data(CoralConfig, data), data=MappingProxyType(data),
+                   choices=MappingProxyType(dict(choices or {})), sources=MappingProxyType(dict(sources or {})))
+
+    @classmethod
     def from_dictconfig(cls, cfg: Any, choices: Mapping[str, Any] | None = None,
                         sources: Mapping[str, Any] | None = None) -> "RuntimeConfig":
         """Resolve and convert a composed DictConfig; unresolvable values are ConfigErrors."""

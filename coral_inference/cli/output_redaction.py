@@ -1,0 +1,100 @@
+"""stdout, stderr and log records redacted (the text rules of coral_inference/redaction.py), for every
+process of the CLIs: coral-run, coral-runtime and coral-run's runner process (cli/runner.py). No Hydra here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RedactingStream:
+    """stdout / stderr through the text rules of redaction.py: complete lines are redacted as they
+    are written (a partial line waits for its newline or a flush), everything else is delegated."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+        self._pending = ""
+        try:  # a non-UTF-8 byte from the environment must not end the run with UnicodeEncodeError
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+    def write(self, text: Any) -> int:
+        if not isinstance(text, str):
+            return self._stream.write(text)
+        self._pending += text
+        if "\n" in self._pending:
+            head, _, self._pending = self._pending.rpartition("\n")
+            self._emit(head + "\n")
+        elif len(self._pending) > 1 << 16:
+            self._emit(self._pending)
+            self._pending = ""
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def _emit(self, text: str) -> None:
+        from ..redaction import REDACTED, redact_text
+
+        try:
+            text = redact_text(text)
+        except Exception:  # never let a bug in a rule print what it was meant to hide
+            text = REDACTED + "\n"
+        self._stream.write(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, ""
+            self._emit(pending)
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def install(argv: list[str] | None = None, environ: Any = None) -> None:
+    """The chokepoint of a CLI process: remember the secret values of its command line and CORAL_*
+    environment, wrap stdout and stderr, redact every log record. Idempotent."""
+    import os
+    import sys
+
+    from ..redaction import remember_override
+
+    for arg in argv or ():
+        remember_override(str(arg).removeprefix("--set="))
+    environ = os.environ if environ is None else environ
+    for name, value in environ.items():
+        if name.upper().startswith("CORAL_"):  # CORAL_SERVICES__METRICS__TOKEN -> services.metrics.token
+            remember_override(name[len("CORAL_"):].lower().replace("__", ".") + "=" + str(value))
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream))
+    redact_log_records()
+
+
+def redact_log_records() -> None:
+    """Every log record (Hydra's launcher lines ``#0 : token=…``, the job log file) is formatted and
+    redacted as it is made, its traceback text too."""
+    import logging
+
+    from ..redaction import redact_text
+
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            record.msg, record.args = redact_text(record.getMessage()), ()
+            if record.exc_info:
+                record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        except Exception:  # a malformed record is logging's to report
+            pass
+        return record
+
+    factory.redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+

@@ -1,0 +1,81 @@
+"""The runner: coral-run's job after the configuration is checked (runtime.init, the run mode, close, the
+summary) runs in a fresh Python without Hydra, OmegaConf or the composition in memory: coral-run replaces
+itself with it (``os.execv``, same process id, same stdout/stderr, the exit code is the job's).
+
+Why: Hydra's imports and composition hold ~20 MiB for the rest of a process; numpy + ai-edge-litert and an
+interpreter add ~25 MiB. In one process they add up (peak RSS ~1.5x a script that only runs the model);
+after the exec only the runner's part is left, for the whole run (pipeline and serve runs included). The
+runner gets the checked, resolved configuration and the job record as JSON in an anonymous memory file
+(``memfd_create``: never on disk, values may be secrets), writes the summary and prints it exactly as
+in-process. A sweep (-m) keeps its jobs in-process: Hydra must get each job's result back.
+
+Signals: the runner's SIGTERM handler is its first statement (SIGTERM then ends the run with a `failed`
+summary, 143); a SIGTERM in the few milliseconds of interpreter start before it ends the run without a
+summary, which the atomic write allows (a summary is complete or absent, never partial).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from typing import Any
+
+MODULE = "coral_inference.cli.runner"
+
+
+def exec_runner(job: Any, runtime_config: Any) -> None:
+    """Replace this process with the runner for ``job``; returns only when that is not possible here
+    (no memfd_create or exec refused): the caller then runs the job in-process."""
+    import logging
+
+    from ..runtime.config import thaw
+
+    if not hasattr(os, "memfd_create"):
+        return
+    payload = json.dumps({"job": asdict(job), "config": thaw(runtime_config.data),
+                          "choices": thaw(runtime_config.choices), "sources": thaw(runtime_config.sources)},
+                         default=str).encode("utf-8")
+    try:
+        fd = os.memfd_create("coral-run-job", 0)  # no MFD_CLOEXEC: the runner inherits it
+    except OSError:
+        return
+    try:
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+        for handler in logging.getLogger().handlers:  # Hydra's job log file: nothing left in a buffer
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-P", "-m", MODULE, str(fd)])  # -P: cwd not on sys.path
+    except OSError:
+        os.close(fd)
+
+
+def main() -> int:
+    """The runner: read the job, run it, exit with its code."""
+    from .job import Job, _on_sigterm_raise, execute
+
+    _on_sigterm_raise()  # first: SIGTERM from here on ends in a `failed` summary
+    from .gcstartup import freeze_startup
+
+    freeze_startup()
+    with os.fdopen(int(sys.argv[1]), encoding="utf-8") as memfile:
+        payload = json.load(memfile)
+    from ..runtime.config import RuntimeConfig
+    from .output_redaction import install
+
+    job = Job(**payload["job"])
+    install(job.argv[1:])  # stdout, stderr, log records: redacted as in coral-run itself
+    try:
+        config = RuntimeConfig.from_data(payload["config"], payload["choices"], payload["sources"])
+    except BaseException as exc:  # noqa: B036 - the summary says why
+        return execute(job, failure=exc)[0]
+    return execute(job, config)[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
