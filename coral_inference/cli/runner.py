@@ -46,6 +46,10 @@ def exec_runner(job: Any, runtime_config: Any) -> None:
         while view:
             view = view[os.write(fd, view):]
         os.lseek(fd, 0, os.SEEK_SET)
+        from . import rundir
+
+        for held in rundir._held.values():  # the run folder's lock (cli/rundir.py) stays held by the runner
+            os.set_inheritable(held, True)
         for handler in logging.getLogger().handlers:  # Hydra's job log file: nothing left in a buffer
             handler.flush()
         sys.stdout.flush()
