@@ -106,7 +106,10 @@ def execute(job: Job, runtime_config: Any = None, failure: BaseException | None 
         except CoralError as exc:
             code, message = exc.exit_code, exc.render()
             print(f"coral-run: error: {message}", file=sys.stderr)
-    _print(summary, path, job.config)
+    try:
+        _print(summary, path, job.config)
+    except BrokenPipeError:  # `coral-run | head`: the reader stopped early; the summary is written
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return code, message
 
 
