@@ -40,7 +40,7 @@ def write_json_atomic(path: Path, data: Any) -> Path:
     """Strict JSON (NaN and infinities as strings), atomically, never through a symlink (files.py)."""
     from .files import write_json_atomic as write
 
-    return write(path, data, "summary", key="summary.filename")
+    return write(path, data, "summary")
 
 
 def write_text_atomic(path: Path, text: str) -> Path:

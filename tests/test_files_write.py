@@ -131,3 +131,19 @@ def test_a_sweep_job_log_planted_as_a_link_is_refused(tmp_path):
     proc = run_cli("coral-run", "-m", "hydra.sweep.dir=sw", "run.mode=validate", "run.warmup=1,2", cwd=tmp_path)
     assert proc.returncode == 2 and "run.log" in proc.stderr and "symbolic link" in proc.stderr, proc.stderr
     assert victim.read_text() == "keep"
+
+
+def test_sweep_report_plot_and_init_summary_refuse_links(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    job = tmp_path / "sweep" / "0"
+    job.mkdir(parents=True)
+    (job / "runtime_summary.json").write_text('{"status": "ok"}')
+    (tmp_path / "plot.png").symlink_to(victim)
+    proc = run_cli("coral-runtime", "sweep", "report", "sweep", "--plot", "plot.png", cwd=tmp_path)
+    assert proc.returncode == 2 and "--plot" in proc.stderr and "symbolic link" in proc.stderr, proc.stderr
+    assert (tmp_path / "sweep" / "sweep_summary.json").is_file()
+    (tmp_path / "s.json").symlink_to(victim)
+    proc = run_cli("coral-runtime", "init", "backends=cpu", "--summary", "s.json", cwd=tmp_path)
+    assert proc.returncode == 2 and "symbolic link" in proc.stderr, proc.stderr
+    assert victim.read_text() == "keep"

@@ -58,6 +58,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         except PlotUnavailable as exc:
             print(f"coral-runtime sweep report: --plot: {exc}", file=sys.stderr)
             code = EXIT_CONFIG
+        except CoralError as exc:  # a link (or folder) at --plot: refused, never written through
+            print(f"coral-runtime sweep report: {exc.render()} (the reports are written)", file=sys.stderr)
+            code = exc.exit_code
         except OSError as exc:
             print(f"coral-runtime sweep report: --plot: cannot write {args.plot!r}: {exc} (the reports are written)",
                   file=sys.stderr)

@@ -44,9 +44,16 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     ax_l.set_xticks(xs)
     ax_l.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     fig.tight_layout()
+    import tempfile
+
+    from ..files import check_writable_target
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    check_writable_target(path, "--plot file", key="--plot")  # a link there is refused, never written through
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # ours, O_EXCL
+    os.close(fd)
+    tmp = Path(name)
     try:
         fig.savefig(tmp, dpi=100, format="png")
         os.replace(tmp, path)  # atomic, like the other reports
