@@ -40,7 +40,7 @@ def test_movenet_on_squat_gives_the_reference_pose_and_a_recording_with_the_skel
     for k, ref in zip(keypoints, reference):
         assert abs(k["nx"] - float(ref["keypoint_x"])) < 0.03 and abs(k["ny"] - float(ref["keypoint_y"])) < 0.03
         assert k["x"] == pytest.approx(k["nx"] * 500, abs=0.01) and k["y"] == pytest.approx(k["ny"] * 610, abs=0.01)
-    (video,) = sorted((run_dir / "recordings").iterdir())
+    (video,) = [p for p in (run_dir / "recordings").rglob("*") if p.is_file()]  # <recording>/<stream>/ or flat
     ok, frame = cv2.VideoCapture(str(video)).read()
     assert ok and frame.shape == (610, 500, 3)
     original = cv2.imread(str(image))
@@ -200,3 +200,17 @@ def test_model_io_reads_what_the_tflite_package_reads():
         assert read_io(content) == {"inputs": info["inputs"], "outputs": info["outputs"]}
     with pytest.raises(ValueError, match="malformed"):
         read_io(b"\x10\x00\x00\x00TFL3" + b"\xff" * 8)
+
+
+def test_each_named_model_gets_its_task_checked(tmp_path):
+    from coral_inference.config.schema import CoralConfig
+
+    if "models" not in CoralConfig.__dataclass_fields__:
+        pytest.skip("no models section in this schema")
+    movenet = coral_file("movenet_single_pose_lightning_ptq.tflite")
+    result = run_cli("coral-runtime", "config", "validate", f"models.side.path={movenet}", cwd=tmp_path)
+    assert result.returncode == 0 and "models.side.task: pose (auto:" in result.stdout
+    result = run_cli("coral-runtime", "config", "validate", f"models.side.path={movenet}",
+                     "models.side.task=classification", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "models.side.task: task 'classification' contradicts the model's outputs [1, 1, 17, 3]" in result.stderr
