@@ -51,7 +51,7 @@ class PreviewHub:
 
     # the stream's side -----------------------------------------------------------------------------
     def on_result(self, name: str, result: dict, frame: Any) -> None:
-        if frame is None:
+        if frame is None or name not in self._seq:
             return
         now = time.monotonic()
         if now - self._last[name] < self.interval:
