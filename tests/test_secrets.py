@@ -237,3 +237,13 @@ def test_quoted_env_text_is_kept_verbatim_never_interpolated(tmp_path):
     from coral_inference.config.sources import parse_env_value, render
 
     assert render(parse_env_value("'a ${x} b'")) == "'a \\${x} b'" and render("${x}") == "'${x}'"
+
+
+def test_a_secret_in_a_config_file_quoted_by_a_composition_error_is_redacted(tmp_path):
+    (tmp_path / "fc").mkdir()
+    (tmp_path / "fc" / "dep.yaml").write_text(
+        f"defaults:\n  - config\n  - _self_\nservices:\n  metrics:\n    token: {{a: {SECRET}}}\n")
+    proc = run_cli("coral-run", "--config-dir", "fc", "--config-name", "dep", cwd=tmp_path)
+    assert proc.returncode == 2 and "services.metrics.token" in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr
+    assert redact_text(f"--set=services.metrics.token={SECRET}") == "--set=services.metrics.token=***"

@@ -87,3 +87,19 @@ def test_sigterm_stops_a_joblib_sweep_and_leaves_no_worker(tmp_path):
     for job in ("0", "1"):
         summary = json.loads((tmp_path / "sw" / job / "runtime_summary.json").read_text())
         assert summary["error"]["exit_code"] == 143
+
+
+def test_a_job_whose_run_mode_stopped_on_a_signal_stops_the_sweep_too():
+    from coral_inference.cli import job
+
+    saved = dict(job.LAST)
+    try:
+        job.LAST["summary"] = {"results": {"serve": {"stopped_by": "SIGTERM"}}}
+        assert job.stopped_by_signal() == 143
+        job.LAST["summary"] = {"results": {"pipeline": {"stopped_by": "SIGINT"}}}
+        assert job.stopped_by_signal() == 130
+        job.LAST["summary"] = {"results": {"pipeline": {"stopped_by": "end of source"}}}
+        assert job.stopped_by_signal() is None
+    finally:
+        job.LAST.clear()
+        job.LAST.update(saved)

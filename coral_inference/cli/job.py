@@ -106,6 +106,7 @@ def execute(job: Job, runtime_config: Any = None, failure: BaseException | None 
         except CoralError as exc:
             code, message = exc.exit_code, exc.render()
             print(f"coral-run: error: {message}", file=sys.stderr)
+    LAST["summary"] = summary  # what the sweep reads: a pipeline / serve job stopped by a signal ends it
     try:
         _print(summary, path, job.config)
     except BrokenPipeError:  # `coral-run | head`: the reader stopped early; the summary is written
@@ -133,6 +134,20 @@ def _summary_name(name: Any) -> str:
         return plain_name(name, "summary.filename")
     except CoralError:
         return "runtime_summary.json"
+
+
+LAST: dict[str, Any] = {}
+
+
+def stopped_by_signal() -> int | None:
+    """The exit code (130 / 143) when the last job's run mode (pipeline, serve) ended on SIGINT /
+    SIGTERM itself (it exits 0: stopped on purpose), else None."""
+    results = (LAST.get("summary") or {}).get("results") or {}
+    for result in results.values() if isinstance(results, dict) else ():
+        stopped = result.get("stopped_by") if isinstance(result, dict) else None
+        if stopped in ("SIGINT", "SIGTERM"):
+            return 130 if stopped == "SIGINT" else 143
+    return None
 
 
 def _on_sigterm_raise() -> Any:

@@ -63,6 +63,7 @@ def install(argv: list[str] | None = None, environ: Any = None) -> None:
 
     for arg in argv or ():
         remember_override(str(arg).removeprefix("--set="))
+    remember_config_files(list(argv or ()))
     environ = os.environ if environ is None else environ
     for name, value in environ.items():
         if name.upper().startswith("CORAL_"):  # CORAL_SERVICES__METRICS__TOKEN -> services.metrics.token
@@ -72,6 +73,40 @@ def install(argv: list[str] | None = None, environ: Any = None) -> None:
         if stream is not None and not isinstance(stream, RedactingStream):
             setattr(sys, name, RedactingStream(stream))
     redact_log_records()
+
+
+FILE_FLAGS = ("-c", "--config-file")  # coral-runtime's descriptor file
+DIR_FLAGS = ("--config-dir", "-cd", "--config-path", "-cp")  # a folder of YAML files (both CLIs)
+MAX_FILES = 200
+
+
+def remember_config_files(argv: list[str]) -> None:
+    """The values under secret keys in the config files of the command line (``-c FILE``, every YAML
+    file of ``--config-dir``): an error that quotes one (``Cannot convert 'dict' to string: '{'a':
+    'S'}'``) before the config is composed still prints ***. Unreadable files are the CLI's to report."""
+    from pathlib import Path
+
+    from ..redaction import remember_config
+
+    files: list[Path] = []
+    for i, arg in enumerate(argv):
+        flag, eq, value = arg.partition("=")
+        if not eq:
+            flag, value = arg, (argv[i + 1] if i + 1 < len(argv) else "")
+        if flag in FILE_FLAGS and value:
+            files.append(Path(value))
+        elif flag in DIR_FLAGS and value:
+            try:
+                files += sorted(Path(value).rglob("*.yaml"))[:MAX_FILES] + sorted(Path(value).rglob("*.yml"))[:MAX_FILES]
+            except OSError:
+                pass
+    for path in files[:MAX_FILES]:
+        try:
+            from ..files import load_yaml_checked
+
+            remember_config(load_yaml_checked(path))
+        except Exception:  # not ours to report here: the CLI reads the file again and says what is wrong
+            continue
 
 
 def redact_log_records() -> None:

@@ -83,6 +83,10 @@ def _hydra_main(cfg: DictConfig) -> Any:
 
     hc = HydraConfig.get()
     code, _message = run_job(cfg, hc, env=_state["env"], argv=_state.get("argv"), file=_state.get("file"))
+    if hc.mode == HydraRunMode.MULTIRUN and code == EXIT_OK:
+        from .job import stopped_by_signal
+
+        code = stopped_by_signal() or code  # a pipeline / serve job stops itself on a signal: so does the sweep
     if hc.mode == HydraRunMode.MULTIRUN and code in (EXIT_SIGINT, EXIT_SIGTERM) and _state.get("driver") == os.getpid():
         # a signal stopped this job (run in the driver: the basic launcher): no other job starts
         from .sweep_signals import SweepInterrupted
