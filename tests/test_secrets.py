@@ -247,3 +247,14 @@ def test_a_secret_in_a_config_file_quoted_by_a_composition_error_is_redacted(tmp
     assert proc.returncode == 2 and "services.metrics.token" in proc.stderr
     assert SECRET not in proc.stdout + proc.stderr
     assert redact_text(f"--set=services.metrics.token={SECRET}") == "--set=services.metrics.token=***"
+
+
+def test_a_non_utf8_command_line_argument_is_exit_2_naming_it(tmp_path):
+    env = {k: v for k, v in os.environb.items() if not k.startswith(b"CORAL_")}
+    for cli, args in (("coral-run", [b"services.metrics.org='o\xffx'", b"hydra.run.dir=run"]),
+                      ("coral-runtime", [b"config", b"validate", b"services.metrics.org='o\xffx'"])):
+        proc = subprocess.run([console_script(cli).encode(), *args], cwd=tmp_path, env=env, capture_output=True,
+                              timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert b"not valid UTF-8" in proc.stderr and b"services.metrics.org" in proc.stderr
+    assert not (tmp_path / "run").exists()

@@ -82,3 +82,19 @@ class RedactHydraFiles(Callback):
 # stdout, stderr and log records: in a module of their own, which imports no Hydra (the runner process,
 # cli/runner.py, installs them too).
 from .output_redaction import RedactingStream, install, redact_log_records  # noqa: E402,F401
+
+
+def refuse_undecodable_argv(argv: list[str], prog: str) -> None:
+    """An argument that is not valid UTF-8 is a configuration error (exit 2) naming it: it could be
+    written nowhere (the summary, .hydra/) and must not end the run with UnicodeEncodeError."""
+    import sys
+
+    from ..config.sources import is_utf8, shown_bytes
+    from ..errors import EXIT_CONFIG
+    from ..redaction import redact_text
+
+    for arg in argv:
+        if not is_utf8(arg):
+            print(f"{prog}: error: the command-line argument {redact_text(shown_bytes(arg))!r} is not valid UTF-8 "
+                  "(expected UTF-8 text: options, group=option and key=value overrides)", file=sys.stderr)
+            raise SystemExit(EXIT_CONFIG)

@@ -254,12 +254,13 @@ def main() -> None:
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
     from .primary_args import descriptor_primary
-    from .redaction import install
+    from .redaction import install, refuse_undecodable_argv
     from .rundir import install as install_rundir_guard
 
     # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
     hydra_utils.run_and_report = _run_and_report
     install(sys.argv[1:])  # stdout, stderr, log records: redacted (values of this command line and env)
+    refuse_undecodable_argv(sys.argv[1:], "coral-run")
     install_rundir_guard()  # .hydra/ files written atomically, never through a symlink (cli/rundir.py)
     register()
     record_defaults()  # the job's provenance reuses the defaults list Hydra composed it from

@@ -37,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     from .gcstartup import freeze_startup
 
     freeze_startup()
-    from .redaction import install
+    from .redaction import install, refuse_undecodable_argv
 
     install(sys.argv[1:] if argv is None else argv)  # stdout, stderr, logs: redacted (redaction.py)
+    refuse_undecodable_argv(sys.argv[1:] if argv is None else argv, "coral-runtime")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra:  # overrides after an option: argparse leaves them over; they are overrides all the same
