@@ -214,3 +214,17 @@ def test_each_named_model_gets_its_task_checked(tmp_path):
                      "models.side.task=classification", cwd=tmp_path)
     assert result.returncode == 2
     assert "models.side.task: task 'classification' contradicts the model's outputs [1, 1, 17, 3]" in result.stderr
+
+
+def test_mask_pngs_from_the_stream_manager(tmp_path):
+    import cv2
+
+    model, image = coral_file("deeplabv3_mnv2_dm05_pascal_quant.tflite"), coral_file("bird_segmentation.bmp")
+    records, summary, run_dir, _ = pipeline(tmp_path, [image], f"model.path={model}", "run.mask_png=true")
+    (record,) = records
+    assert record["mask"] == "masks/default/000000.png" and "_mask" not in record
+    mask = cv2.imread(str(run_dir / record["mask"]))
+    assert mask.shape == (513, 513, 3)
+    assert np.mean(np.all(mask == [0, 128, 128], axis=-1)) == pytest.approx(0.171, abs=0.01)  # bird (VOC 3)
+    records, _, run_dir, _ = pipeline(tmp_path / "off", [image], f"model.path={model}")
+    assert "mask" not in records[0] and not (run_dir / "masks").exists()  # off by default

@@ -65,19 +65,6 @@ def _services(context: Any, run_dir: Path, fps: float) -> tuple[Any, Any]:
     return recorder, metrics
 
 
-def _write_mask(run_dir: Path, frame_index: int, class_map: Any, frame: Any) -> str:
-    """run.mask_png: the frame's class mask as a colour PNG, masks/<frame>.png in the run dir (relative path)."""
-    from ..tasks.mask import mask_png
-
-    from ..files import ensure_dir, open_for_write
-
-    ensure_dir(run_dir, "masks", what="masks folder")  # a planted symlink there is refused, never followed
-    name = f"masks/{frame_index:06d}.png"
-    with open_for_write(run_dir / name, "mask file", replace=True, binary=True) as out:
-        out.write(mask_png(class_map, frame.shape[1], frame.shape[0]))
-    return name
-
-
 def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
     from ..tasks.decode import options_from, prepare_decoder
     from ..tasks.labels import load_labels
@@ -95,6 +82,9 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
     options = options_from(run_cfg, backend.input_details)
     decoder = prepare_decoder(config.model.task, backend.output_details, labels, options, context.registry)
     context.note("pipeline", f"task {decoder.task}: {decoder.reason}", "warning" if decoder.warning else "info")
+    from types import SimpleNamespace
+
+    masks = context.registry.get("sink", "masks")(SimpleNamespace(name="default", run_dir=run_dir), context)
     camera = context.services.get("camera") if context.patches_enabled.get("camera") else None
     source = open_source(run_cfg.source, camera)
     buffer = context.services.get("buffer_sink")
@@ -134,8 +124,10 @@ def run(context: Any, on_frame: Callable[[int, dict[str, Any]], None] | None = N
                 record = {"frame": frames, "time": now_iso(), "latency_ms": round(infer_ms[-1], 3),
                           "frame_ms": round(frame_ms[-1], 3),
                           **{k: v for k, v in result.items() if not k.startswith("_")}}
-                if run_cfg.mask_png and "_mask" in result:
-                    record["mask"] = _write_mask(run_dir, frames, result["_mask"], frame)
+                if masks is not None and "_mask" in result:  # run.mask_png: masks/default/<frame>.png
+                    item = {**result, "frame": frames}
+                    masks.write(item, frame)
+                    record["mask"] = item["mask"]
                 out.write(json.dumps(record) + "\n")
                 if buffer is not None:
                     buffer.push(record)

@@ -22,7 +22,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     "workflow": {},
     "decoder": {name: f"coral_inference.tasks.{name}:DECODER" for name in
                 ("classification", "detection", "segmentation", "pose", "raw")},
-    "sink": {},
+    "sink": {"masks": "coral_inference.tasks.sinks:mask_sink"},
     "check": {  # check(config, issues), run by config/validate.py after its own checks, in name order
         "backends": "coral_inference.backends.checks:check",
         "bench": "coral_inference.runtime.bench:check_bench",
