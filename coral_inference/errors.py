@@ -7,6 +7,7 @@ Exit codes (documented in the README):
   3  device or backend initialization failure
   4  plugin failure while plugins.strict=true
   5  coral-runtime audit verify: the config or a model changed since the run
+  6  run.mode=pipeline (or serve): every stream failed (each stream's status and last error are in the summary)
   130 / 143  interrupted by SIGINT (Ctrl-C) / terminated by SIGTERM; the summary says `failed`
 """
 
@@ -21,6 +22,7 @@ EXIT_CONFIG = 2
 EXIT_BACKEND = 3
 EXIT_PLUGIN = 4
 EXIT_MISMATCH = 5  # coral-runtime audit verify
+EXIT_STREAMS = 6  # every stream of the run failed
 EXIT_SIGINT = 130  # 128 + SIGINT: interrupted (Ctrl-C)
 EXIT_SIGTERM = 143  # 128 + SIGTERM: terminated
 
@@ -133,6 +135,12 @@ class PluginError(CoralError):
     """A plugin failed while plugins.strict is true (exit 4)."""
 
     exit_code = EXIT_PLUGIN
+
+
+class StreamsFailed(CoralError):
+    """Every stream of a pipeline/serve run failed (exit 6)."""
+
+    exit_code = EXIT_STREAMS
 
 
 class Interrupted(CoralError):

@@ -33,7 +33,7 @@ def test_runtime_config_is_frozen(compose):
     with pytest.raises(TypeError):
         rc.backends.enabled[0] = "cpu"  # tuples
     with pytest.raises(TypeError):
-        rc.patches["camera"] = False  # read-only mapping
+        rc.patches["opencv_threads"] = False  # read-only mapping
 
 
 def test_unknown_key_fails_at_composition_naming_it(compose):
@@ -120,8 +120,8 @@ def test_provenance_of_the_recorded_composition_equals_a_fresh_computation(tmp_p
     monkeypatch.setattr(provenance, "chains", both)
     composition = merge(RuntimeDescriptor.from_file(descriptor),
                         RuntimeDescriptor.from_env({"CORAL_RUN__ITERATIONS": "5"}),
-                        RuntimeDescriptor.from_cli(["backends=cpu", "patches.camera=false"])).compose()
+                        RuntimeDescriptor.from_cli(["backends=cpu", "patches.webrtc=false"])).compose()
     assert equal == [True]
     assert composition.sources["run.warmup"][-1]["source"] == f"file {descriptor}"
     assert composition.sources["run.iterations"][-1]["source"] == "env CORAL_RUN__ITERATIONS"
-    assert [c["source"] for c in composition.sources["patches.camera"]] == ["conf/patches/default.yaml", "command line"]
+    assert [c["source"] for c in composition.sources["patches.webrtc"]] == ["conf/patches/default.yaml", "command line"]

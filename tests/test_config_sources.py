@@ -119,7 +119,7 @@ def test_group_option_provenance_names_the_file_and_who_selected_it():
     comp = merge(D.from_env({"CORAL_PLATFORM": "usb_accelerator"})).compose()
     assert comp.sources["platform.max_devices"][-1]["source"] == \
         "conf/platform/usb_accelerator.yaml (selected by env CORAL_PLATFORM)"
-    assert comp.sources["patches.camera"][-1]["source"] == "conf/patches/default.yaml"
+    assert comp.sources["patches.opencv_threads"][-1]["source"] == "conf/patches/default.yaml"
 
 
 def test_plus_key_the_schema_lacks_is_an_error_naming_it():

@@ -27,7 +27,7 @@ def test_apply_full_fixture_json_reports_every_step(tmp_path):
     assert [b["name"] for b in doc["backends"]] == ["cpu", "edgetpu_single"]
     assert doc["backends"][1]["fallback"]["taken"] is True
     assert doc["platform"]["name"] == "cpu" and "plugins" in doc
-    assert {p["name"]: p["enabled"] for p in doc["patches"]}["camera"] is True
+    assert {p["name"]: p["enabled"] for p in doc["patches"]}["opencv_threads"] is True
     assert doc["config"]["services"]["webrtc"]["ice_servers"][0]["urls"] == ["stun:stun.l.google.com:19302"]
     assert doc["config"]["backends"]["cpu"]["workers"] == 2
     assert doc["sources"]["backends.cpu.workers"][-1]["source"].endswith("runtime_full.yaml")

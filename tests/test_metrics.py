@@ -3,6 +3,7 @@ the v2 request shape (token only in the header) against a local HTTP endpoint.""
 
 import http.server
 import threading
+import time
 from types import SimpleNamespace
 
 from conftest import run_cli, summaries
@@ -34,14 +35,15 @@ def test_pipeline_points_land_in_influxdb(tmp_path, influxdb_url):
     assert result.returncode == 0, result.stderr
     metrics = summaries(tmp_path / "run")[0]["results"]["pipeline"]["metrics"]
     assert (metrics["points"], metrics["sent"], metrics["dropped"]) == (9, 9, 0)
-    series = query(influxdb_url, "SELECT frame, latency_ms, backend FROM coral_inference", db)["results"][0]["series"][0]
+    series = query(influxdb_url, "SELECT frame, inference_ms, backend, stream FROM coral_inference", db)["results"][0]["series"][0]
     rows = [dict(zip(series["columns"], v)) for v in series["values"]]
     assert sorted(r["frame"] for r in rows) == list(range(9))
-    assert {r["backend"] for r in rows} == {"cpu"} and all(r["latency_ms"] >= 0 for r in rows)
+    assert {r["backend"] for r in rows} == {"cpu"} and all(r["inference_ms"] >= 0 for r in rows)
+    assert {r["stream"] for r in rows} == {"default"}
 
 
 def test_server_stopped_mid_run_pipeline_finishes_and_counts_drops(tmp_path, runtime_context, influxdb_server):
-    from coral_inference.pipeline.run import run
+    from coral_inference.streams.run import run
 
     video = write_video(tmp_path / "clip.mp4", frames=30)
     context = runtime_context("run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=metrics",
@@ -49,14 +51,15 @@ def test_server_stopped_mid_run_pipeline_finishes_and_counts_drops(tmp_path, run
                               "services.metrics.database=midrun", "services.metrics.batch_size=2",
                               "services.metrics.retries=1", "services.metrics.timeout_s=0.5")
 
-    def on_frame(n, record):
-        if n == 10:
-            assert context.services["metrics"].flush(timeout=10)  # the first 10 reached the server
+    def on_result(name, result, frame):
+        if result["frame"] == 10:  # on the stream's worker thread: points of earlier results are written
+            time.sleep(0.5)  # the sink thread writes the first ones
+            assert context.services["metrics"].flush(timeout=10)  # they reached the server
             influxdb_server.stop()
 
-    totals = run(context, on_frame=on_frame)
+    totals = run(context, on_result=on_result)
     metrics = totals["metrics"]
-    assert totals["frames"] == 30 and totals["stopped_by"] == "end of source"
+    assert totals["totals"]["frames"] == 30 and totals["stopped_by"] == "every source ended"
     assert metrics["sent"] >= 10 and metrics["dropped"] > 0
     assert metrics["sent"] + metrics["dropped"] == metrics["points"] == 30
     assert metrics["last_error"]
@@ -106,7 +109,7 @@ def test_unreachable_server_never_blocks_writes_and_bounds_the_buffer():
 def test_points_name_the_model_that_ran_the_cpu_twin_when_degraded(tmp_path, runtime_context):
     """backends=auto without an Edge TPU runs model.cpu_path: the points must not be tagged with the Edge TPU model."""
     from conftest import coral_file
-    from coral_inference.pipeline.run import run
+    from coral_inference.streams.run import run
 
     server = http.server.HTTPServer(("127.0.0.1", 0), _Capture)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -67,18 +67,18 @@ def test_applied_in_the_documented_order_then_alphabetical(runtime_context, regi
 
 
 def test_version_gating_skips_with_the_reason(runtime_context, registered):
-    registered(Recorder("camera", supports={"opencv": ">=4.5,<5"}))
+    registered(Recorder("old_cv", supports={"opencv": ">=4.5,<5"}))
     registered(Recorder("opencv_threads", supports={"opencv": ">=4.5,<6"})).versions = {"opencv": "6.1.0"}
-    registered(Recorder("buffer_sink", supports={"opencv": ">=4.5"})).versions = {"opencv": None}
-    context = runtime_context("patches=default")
+    registered(Recorder("needs_cv", supports={"opencv": ">=4.5"})).versions = {"opencv": None}
+    context = runtime_context("patches=default", "+patches.old_cv=true", "+patches.needs_cv=true")
     from coral_inference.patches.base import installed_version
 
     found = installed_version("opencv")
     status = statuses(context)
     expected_camera = "enabled" if found.startswith("4.") else f"skipped: opencv {found} outside >=4.5,<5"
-    assert status["camera"] == expected_camera
+    assert status["old_cv"] == expected_camera
     assert status["opencv_threads"] == "skipped: opencv 6.1.0 outside >=4.5,<6"
-    assert status["buffer_sink"] == "skipped: opencv not installed (pip install 'coral_inference[opencv]')"
+    assert status["needs_cv"] == "skipped: opencv not installed (pip install 'coral_inference[opencv]')"
     assert ("enable", "opencv_threads") not in Recorder.events
 
 
@@ -90,9 +90,8 @@ def test_unsupported_reads_installed_metadata():
 def test_builtin_results_and_reasons(runtime_context):
     context = runtime_context("patches=default", "patches.webrtc=false")
     status = statuses(context)
-    assert status["opencv_threads"] == "enabled" and status["camera"] == "enabled"
-    assert status["video_sink"] == "skipped: services.recording.enabled is false"
-    assert status["metric_sink"] == "skipped: services.metrics.enabled is false"
+    assert status["opencv_threads"] == "enabled"
+    assert set(status) == {"opencv_threads", "webrtc"}  # sinks are switched by services/streams, not patches
     assert status["webrtc"] == "disabled by config"
     detail = {p.name: p.detail for p in context.patches}
     assert "nothing to cap" in detail["opencv_threads"]  # run.mode=init: OpenCV never loaded
@@ -136,12 +135,11 @@ def test_default_run_does_not_import_opencv(tmp_path):
 
 
 def test_a_patch_name_nothing_implements_is_failed_not_enabled(runtime_context, tmp_path):
-    context = runtime_context("patches=default", "+patches.camra=true")
-    [state] = [p for p in context.patches if p.name == "camra"]
-    assert state.enabled is False and context.patches_enabled["camra"] is False
-    assert state.status.startswith("failed: no patch named 'camra'; did you mean 'camera'?")
-    assert "camra" not in context.patch_objects
-    assert statuses(context)["stream_manager"] == "enabled"  # a documented name-only patch stays on
+    context = runtime_context("patches=default", "+patches.webrtx=true")
+    [state] = [p for p in context.patches if p.name == "webrtx"]
+    assert state.enabled is False and context.patches_enabled["webrtx"] is False
+    assert state.status.startswith("failed: no patch named 'webrtx'; did you mean 'webrtc'?")
+    assert "webrtx" not in context.patch_objects
     context.close()
     from conftest import run_cli
 

@@ -1,5 +1,6 @@
-"""run.mode=pipeline through the installed coral-run: a video OpenCV writes here, an image folder,
-the real Coral classification model; and the output decoders on known tensors."""
+"""run.mode=pipeline through the installed coral-run (run.source: one stream "default"): a video OpenCV
+writes here, an image folder, the real Coral classification model; and the fallback output decoders
+(streams/decode.py) on known tensors."""
 
 import json
 import shutil
@@ -27,19 +28,27 @@ def lines(run_dir):
                                                        (["run.max_frames=5"], 5, "run.max_frames")])
 def test_video_file_frames_and_results(tmp_path, limit, expected, stopped_by):
     video = write_video(tmp_path / "clip.mp4", frames=12)
-    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", *limit)
+    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", "run.score_threshold=0", *limit)
     assert result.returncode == 0, result.stderr
-    totals = summary["results"]["pipeline"]
-    assert (totals["frames"], totals["kind"], totals["source"]) == (expected, "classification", str(video))
-    assert totals["stopped_by"] == stopped_by and totals["dropped_frames"] == 0
-    assert totals["latency_ms"]["count"] == expected and totals["fps"] > 0
+    stream = summary["results"]["pipeline"]["streams"]["default"]
+    assert (stream["frames"], stream["source"], stream["status"]) == (expected, str(video), "finished")
+    assert stream["stopped_by"] == stopped_by and stream["dropped"] == 0
+    assert stream["latency_ms"]["count"] == expected and stream["fps"] > 0
     records = lines(run_dir)
     assert [r["frame"] for r in records] == list(range(expected))
+    assert {r["stream"] for r in records} == {"default"} and records[0]["kind"] == "classification"
     # builtin:selftest has 4 outputs and no labels: top-3 of 4 classes, scores sorted
     scores = [p["score"] for p in records[0]["predictions"]]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
-    assert summary["results"]["pipeline"]["buffer_sink"] == {"kept": expected, "total": expected}
-    assert f"pipeline: {expected} frames (0 dropped)" in result.stdout
+    assert stream["sinks"]["buffer"] == {"kept": expected, "total": expected}
+    assert "pipeline: 1 stream(s), " + f"{expected} frames (0 dropped)" in result.stdout
+
+
+def test_score_threshold_filters_classifications_too(tmp_path):
+    video = write_video(tmp_path / "clip.mp4", frames=3)
+    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", "run.score_threshold=100")
+    assert result.returncode == 0, result.stderr
+    assert [r["predictions"] for r in lines(run_dir)] == [[], [], []]
 
 
 def test_image_folder_top1_with_the_real_coral_model(tmp_path):
@@ -51,10 +60,10 @@ def test_image_folder_top1_with_the_real_coral_model(tmp_path):
         shutil.copy(coral_file(name), images / name)
     (images / "broken.png").write_bytes(b"not an image")
     result, summary, run_dir = pipeline(tmp_path, f"run.source={images}", f"model.path={model}",
-                                        f"model.labels={labels}", "run.top_k=2")
+                                        f"model.labels={labels}", "run.top_k=2", "run.score_threshold=0")
     assert result.returncode == 0, result.stderr
-    totals = summary["results"]["pipeline"]
-    assert (totals["frames"], totals["dropped_frames"], totals["labels"]) == (2, 1, 1001)
+    stream = summary["results"]["pipeline"]["streams"]["default"]
+    assert (stream["frames"], stream["unreadable"]) == (2, 1)
     top1 = [(r["predictions"][0]["class"], r["predictions"][0]["label"]) for r in lines(run_dir)]
     # sorted file order: broken.png (dropped), cat.bmp, grace_hopper.bmp
     assert top1 == [(286, "Egyptian cat"), (653, "military uniform")]
@@ -70,7 +79,7 @@ def test_missing_source_is_a_config_error(tmp_path):
 
 
 def test_labels_file_formats(tmp_path):
-    from coral_inference.pipeline.frames import load_labels
+    from coral_inference.streams.decode import load_labels
 
     (tmp_path / "plain.txt").write_text("background\ncat\ndog\n")
     (tmp_path / "numbered.txt").write_text("0  person\n2 car\n17: dog\n")
@@ -79,32 +88,34 @@ def test_labels_file_formats(tmp_path):
 
 
 def test_ssd_detection_outputs_are_decoded():
-    from coral_inference.pipeline.frames import decode
+    from coral_inference.streams.decode import _fallback as decode
 
     boxes = np.array([[[0.1, 0.2, 0.5, 0.6], [0.0, 0.0, 1.0, 1.0], [0.3, 0.3, 0.4, 0.4]]], np.float32)
     classes = np.array([[17, 0, 2]], np.float32)
     scores = np.array([[0.3, 0.9, 0.6]], np.float32)
     count = np.array([2], np.float32)  # the third detection is beyond the count
     details = [{"name": n, "quantization": (0.0, 0)} for n in ("boxes", "classes", "scores", "count")]
-    kind, found = decode([boxes, classes, scores, count], details, {0: "person", 17: "dog"}, top_k=5,
-                         threshold=0.25)
-    assert kind == "detection"
+    result = decode([boxes, classes, scores, count], details, {0: "person", 17: "dog"}, 5, 0.25, 200, 100)
+    assert result["kind"] == "detection"
+    found = result["predictions"]
     assert [(p["class"], p["label"], p["score"]) for p in found] == [(0, "person", 0.9), (17, "dog", 0.3)]
-    assert found[1]["box"] == pytest.approx([0.1, 0.2, 0.5, 0.6])
+    # SSD boxes are ymin, xmin, ymax, xmax; results carry xmin, ymin, xmax, ymax (and pixels)
+    assert found[1]["box"] == pytest.approx([0.2, 0.1, 0.6, 0.5]) and found[1]["box_px"] == [40, 10, 120, 50]
 
 
 def test_quantized_classification_output_is_dequantized():
-    from coral_inference.pipeline.frames import decode
+    from coral_inference.streams.decode import _fallback as decode
 
     out = np.array([[10, 200, 128]], np.uint8)
-    kind, top = decode([out], [{"quantization": (0.5, 128)}], {}, top_k=2, threshold=0)
-    assert kind == "classification" and [(p["class"], p["score"]) for p in top] == [(1, 36.0), (2, 0.0)]
+    result = decode([out], [{"quantization": (0.5, 128)}], {}, 2, 0, 10, 10)
+    assert result["kind"] == "classification"
+    assert [(p["class"], p["score"]) for p in result["predictions"]] == [(1, 36.0), (2, 0.0)]
 
 
 @pytest.mark.parametrize("dtype,expected,zero", [(np.uint8, 200, 0), (np.int8, 72, -128),
                                                  (np.float32, (200 - 127.5) / 127.5, -1.0)])
 def test_frames_become_the_model_input(dtype, expected, zero):
-    from coral_inference.pipeline.frames import to_input
+    from coral_inference.backends.inputs import to_input
 
     frame = np.zeros((30, 40, 3), np.uint8)
     frame[..., 2] = 200  # red in BGR
@@ -118,13 +129,13 @@ def test_folder_source_lists_image_files_only(tmp_path):
     """A subfolder whose name ends like an image is not a frame (it was counted as a dropped one)."""
     import cv2
 
-    from coral_inference.errors import ConfigError
-    from coral_inference.pipeline.sources import open_source
+    from coral_inference.streams.sources import SourceError, make_source
 
     assert cv2.imwrite(str(tmp_path / "a.png"), np.zeros((8, 8, 3), np.uint8))
     (tmp_path / "more.png").mkdir()
-    source = open_source(str(tmp_path))
-    assert len(list(source)) == 1 and source.dropped == 0
+    source = make_source(str(tmp_path))
+    source.open()
+    assert source.read() is not None and source.read() is None and source.unreadable == 0
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match="run.source: no images in"):
-        open_source(str(tmp_path / "empty"))
+    with pytest.raises(SourceError, match="no images in"):
+        make_source(str(tmp_path / "empty")).open()

@@ -64,8 +64,8 @@ def test_pipeline_records_annotated_segments_in_the_run_dir(tmp_path):
                      "services.recording.segment_s=1", "services.recording.retain=2",
                      f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    recording = summaries(tmp_path / "run")[0]["results"]["pipeline"]["recording"]
-    folder = tmp_path / "run" / "recordings"  # relative path: under the run directory
+    recording = summaries(tmp_path / "run")[0]["results"]["pipeline"]["streams"]["default"]["sinks"]["recording"]
+    folder = tmp_path / "run" / "recordings" / "default"  # relative path: under the run directory, per stream
     assert recording["directory"] == str(folder) and recording["segments_written"] == 3
     files = sorted(folder.iterdir())
     assert [f.name for f in files] == ["segment_00001.mp4", "segment_00002.mp4"]
@@ -77,24 +77,27 @@ def test_files_are_complete_when_the_run_is_stopped_by_a_signal(tmp_path, runtim
     import os
     import signal
 
-    from coral_inference.pipeline.run import run
+    from coral_inference.streams.run import run
 
     video = write_video(tmp_path / "clip.mp4", frames=40, fps=10)
     context = runtime_context("run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
-                              "services.recording.segment_s=0.4", "services.recording.retain=5")
+                              "services.recording.segment_s=0.4", "services.recording.retain=20")
 
-    def on_frame(n, record):
-        if n == 7:
+    def on_result(name, result, frame):
+        if result["frame"] == 6:
             os.kill(os.getpid(), getattr(signal, signal_name))  # Ctrl-C arrives as KeyboardInterrupt
 
     # pytest started as a background job ('pytest &' in a script) inherits SIGINT ignored, and Python then
     # installs no KeyboardInterrupt handler: give it Python's own, as an interactive coral-run has.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        totals = run(context, on_frame=on_frame)
+        totals = run(context, on_result=on_result)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert totals["stopped_by"] == signal_name and totals["frames"] == 7
-    files = sorted((context.run_dir / "recordings").iterdir())
-    assert [frame_count(f) for f in files] == [4, 3]  # the open segment was released, not cut off
+    stream = totals["streams"]["default"]
+    assert totals["stopped_by"] == signal_name and 7 <= stream["frames"] < 40 and stream["status"] == "stopped"
+    report = stream["sinks"]["recording"]
+    files = sorted((context.run_dir / "recordings" / "default").iterdir())
+    assert [frame_count(f) for f in files] == [s["frames"] for s in report["kept"]]  # the open segment was released
+    assert sum(s["frames"] for s in report["kept"]) == stream["frames"]
     assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back

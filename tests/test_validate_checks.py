@@ -94,14 +94,3 @@ def test_many_problems_reported_together():
     errs, _ = problems("platform=usb_accelerator", "backends=edgetpu_multi", "model.path=/no/such.tflite",
                        "+run.speed=3")
     assert {p.key for p in errs} == {"run.speed", "model.path", "backends.edgetpu_multi.min_devices"}
-
-
-@pytest.mark.parametrize("service,patch", [("metrics", "metric_sink"), ("recording", "video_sink")])
-def test_a_service_whose_patch_is_off_is_warned_about(tmp_path, service, patch):
-    """services.<x>.enabled with its patch off does nothing in a pipeline run: say so at config time."""
-    common = ("run.mode=pipeline", f"run.source={tmp_path}", f"services={service}")
-    errors, warnings = problems(*common, f"patches.{patch}=false")
-    assert errors == []
-    [w] = [w for w in warnings if w.key == f"patches.{patch}"]
-    assert f"services.{service}.enabled" in w.message and w.value is False and "true" in w.expected
-    assert not [w for w in problems(*common)[1] if w.key == f"patches.{patch}"]

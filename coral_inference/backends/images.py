@@ -1,7 +1,6 @@
 """Model inputs from an image folder (run.images, bench mode): read with OpenCV (imported lazily) and
-converted exactly as pipeline mode converts frames (pipeline/frames.py ``to_input``: RGB or grey,
-resized to the model input; uint8 as is, int8 shifted by -128, float scaled to [-1, 1]; a vector
-input such as builtin:selftest's gets the frame as grey values)."""
+converted exactly as streams convert frames (backends/inputs.py ``to_input``). The image suffixes are
+defined here; streams' folder sources use the same listing."""
 
 from __future__ import annotations
 
@@ -10,11 +9,11 @@ from typing import Any
 
 from ..errors import ConfigError
 
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm"}
+
 
 def image_files(folder: str, key: str = "run.images") -> list[Path]:
     """The image files of ``folder`` (sorted); ConfigError when it is missing or holds none."""
-    from ..pipeline.sources import IMAGE_SUFFIXES
-
     path = Path(folder).expanduser()
     if not path.is_dir():
         raise ConfigError(f"{key}: {folder!r} is not a folder (expected a folder of images)")
@@ -35,7 +34,7 @@ def load_image_inputs(folder: str, input_details: list[dict[str, Any]], key: str
             f"{key}: reading images needs OpenCV: pip install 'coral_inference[opencv]' "
             "(opencv-python-headless), or leave run.images unset to use random inputs"
         ) from None
-    from ..pipeline.frames import to_input
+    from .inputs import to_input
 
     out = []
     for file in files:

@@ -69,11 +69,18 @@ def summary_text(summary: dict[str, Any], path: Path | None = None, title: str =
 
 
 def pipeline_line(p: dict[str, Any]) -> str:
-    lat = p.get("latency_ms") or {}
-    line = (f"  pipeline: {p.get('frames')} frames ({p.get('dropped_frames')} dropped) at {p.get('fps')} fps, "
-            f"inference p50 {lat.get('p50', '-')} ms; stopped by {p.get('stopped_by')}; {p.get('results')}")
+    totals = p.get("totals") or {}
+    line = (f"  pipeline: {len(p.get('streams') or {})} stream(s), {totals.get('frames')} frames "
+            f"({totals.get('dropped')} dropped) at {p.get('fps')} fps; stopped by {p.get('stopped_by')}; {p.get('results')}")
+    for name, s in (p.get("streams") or {}).items():
+        if s.get("status") == "disabled":
+            line += f"\n    {name}: disabled"
+            continue
+        lat = s.get("latency_ms") or {}
+        line += (f"\n    {name}: {s.get('status')}, {s.get('frames')} frames ({s.get('dropped')} dropped, "
+                 f"{s.get('reconnects')} reconnects) at {s.get('fps')} fps, inference p50 {lat.get('p50', '-')} ms")
+        if s.get("last_error") and s.get("status") in ("failed", "reconnecting"):
+            line += f"; {s['last_error']}"
     if p.get("metrics"):
         line += f"\n    metrics: {p['metrics']['sent']} sent, {p['metrics']['dropped']} dropped"
-    if p.get("recording"):
-        line += f"\n    recording: {len(p['recording']['kept'])} file(s) in {p['recording']['directory']}"
     return line

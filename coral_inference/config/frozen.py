@@ -103,6 +103,24 @@ def thaw(value: Any) -> Any:
     return value
 
 
+def _type_entries(cfg: Any, sources: Mapping[str, Any]) -> None:
+    """Type the entries of `streams` and `models` (composed untyped: config/schema.py OPEN_MAPS), in
+    place; every bad entry key or value at once, as one ConfigError."""
+    from types import SimpleNamespace
+
+    from ..errors import Problem
+    from .provenance import source_of
+    from .schema import typed_entries
+
+    problems = typed_entries(cfg)
+    if problems:
+        where = SimpleNamespace(sources=sources)
+        raise ConfigError(f"Invalid configuration: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
+                          problems=[Problem(key, message, value=value, source=source_of(where, key),
+                                            expected="a key and type of the schema (config/schema.py)")
+                                    for key, message, value in problems])
+
+
 @dataclasses.dataclass(frozen=True)
 class RuntimeConfig:
     """The validated configuration. ``settings`` holds the typed sections; the section names
@@ -158,6 +176,7 @@ class RuntimeConfig:
                 cfg = cfg.copy()
                 OmegaConf.set_struct(cfg, False)
                 cfg.pop("hydra")
+            _type_entries(cfg, sources or {})
             data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True, enum_to_str=True)
             settings = frozen_from_data(CoralConfig, data)
         except OmegaConfBaseException as exc:

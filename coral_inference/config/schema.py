@@ -58,9 +58,10 @@ class RunConfig:
     warmup: int = 1  # warm-up inferences per backend after initialization
     iterations: int = 100  # timed inferences per backend (bench)
     min_seconds: float = 0.0  # bench: keep timing until at least this long
+    concurrency: Optional[int] = None  # bench: requests in flight per backend (None: its worker count)
     images: Optional[str] = None  # bench: a folder of images as inputs (else random data)
-    source: Optional[str] = None  # pipeline: video file, image folder, camera index or URL
-    max_frames: Optional[int] = None  # pipeline: stop after N frames
+    source: Optional[str] = None  # pipeline: shorthand for one stream "default" (video, folder, camera, URL)
+    max_frames: Optional[int] = None  # pipeline: stop each stream after N frames
     duration_s: Optional[float] = None  # pipeline: stop after S seconds
     top_k: int = 3  # classification: results kept per frame, highest first (>= 1)
     # Lowest score kept (classification, detection, pose); null: the task's default (classification:
@@ -214,11 +215,50 @@ class SummaryConfig:
     )
 
 
+# --- streams (coral_inference/streams/) -------------------------------------------------------------
+@dataclass
+class ReconnectConfig:
+    """How a live source (camera index, rtsp:// or http:// URL) comes back after it is lost."""
+
+    max_attempts: Optional[int] = None  # None: forever
+    backoff_s: float = 0.5  # first wait; doubles each attempt
+    backoff_max_s: float = 8.0
+
+
+@dataclass
+class StreamSinks:
+    """Per-stream switches over the defaults; None: the default (services.<x>.enabled for recording
+    and metrics; on for results, buffer and preview)."""
+
+    results: Optional[bool] = None  # results.jsonl lines
+    recording: Optional[bool] = None  # <services.recording.path>/<stream>/
+    metrics: Optional[bool] = None  # InfluxDB points tagged stream=<name>
+    preview: Optional[bool] = None  # results and frames to StreamManager.subscribe() (live view)
+    buffer: Optional[bool] = None  # the newest results in memory
+
+
+@dataclass
+class StreamConfig:
+    source: Optional[str] = None  # video file, folder of images, camera index, rtsp:// or http:// URL
+    model: str = "default"  # a key of `models`; "default" is `model`
+    backend: Optional[str] = None  # a backend name; None: the first running one
+    max_fps: Optional[float] = None  # frames per second at most (None: as fast as they come)
+    enabled: bool = True
+    # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: line_counter, line: [[..], [..]]}]
+    workflow: List[Dict[str, Any]] = field(default_factory=list)
+    sinks: StreamSinks = field(default_factory=StreamSinks)
+    reconnect: ReconnectConfig = field(default_factory=ReconnectConfig)
+
+
 @dataclass
 class CoralConfig:
     """The root of the composed configuration."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
+    # More models by name, for streams (streams.<name>.model); `model` is the entry named "default".
+    models: Dict[str, ModelConfig] = field(default_factory=dict)
+    # Streams by name; empty: run.source as one stream "default".
+    streams: Dict[str, StreamConfig] = field(default_factory=dict)
     run: RunConfig = field(default_factory=RunConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     backends: BackendsConfig = field(default_factory=BackendsConfig)
@@ -236,7 +276,55 @@ class CoralConfig:
 warnings.filterwarnings("ignore", message=r"(?s).*'hydra/launcher/(joblib|ray)' is validated against ConfigStore")
 
 SCHEMA_NAME = "coral_schema"
-GROUPS = ("platform", "backends", "patches", "services", "plugins")
+GROUPS = ("platform", "backends", "patches", "services", "plugins", "streams")
+# Maps of typed entries that take new names from a dotted override (`streams.front.source=…`, no `+`):
+# OmegaConf cannot create a typed entry from a dotted key (it assigns {} first, which a dataclass entry
+# refuses), so Hydra composes these maps untyped and open, and RuntimeConfig types every entry
+# (typed_entries: unknown keys and wrong types are errors naming `streams.<name>.<key>`).
+OPEN_MAPS = {"streams": StreamConfig, "models": ModelConfig}
+
+
+def schema_node() -> Any:
+    """The schema as Hydra composes it: CoralConfig with the OPEN_MAPS untyped and open."""
+    from omegaconf import OmegaConf, open_dict
+
+    node = OmegaConf.structured(CoralConfig)
+    with open_dict(node):
+        for key in OPEN_MAPS:
+            del node[key]
+            node[key] = OmegaConf.create({}, flags={"struct": False})
+    return node
+
+
+def typed_entries(cfg: Any) -> list[tuple[str, str, Any]]:
+    """Type every entry of the OPEN_MAPS in ``cfg`` (a DictConfig) in place; the problems as
+    (dotted key, message, value), every one of them."""
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    problems = []
+    for key, entry_type in OPEN_MAPS.items():
+        node = cfg.get(key) if isinstance(cfg, DictConfig) else None
+        if node is None:
+            continue
+        if not isinstance(node, DictConfig):
+            problems.append((key, f"must be a mapping of name -> {entry_type.__name__}", node))
+            continue
+        for name in list(node.keys()):
+            entry = node._get_node(name)
+            if isinstance(entry, DictConfig) and OmegaConf.get_type(entry) is entry_type:
+                continue
+            try:
+                if not isinstance(entry, DictConfig):
+                    raise TypeError(f"must be a mapping of {entry_type.__name__} keys")
+                node[name] = OmegaConf.merge(OmegaConf.structured(entry_type), entry)
+            except OmegaConfBaseException as exc:
+                sub = getattr(exc, "full_key", None)
+                message = str(exc).splitlines()[0]
+                problems.append((f"{key}.{name}" + (f".{sub}" if sub else ""), message, None))
+            except TypeError as exc:
+                problems.append((f"{key}.{name}", str(exc), OmegaConf.to_container(entry) if entry is not None else None))
+    return problems
 
 
 def register() -> None:
@@ -250,7 +338,7 @@ def register() -> None:
 
     from omegaconf import OmegaConf
 
-    node = OmegaConf.structured(CoralConfig)
+    node = schema_node()
     # plugins.config.<name>.<key>=value works without +/++: new keys are accepted here and checked
     # against the plugin's settings dataclass in validation (config/validate.py).
     OmegaConf.set_struct(node.plugins.config, False)

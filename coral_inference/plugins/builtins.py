@@ -13,16 +13,21 @@ BUILTINS: dict[str, dict[str, str]] = {
         "auto": "coral_inference.backends.edgetpu:AutoBackend",
     },
     "patch": {name: f"coral_inference.patches.{name}:PATCH" for name in
-              ("opencv_threads", "camera", "buffer_sink", "video_sink", "metric_sink", "webrtc")},
+              ("opencv_threads", "webrtc")},
     "mode": {
-        "pipeline": "coral_inference.pipeline.run:run",
+        "pipeline": "coral_inference.streams.run:run",
         "bench": "coral_inference.runtime.bench:run",
         "serve": "coral_inference.web.serve:run",
     },
-    "workflow": {},
+    "workflow": {name: f"coral_inference.streams.blocks:{name}" for name in
+                 ("score_filter", "label_filter", "line_counter", "zone_count")},
     "decoder": {name: f"coral_inference.tasks.{name}:DECODER" for name in
                 ("classification", "detection", "segmentation", "pose", "raw")},
-    "sink": {"masks": "coral_inference.tasks.sinks:mask_sink"},
+    "sink": {"masks": "coral_inference.tasks.sinks:mask_sink",
+             "results": "coral_inference.streams.sinks:ResultsSink",
+             "recording": "coral_inference.streams.sinks:RecordingSink",
+             "metrics": "coral_inference.streams.sinks:MetricsSink",
+             "buffer": "coral_inference.streams.sinks:buffer_sink"},
     "check": {  # check(config, issues), run by config/validate.py after its own checks, in name order
         "backends": "coral_inference.backends.checks:check",
         "bench": "coral_inference.runtime.bench:check_bench",
@@ -30,9 +35,9 @@ BUILTINS: dict[str, dict[str, str]] = {
         "fallback": "coral_inference.backends.platform_checks:check_model_fallback",
         "interpreter": "coral_inference.backends.checks:check_interpreter",
         "model": "coral_inference.backends.platform_checks:check_model",
-        "pipeline": "coral_inference.pipeline.checks:check",
         "platform": "coral_inference.backends.platform_checks:check_platform",
         "segments": "coral_inference.backends.checks:check_segments",
+        "streams": "coral_inference.streams.checks:check",
         "tasks": "coral_inference.tasks.checks:check_tasks",
         "web": "coral_inference.web.checks:check",
         "webrtc": "coral_inference.services.webrtc:check",

@@ -27,15 +27,10 @@ class PatchState:
 
 
 # The documented order patches are applied in; unknown names follow in alphabetical order.
-ORDER = ("opencv_threads", "camera", "stream_manager", "buffer_sink", "video_sink", "metric_sink", "webrtc")
+ORDER = ("opencv_threads", "webrtc")
 
 DESCRIPTIONS = {
     "opencv_threads": "cap OpenCV's threads so inference keeps the cores",
-    "camera": "camera/stream capture with a small buffer and reconnect",
-    "stream_manager": "manage input streams",
-    "buffer_sink": "keep recent results in memory",
-    "video_sink": "write annotated frames (services.recording)",
-    "metric_sink": "send metrics (services.metrics)",
     "webrtc": "WebRTC preview settings (services.webrtc)",
 }
 

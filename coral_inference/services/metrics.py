@@ -7,7 +7,8 @@
 * ``write()`` never blocks: points go into a bounded buffer (``max_buffer``); when it is full the oldest
   point is dropped and counted. The sender thread flushes every ``flush_interval_s`` or when
   ``batch_size`` points are waiting, retries a failed batch with exponential backoff
-  (``retries`` times), then drops it and counts the points.
+  (``retries`` times), then drops it and counts the points. ``last_error`` is the error of the last batch
+  that was given up (an error a retry got over is counted in ``recovered_errors`` only).
 * ``close(timeout)`` sends what it can within ``timeout`` seconds; anything left is counted as dropped.
 """
 
@@ -100,7 +101,8 @@ class MetricsClient:
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
         self.stats = {"points": 0, "sent": 0, "dropped": 0, "batches": 0, "failed_batches": 0,
-                      "retries": 0, "last_error": None}
+                      "retries": 0, "recovered_errors": 0, "last_error": None}
+        self._batch_error: str | None = None
         self._created = False
         self._thread = threading.Thread(target=self._run, name="coral-metrics", daemon=True)
         self._thread.start()
@@ -157,14 +159,18 @@ class MetricsClient:
                     self._in_flight = len(batch)
                 if not batch:
                     break
+                self._batch_error = None
                 ok = self._send_with_retry(batch)
                 with self._lock:
                     self.stats["batches"] += 1
                     if ok:
                         self.stats["sent"] += len(batch)
+                        if self._batch_error:  # an error this batch got over on a retry: not the last error
+                            self.stats["recovered_errors"] += 1
                     else:
                         self.stats["failed_batches"] += 1
                         self.stats["dropped"] += len(batch)
+                        self.stats["last_error"] = self._batch_error
                     self._in_flight = 0
                     self._idle.notify_all()
                 if self._stop.is_set():
@@ -221,8 +227,7 @@ class MetricsClient:
         if self._token:
             message = message.replace(self._token, "***")
         message = redact_url_credentials(message)
-        with self._lock:
-            self.stats["last_error"] = message[:300]
+        self._batch_error = message[:300]  # last_error only once the batch is given up (see _run)
 
     def __repr__(self) -> str:
         return f"MetricsClient({self.url!r})"

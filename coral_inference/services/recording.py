@@ -1,7 +1,7 @@
 """Recording: annotated frames to video files with OpenCV's VideoWriter, in rotating segments.
 
-A segment holds ``round(segment_s * fps)`` frames (``fps``: services.recording.fps, else the source's
-frame rate), so segment lengths are exact in the video's own timeline. A frame whose size differs from
+A segment holds ``round(segment_s * fps)`` frames (``fps``: services.recording.fps, else the rate the
+stream's frames arrive at: streams/sinks.py RecordingSink writes frames by their arrival time), so segment lengths are exact in the video's own timeline. A frame whose size differs from
 the segment's first frame (an image folder of mixed sizes) is resized to it: VideoWriter would drop it
 without a word. After a segment is closed,
 the oldest files beyond ``retain`` are deleted. ``close()`` releases the writer, which completes the
@@ -90,16 +90,28 @@ class Recorder:
                 "deleted": len(self.deleted), "kept": kept}
 
 
-def annotate(frame: Any, predictions: list[dict[str, Any]]) -> Any:
-    """A copy of the frame with detection boxes or the top classification label drawn on it."""
+def annotate(frame: Any, result: Any) -> Any:
+    """A copy of the frame with the result drawn on it: tasks.draw when installed, else detection boxes
+    (``box`` normalized [xmin, ymin, xmax, ymax]) or the top classification labels. ``result`` is a result
+    dict (or, as before, its list of predictions)."""
+    if isinstance(result, dict):
+        try:
+            from ..tasks.draw import draw
+        except ImportError:
+            pass
+        else:
+            return draw(frame, result)
+        predictions = result.get("predictions") or []
+    else:
+        predictions = result or []
     import cv2
 
     out = frame.copy()
     height, width = out.shape[:2]
     for i, p in enumerate(predictions):
         text = f"{p.get('label') or p['class']} {p['score']:.2f}"
-        if "box" in p:  # [ymin, xmin, ymax, xmax], normalized
-            y0, x0, y1, x1 = p["box"]
+        if "box" in p:
+            x0, y0, x1, y1 = p["box"]
             top_left = (int(x0 * width), int(y0 * height))
             cv2.rectangle(out, top_left, (int(x1 * width), int(y1 * height)), (0, 255, 0), 2)
             cv2.putText(out, text, (top_left[0], max(12, top_left[1] - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.4,

@@ -1,0 +1,77 @@
+"""Which backend object serves a stream: ``streams.<name>.backend`` (default: the first running backend)
+with ``streams.<name>.model`` ("default": `model`, which init already loaded on every backend; another
+name: a key of `models`, loaded here once per (backend, model) on a backend of the same spec)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError
+
+
+class _ConfigView:
+    """The run's config with another `model` (what a backend reads to load its model)."""
+
+    def __init__(self, config: Any, model: Any):
+        self._config = config
+        self.model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, name)
+
+
+class _ContextView:
+    def __init__(self, context: Any, config: Any):
+        self._context = context
+        self.config = config
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+class StreamBackends:
+    def __init__(self, context: Any):
+        self.context = context
+        self.extra: dict[tuple[str, str], Any] = {}
+
+    def get(self, name: str, prefix: str, cfg: Any) -> tuple[str, Any, str, Any]:
+        running = list(self.context.backend_objects)
+        backend_name = cfg.backend or running[0]
+        key = "run.source" if prefix == "run.source" else f"{prefix}.backend"
+        if backend_name not in self.context.backend_objects:
+            raise ConfigError(f"{key}: backend {backend_name!r} is not running (expected one of {', '.join(running)})")
+        model_name = cfg.model
+        if model_name == "default":
+            return backend_name, self.context.backend_objects[backend_name], model_name, self.context.config.model
+        models = dict(self.context.config.models)
+        if model_name not in models:
+            raise ConfigError(f"{prefix}.model: no model named {model_name!r} (expected default or one of "
+                              f"{', '.join(models) or '(none in models)'})")
+        pair = (backend_name, model_name)
+        if pair not in self.extra:
+            self.extra[pair] = self._build(backend_name, models[model_name])
+        return backend_name, self.extra[pair], model_name, models[model_name]
+
+    def _build(self, backend_name: str, model: Any) -> Any:
+        from ..backends.registry import get_factory
+
+        spec = self.context.config.backend_spec(backend_name)
+        view = _ContextView(self.context, _ConfigView(self.context.config, model))
+        backend = get_factory(spec.kind)(backend_name, spec, view)
+        backend.initialize()
+        self.context.on_close.append(backend.close)
+        return backend
+
+    def pools(self) -> dict[str, Any]:
+        """Per backend (and model): each worker's requests, so the split across workers shows."""
+        out = {}
+        items = [(name, "default", b) for name, b in self.context.backend_objects.items()]
+        items += [(b, m, obj) for (b, m), obj in self.extra.items()]
+        for backend_name, model_name, backend in items:
+            pool = getattr(backend, "pool", None)
+            if pool is None:
+                continue
+            label = backend_name if model_name == "default" else f"{backend_name}/{model_name}"
+            out[label] = [{"label": s["label"], "requests": s["requests"], "healthy": s["healthy"]}
+                          for s in pool.health()]
+        return out

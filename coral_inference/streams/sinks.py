@@ -1,0 +1,186 @@
+"""The built-in sinks (registry kind "sink"; contract: plugins/contract.py Sink): built by
+``factory(stream, context)`` for each stream that switches them on (``streams.<name>.sinks.<sink>``;
+null: the default — ``services.recording.enabled`` / ``services.metrics.enabled``, on for results and
+buffer). ``write(result, frame)`` runs on the stream's sink thread (streams/sinkqueue.py) behind a
+bounded queue, so a slow sink drops (and counts) results instead of slowing capture or inference.
+
+* results: one ``results.jsonl`` in the run directory for every stream; each line carries ``stream``
+  (keys starting with ``_`` are never written).
+* recording: annotated frames to ``<services.recording.path>/<stream>/`` in rotating segments. A live
+  source is timed by arrival: the rate is ``services.recording.fps`` or the stream's measured arrival
+  rate, and a frame is written as many times as the wall clock says (duplicated when frames arrive
+  slower, skipped when faster), so a recording plays at real speed. A file or folder keeps its own
+  timeline: every frame once, at ``services.recording.fps`` or the file's frame rate.
+* metrics: one InfluxDB point per result, tagged ``stream``, ``backend``, ``model``, ``kind``.
+* buffer: the newest 100 results of the stream in memory (``context.services["buffer"][<stream>]``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Optional
+
+KEEP = 100
+
+
+def jsonable(result: dict) -> dict:
+    return {k: v for k, v in result.items() if not str(k).startswith("_")}
+
+
+class ResultsFile:
+    """results.jsonl shared by every stream of a run (one lock, one line per result)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.path, "a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self.lines = 0
+
+    def write(self, result: dict) -> None:
+        line = json.dumps(jsonable(result), default=str) + "\n"
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line)
+                self.lines += 1
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+class ResultsSink:
+    def __init__(self, stream: Any, context: Any):
+        self.file: ResultsFile = stream.shared("results", lambda: ResultsFile(Path(stream.run_dir) / "results.jsonl"))
+        self.written = 0
+
+    def write(self, result: dict, frame: Any) -> None:
+        self.file.write(result)
+        self.written += 1
+
+    def close(self) -> Optional[dict]:
+        self.file.flush()
+        return {"file": str(self.file.path), "lines": self.written}
+
+
+class ResultBuffer:
+    """The newest results of a stream (thread-safe appends)."""
+
+    def __init__(self, maxlen: int = KEEP):
+        self.items: deque = deque(maxlen=maxlen)
+        self.total = 0
+
+    def write(self, result: dict, frame: Any = None) -> None:
+        self.items.append(jsonable(result))
+        self.total += 1
+
+    def latest(self) -> Optional[dict]:
+        return self.items[-1] if self.items else None
+
+    def close(self) -> Optional[dict]:
+        return {"kept": len(self.items), "total": self.total}
+
+
+def buffer_sink(stream: Any, context: Any) -> ResultBuffer:
+    buffer = ResultBuffer()
+    context.services.setdefault("buffer", {})[stream.name] = buffer
+    return buffer
+
+
+class RecordingSink:
+    """Arrival-timed recording of one stream (services.recording settings)."""
+
+    def __init__(self, stream: Any, context: Any):
+        cfg = context.config.services.recording
+        base = Path(cfg.path).expanduser()
+        base = base if base.is_absolute() else Path(stream.run_dir) / base
+        self.directory = base / stream.name
+        self.cfg = cfg
+        self.stream = stream
+        self.recorder: Any = None
+        self.started: Optional[float] = None
+        self.written = 0
+        self.arrived = 0
+        self.duplicated = 0
+        self.skipped = 0
+
+    def _rate(self) -> float:
+        if self.cfg.fps:
+            return float(self.cfg.fps)
+        measured = self.stream.arrival_fps()
+        return measured if measured and measured > 0 else float(self.stream.source_fps or 10.0)
+
+    def write(self, result: dict, frame: Any) -> None:
+        from ..services.recording import Recorder, annotate
+
+        if frame is None:
+            return
+        now = float(result.get("_arrived") or time.monotonic())
+        if self.recorder is None:
+            rate = self._rate() if self.stream.live else float(self.cfg.fps or self.stream.source_fps or 10.0)
+            self.recorder = Recorder(self.directory, rate, self.cfg.segment_s, self.cfg.retain, self.cfg.codec)
+            self.started = now
+        self.arrived += 1
+        if not self.stream.live:  # a file or folder: its own timeline, every frame once
+            self.recorder.write(annotate(frame, result))
+            self.written += 1
+            return
+        due = int((now - self.started) * self.recorder.fps) + 1  # frames the wall clock says should exist by now
+        copies = due - self.written
+        if copies <= 0:
+            self.skipped += 1
+            return
+        image = annotate(frame, result)
+        for _ in range(min(copies, int(self.recorder.fps * 5) + 1)):  # a long outage: at most 5 s of one frame
+            self.recorder.write(image)
+        self.duplicated += copies - 1
+        self.written = due
+
+    def close(self) -> Optional[dict]:
+        if self.recorder is None:
+            return {"directory": str(self.directory), "segments_written": 0}
+        report = self.recorder.close()
+        return {**report, "arrived": self.arrived, "duplicated": self.duplicated, "skipped": self.skipped}
+
+    def files(self) -> list[Path]:
+        if self.recorder is None:
+            return []
+        return [Path(s["file"]) for s in self.recorder.report()["kept"]]
+
+
+class MetricsSink:
+    """Points to the run's one InfluxDB client (context.services["metrics"]), tagged with the stream."""
+
+    def __init__(self, stream: Any, context: Any):
+        from ..services.metrics import MetricsClient
+
+        self.client = stream.shared("metrics", lambda: MetricsClient(context.config.services.metrics))
+        context.services.setdefault("metrics", self.client)
+        self.tags = {"stream": stream.name, "backend": stream.backend_name, "model": stream.model_file}
+        self.points = 0
+
+    def write(self, result: dict, frame: Any) -> None:
+        latency = result.get("latency_ms") or {}
+        items = result.get("predictions") or result.get("poses") or result.get("classes") or []
+        top = items[0] if items else {}
+        fields = {"frame": result.get("frame"), "inference_ms": latency.get("inference"),
+                  "capture_to_result_ms": latency.get("capture_to_result"), "objects": len(items),
+                  "top_class": top.get("class"), "top_score": top.get("score")}
+        for block, counts in (result.get("workflow") or {}).items():
+            for name, value in counts.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    fields[f"{block}.{name}"] = value
+        self.client.write({**self.tags, "kind": result.get("kind")}, fields)
+        self.points += 1
+
+    def close(self) -> Optional[dict]:
+        return {"points": self.points}
