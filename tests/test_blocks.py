@@ -17,7 +17,7 @@ def block(name, **settings):
 
 def test_line_counter_counts_each_direction_once():
     counter = block("line_counter", line=[[0.0, 0.5], [1.0, 0.5]])
-    path = [(0.3, 0.2), (0.3, 0.4), (0.3, 0.6), (0.3, 0.7), (0.3, 0.45)]  # down across, then back up across
+    path = [(0.3, 0.2), (0.3, 0.4), (0.3, 0.6), (0.3, 0.55), (0.3, 0.4)]  # down across, then back up across
     results = [counter(det(p), None, None) for p in path]
     assert [r["workflow"]["line_counter"]["crossed_now"] for r in results] == [0, 0, 1, 0, 1]
     assert counter.summary() == {"in": 1, "out": 1}
