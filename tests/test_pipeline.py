@@ -1,6 +1,6 @@
 """run.mode=pipeline through the installed coral-run (run.source: one stream "default"): a video OpenCV
-writes here, an image folder, the real Coral classification model; and the fallback output decoders
-(streams/decode.py) on known tensors."""
+writes here, an image folder, the real Coral classification model; and the input conversion
+on known tensors."""
 
 import json
 import shutil
@@ -76,40 +76,6 @@ def test_missing_source_is_a_config_error(tmp_path):
     assert "run.source: no such file or folder" in result.stderr and "nope.mp4" in result.stderr
     assert "run.max_frames: must be at least 1" in result.stderr
     assert summary["status"] == "failed"
-
-
-def test_labels_file_formats(tmp_path):
-    from coral_inference.streams.decode import load_labels
-
-    (tmp_path / "plain.txt").write_text("background\ncat\ndog\n")
-    (tmp_path / "numbered.txt").write_text("0  person\n2 car\n17: dog\n")
-    assert load_labels(str(tmp_path / "plain.txt")) == {0: "background", 1: "cat", 2: "dog"}
-    assert load_labels(str(tmp_path / "numbered.txt")) == {0: "person", 2: "car", 17: "dog"}
-
-
-def test_ssd_detection_outputs_are_decoded():
-    from coral_inference.streams.decode import _fallback as decode
-
-    boxes = np.array([[[0.1, 0.2, 0.5, 0.6], [0.0, 0.0, 1.0, 1.0], [0.3, 0.3, 0.4, 0.4]]], np.float32)
-    classes = np.array([[17, 0, 2]], np.float32)
-    scores = np.array([[0.3, 0.9, 0.6]], np.float32)
-    count = np.array([2], np.float32)  # the third detection is beyond the count
-    details = [{"name": n, "quantization": (0.0, 0)} for n in ("boxes", "classes", "scores", "count")]
-    result = decode([boxes, classes, scores, count], details, {0: "person", 17: "dog"}, 5, 0.25, 200, 100)
-    assert result["kind"] == "detection"
-    found = result["predictions"]
-    assert [(p["class"], p["label"], p["score"]) for p in found] == [(0, "person", 0.9), (17, "dog", 0.3)]
-    # SSD boxes are ymin, xmin, ymax, xmax; results carry xmin, ymin, xmax, ymax (and pixels)
-    assert found[1]["box"] == pytest.approx([0.2, 0.1, 0.6, 0.5]) and found[1]["box_px"] == [40, 10, 120, 50]
-
-
-def test_quantized_classification_output_is_dequantized():
-    from coral_inference.streams.decode import _fallback as decode
-
-    out = np.array([[10, 200, 128]], np.uint8)
-    result = decode([out], [{"quantization": (0.5, 128)}], {}, 2, 0, 10, 10)
-    assert result["kind"] == "classification"
-    assert [(p["class"], p["score"]) for p in result["predictions"]] == [(1, 36.0), (2, 0.0)]
 
 
 @pytest.mark.parametrize("dtype,expected,zero", [(np.uint8, 200, 0), (np.int8, 72, -128),

@@ -33,6 +33,7 @@ def test_movenet_on_squat_gives_the_reference_pose_and_a_recording_with_the_skel
     reference = list(csv.DictReader(coral_file("movenet_single_pose_lightning_ptq_reference.csv").open()))
     records, summary, run_dir, _ = pipeline(tmp_path, [image], f"model.path={model}", "run.min_keypoint_score=0",
                                             "services=recording", "services.recording.fps=1")
+    assert summary["results"]["pipeline"]["streams"]["default"]["task"]["task"] == "pose"
     (record,) = records
     assert record["kind"] == "pose" and "predictions" not in record
     keypoints = record["poses"][0]["keypoints"]
@@ -40,7 +41,7 @@ def test_movenet_on_squat_gives_the_reference_pose_and_a_recording_with_the_skel
     for k, ref in zip(keypoints, reference):
         assert abs(k["nx"] - float(ref["keypoint_x"])) < 0.03 and abs(k["ny"] - float(ref["keypoint_y"])) < 0.03
         assert k["x"] == pytest.approx(k["nx"] * 500, abs=0.01) and k["y"] == pytest.approx(k["ny"] * 610, abs=0.01)
-    (video,) = [p for p in (run_dir / "recordings").rglob("*") if p.is_file()]  # <recording>/<stream>/ or flat
+    (video,) = sorted((run_dir / "recordings" / "default").iterdir())
     ok, frame = cv2.VideoCapture(str(video)).read()
     assert ok and frame.shape == (610, 500, 3)
     original = cv2.imread(str(image))
@@ -136,7 +137,7 @@ def test_ssd_model_through_the_pipeline(tmp_path):
     cv2.imwrite(str(image), np.full((100, 160, 3), 128, np.uint8))  # (128 - 127.5) / 127.5: encodings ~ 0
     records, summary, _, _ = pipeline(tmp_path, [image], f"model.path={model}", f"model.labels={labels}")
     (record,) = records
-    assert record["kind"] == "detection"
+    assert record["kind"] == "detection" and summary["results"]["pipeline"]["streams"]["default"]["task"]["task"] == "detection"
     assert [(p["class"], p["label"]) for p in record["predictions"]] == [(0, "person"), (2, "car"), (1, "bicycle")]
     for p, (_, _, box) in zip(record["predictions"], expected_boxes()):
         assert p["box"] == pytest.approx(box, abs=0.002)

@@ -89,6 +89,9 @@ class StreamManager:
                     except AttributeError:
                         pass
             stream.model_file = self._model_file(backend_name, model_name, model)
+            stream.task = decode.describe() if hasattr(decode, "describe") else None
+            if getattr(decode, "warning", None):
+                self.context.note("streams", f"{name}: {decode.warning}", "warning")
             stream.sinks = self._sinks(stream, cfg)
             self.streams[name] = stream
 
@@ -186,7 +189,7 @@ class StreamManager:
         return {"status": stream.status, **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
                 "last_error": stream.last_error, "source": redact_source(stream.source_text),
                 "source_kind": stream.source.kind, "live": stream.source.live, "model": stream.model_name,
-                "backend": stream.backend_name, "stopped_by": stream.stopped_by}
+                "backend": stream.backend_name, "task": getattr(stream, "task", None), "stopped_by": stream.stopped_by}
 
     def recordings(self, name: str) -> list[Path]:
         stream = self.streams[name]

@@ -5,7 +5,8 @@ buffer). ``write(result, frame)`` runs on the stream's sink thread (streams/sink
 bounded queue, so a slow sink drops (and counts) results instead of slowing capture or inference.
 
 * results: one ``results.jsonl`` in the run directory for every stream; each line carries ``stream``
-  (keys starting with ``_`` are never written).
+  (keys starting with ``_`` are never written); with ``run.mask_png`` a segmentation result's class mask
+  goes to ``masks/<stream>/<frame>.png`` (its relative path in ``mask``).
 * recording: annotated frames to ``<services.recording.path>/<stream>/`` in rotating segments. A live
   source is timed by arrival: the rate is ``services.recording.fps`` or the stream's measured arrival
   rate, and a frame is written as many times as the wall clock says (duplicated when frames arrive
@@ -61,9 +62,19 @@ class ResultsFile:
 class ResultsSink:
     def __init__(self, stream: Any, context: Any):
         self.file: ResultsFile = stream.shared("results", lambda: ResultsFile(Path(stream.run_dir) / "results.jsonl"))
+        self.stream = stream
+        self.masks = bool(getattr(context.config.run, "mask_png", False))
         self.written = 0
 
     def write(self, result: dict, frame: Any) -> None:
+        if self.masks and "_mask" in result and frame is not None:  # run.mask_png: masks/<stream>/<frame>.png
+            from ..tasks.mask import mask_png
+
+            name = f"masks/{self.stream.name}/{int(result['frame']):06d}.png"
+            path = Path(self.stream.run_dir) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(mask_png(result["_mask"], frame.shape[1], frame.shape[0]))
+            result["mask"] = name
         self.file.write(result)
         self.written += 1
 
