@@ -160,14 +160,15 @@ def test_sysfs_fifo_exit_2(tmp_path):
 
 
 def test_labels_with_a_huge_number_are_read_as_text(tmp_path):
-    from coral_inference.pipeline.frames import load_labels
+    from coral_inference.errors import ConfigError
+    from coral_inference.tasks.labels import load_labels  # what streams read labels with
 
     path = tmp_path / "labels.txt"
     path.write_text("9" * 5000 + " cat\n")
-    assert load_labels(str(path)) == {0: "9" * 5000 + " cat"}
+    assert load_labels(str(path), None) == {0: "9" * 5000 + " cat"}
     path.write_bytes(b"\xff cat\n")
-    with pytest.raises(F.FileProblem, match="model.labels"):
-        load_labels(str(path))
+    with pytest.raises(ConfigError, match="model.labels"):
+        load_labels(str(path), None)
 
 
 def test_strict_json():
