@@ -46,9 +46,10 @@ def test_video_file_frames_and_results(tmp_path, limit, expected, stopped_by):
 
 def test_score_threshold_filters_classifications_too(tmp_path):
     video = write_video(tmp_path / "clip.mp4", frames=3)
-    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", "run.score_threshold=100")
+    result, summary, run_dir = pipeline(tmp_path, f"run.source={video}", "run.score_threshold=1")
     assert result.returncode == 0, result.stderr
-    assert [r["predictions"] for r in lines(run_dir)] == [[], [], []]
+    scores = [p["score"] for r in lines(run_dir) for p in r["predictions"]]
+    assert all(s >= 1 for s in scores) and len(scores) < 3 * 3  # top-3 of 4, minus those below 1
 
 
 def test_image_folder_top1_with_the_real_coral_model(tmp_path):

@@ -36,9 +36,11 @@ class ResultsFile:
     """results.jsonl shared by every stream of a run (one lock, one line per result)."""
 
     def __init__(self, path: Path):
+        from ..files import open_for_write  # never through a symlink (files.py)
+
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._file = open_for_write(self.path, "results file", replace=True)
         self._lock = threading.Lock()
         self.lines = 0
 
@@ -68,13 +70,14 @@ class ResultsSink:
 
     def write(self, result: dict, frame: Any) -> None:
         if self.masks and "_mask" in result and frame is not None:  # run.mask_png: masks/<stream>/<frame>.png
+            from ..files import ensure_dir, open_for_write
             from ..tasks.mask import mask_png
 
-            name = f"masks/{self.stream.name}/{int(result['frame']):06d}.png"
-            path = Path(self.stream.run_dir) / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(mask_png(result["_mask"], frame.shape[1], frame.shape[0]))
-            result["mask"] = name
+            folder = ensure_dir(self.stream.run_dir, "masks", self.stream.name, what="masks folder")
+            name = f"{int(result['frame']):06d}.png"
+            with open_for_write(folder / name, "mask file", replace=True, binary=True) as out:
+                out.write(mask_png(result["_mask"], frame.shape[1], frame.shape[0]))
+            result["mask"] = f"masks/{self.stream.name}/{name}"
         self.file.write(result)
         self.written += 1
 

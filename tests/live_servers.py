@@ -1,0 +1,121 @@
+"""Live sources for tests, on 127.0.0.1 only: a loopback HTTP MJPEG server (multipart/x-mixed-replace,
+what IP cameras serve and OpenCV reads) and GStreamer's RTSP server as a subprocess (tests/rtsp_server.py).
+Both can be stopped and started again on the same port: an outage."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MjpegServer:
+    def __init__(self, fps: float = 20.0, size=(160, 120), port: int | None = None):
+        self.fps, self.size = fps, size
+        self.port = port or free_port()
+        self.server = None
+        self.sent = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/stream.mjpg"
+
+    def _frame(self, i: int) -> bytes:
+        import cv2
+        import numpy as np
+
+        image = np.full((self.size[1], self.size[0], 3), (i * 7) % 256, np.uint8)
+        cv2.putText(image, str(i), (20, 60), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 255), 2)
+        return cv2.imencode(".jpg", image)[1].tobytes()
+
+    def start(self) -> "MjpegServer":
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                i = 0
+                try:
+                    while outer.server is self.server and not getattr(self.server, "closing", False):
+                        data = outer._frame(i)
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(data)).encode() + b"\r\n\r\n" + data + b"\r\n")
+                        outer.sent += 1
+                        i += 1
+                        time.sleep(1.0 / outer.fps)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        server.allow_reuse_address = True
+        self.server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            server, self.server = self.server, None
+            server.closing = True
+            server.shutdown()
+            server.server_close()
+
+
+def gstreamer_rtsp_available() -> str | None:
+    """Why the RTSP server cannot run here (None when it can)."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return f"{SYSTEM_PYTHON} not found"
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
+                            "from gi.repository import GstRtspServer"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else "GStreamer's RTSP server (python3-gi, gir1.2-gst-rtsp-server-1.0) is not installed"
+
+
+class RtspServer:
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"rtsp://127.0.0.1:{self.port}/test"
+
+    def start(self) -> "RtspServer":
+        script = Path(__file__).with_name("rtsp_server.py")
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+        self.proc = subprocess.Popen([SYSTEM_PYTHON, str(script), str(self.port)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env)
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            self.stop()
+            raise RuntimeError(f"RTSP server did not start: {line} {self.proc.stderr.read() if self.proc else ''}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            proc, self.proc = self.proc, None
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            for stream in (proc.stdout, proc.stderr):
+                if stream:
+                    stream.close()
