@@ -27,12 +27,8 @@ NEVER = {
     "web": {"cli"},
 }
 
-# The one known exception, owned by the "streams" work (pipeline/ moves into streams/, and with it the
-# backends/images.py <-> pipeline/sources.py cycle goes). Remove these entries when that lands.
-ALLOWED = {
-    ("coral_inference/backends/images.py", "coral_inference.pipeline.sources"),
-    ("coral_inference/backends/images.py", "coral_inference.pipeline.frames"),
-}
+# No exception left: the backends/images.py <-> pipeline/sources.py cycle went with pipeline/ (now streams/).
+ALLOWED: set = set()
 
 
 def part(module: str) -> str | None:

@@ -162,10 +162,10 @@ def test_user_overrides_skip_hydra_flags_and_their_values():
 def _filler(tmp_path):
     from plugin_dists import write_overrides_plugin
 
-    # a plugin may set only its own keys: a plugin named like the name-only patch stream_manager sets
-    # patches.stream_manager (conf/patches/default.yaml sets it too) and its own plugins.config.<name>.level
-    write_overrides_plugin(tmp_path / "filler", {"plugins.config.stream_manager.level": 7,
-                                                 "patches.stream_manager": False}, name="stream_manager")
+    # a plugin may set only its own keys: a plugin named like the patch opencv_threads sets
+    # patches.opencv_threads (conf/patches/default.yaml sets it too) and its own plugins.config.<name>.level
+    write_overrides_plugin(tmp_path / "filler", {"plugins.config.opencv_threads.level": 7,
+                                                 "patches.opencv_threads": False}, name="opencv_threads")
     return {"PYTHONPATH": str(tmp_path / "filler")}
 
 
@@ -176,17 +176,17 @@ def test_pair_plugin_below_defaults_coral_runtime(tmp_path):
         proc = run_cli("coral-runtime", "config", "explain", key, "--json", cwd=tmp_path, env=env)
         assert proc.returncode == 0, proc.stderr
         got.update({v["key"]: v for v in json.loads(proc.stdout)["values"]})
-    level, patch = got["plugins.config.stream_manager.level"], got["patches.stream_manager"]
+    level, patch = got["plugins.config.opencv_threads.level"], got["patches.opencv_threads"]
     assert level["value"] == 7  # nothing else sets it: the plugin fills it
-    assert level["source"] == "plugin stream_manager (default_config_overrides)"
+    assert level["source"] == "plugin opencv_threads (default_config_overrides)"
     assert patch["value"] is True  # conf/patches/default.yaml sets it: the plugin loses
     assert [e["layer"] for e in patch["chain"]] == ["plugin", "defaults"]
 
 
 def test_pair_plugin_below_defaults_coral_run(tmp_path):
     summary = _coral_run(tmp_path, env=_filler(tmp_path))
-    assert summary["config"]["plugins"]["config"]["stream_manager"]["level"] == 7
-    assert summary["config"]["patches"]["stream_manager"] is True
-    assert summary["sources"]["plugins.config.stream_manager.level"][-1] == {
-        "layer": "plugin", "source": "plugin stream_manager (default_config_overrides)"}
-    assert summary["sources"]["patches.stream_manager"][-1]["source"].startswith("conf/patches/default.yaml")
+    assert summary["config"]["plugins"]["config"]["opencv_threads"]["level"] == 7
+    assert summary["config"]["patches"]["opencv_threads"] is True
+    assert summary["sources"]["plugins.config.opencv_threads.level"][-1] == {
+        "layer": "plugin", "source": "plugin opencv_threads (default_config_overrides)"}
+    assert summary["sources"]["patches.opencv_threads"][-1]["source"].startswith("conf/patches/default.yaml")

@@ -53,11 +53,9 @@ class StreamBackends:
         return backend_name, self.extra[pair], model_name, models[model_name]
 
     def _build(self, backend_name: str, model: Any) -> Any:
-        from ..backends.registry import get_factory
-
         spec = self.context.config.backend_spec(backend_name)
         view = _ContextView(self.context, _ConfigView(self.context.config, model))
-        backend = get_factory(spec.kind)(backend_name, spec, view)
+        backend = self.context.registry.get("backend", spec.kind)(backend_name, spec, view)
         backend.initialize()
         self.context.on_close.append(backend.close)
         return backend
