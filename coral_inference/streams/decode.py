@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def make_decoder(model: Any, output_details: list, registry: Any, run: Any, key: str) -> tuple[Any, dict]:
+def make_decoder(model: Any, output_details: list, registry: Any, run: Any, key: str,
+                 input_details: list | None = None) -> tuple[Any, dict]:
     """(decoder(outputs, width, height) -> result, labels) for a model (`model` or an entry of `models`)."""
     from ..tasks.decode import options_from, prepare_decoder
     from ..tasks.labels import load_labels
 
     labels = load_labels(model.labels, model.path)
-    return prepare_decoder(getattr(model, "task", "auto"), output_details, labels, options_from(run), registry,
-                           key=key), labels
+    return prepare_decoder(getattr(model, "task", "auto"), output_details, labels, options_from(run, input_details),
+                           registry, key=key), labels

@@ -77,7 +77,8 @@ class StreamManager:
             from .workflow import build
 
             decode, _labels = make_decoder(model, backend.output_details, self.context.registry, self.config.run,
-                                           key=f"models.{model_name}.task" if model_name != "default" else "model.task")
+                                           key=f"models.{model_name}.task" if model_name != "default" else "model.task",
+                                           input_details=backend.input_details)
             blocks = build(cfg.workflow, self.context.registry,
                            "run.workflow" if prefix == "run.source" else f"{prefix}.workflow")
             stream = Stream(name, cfg, backend, backend_name, model_name, decode, blocks, {}, self.config.run,
