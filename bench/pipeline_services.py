@@ -40,8 +40,8 @@ def main() -> None:
     from influxdb_server import free_port
     from media import write_video
 
-    from coral_inference.pipeline.frames import to_input
-    from coral_inference.pipeline.run import run
+    from coral_inference.backends.inputs import to_input
+    from coral_inference.streams.run import run
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--frames", type=int, default=300)
@@ -84,7 +84,7 @@ def main() -> None:
             runs.append(run(case))
             case.close()
         fps = statistics.median(t["fps"] for t in runs)
-        m = runs[-1]["metrics"]
+        m = runs[-1].get("metrics")
         note = f"  sent {m['sent']}, dropped {m['dropped']}" if m else ""
         print(f"{label:48s} {fps:9.1f} fps  {fps / baseline:4.2f}{note}")
     again = statistics.median(infer_loop() for _ in range(args.repeat))

@@ -139,3 +139,15 @@ def test_random_inputs_are_shaped_typed_and_seeded():
     assert not np.array_equal(first[0], other[0])
     assert -1.0 <= float(first[1].min()) < float(first[1].max()) <= 1.0
     assert len(np.unique(first[0])) > 20  # spread over the range, not a constant
+
+
+@pytest.mark.parametrize("extra,concurrency", [([], 2), (["run.concurrency=1"], 1)])
+def test_concurrency_defaults_to_the_worker_count_and_the_pool_serves_it(tmp_path, extra, concurrency):
+    summary = bench_summary(tmp_path, "backends.cpu.workers=2", "run.iterations=400", "run.warmup=0", *extra)
+    [backend] = summary["backends"]
+    timed = backend["benchmark"]["timed"]
+    assert timed["count"] == 400 and timed["concurrency"] == concurrency
+    assert summary["results"]["bench"]["backends"]["cpu"]["concurrency"] == concurrency
+    requests = [w["requests"] for w in backend["pool"]]
+    if concurrency == 2:
+        assert min(requests) > 0  # both workers served requests at once

@@ -1,10 +1,12 @@
-"""Live sources with a real server on 127.0.0.1: a loopback HTTP MJPEG server. An outage is the server stopped and started again: the stream
-reconnects (counted) and the run goes on; a camera that is down at start is `reconnecting`, not an error."""
+"""Live sources with real servers on 127.0.0.1: a loopback HTTP MJPEG server and GStreamer's RTSP server
+(its own process, the system python3-gi; skipped when absent). An outage is the server stopped and started
+again: the stream reconnects (counted) and the run goes on; a camera that is down at start is `reconnecting`, not an error."""
 
 import time
 
+import pytest
 
-from live_servers import MjpegServer
+from live_servers import MjpegServer, RtspServer, gstreamer_rtsp_available
 
 
 def manager_for(runtime_context, *overrides):
@@ -90,3 +92,22 @@ def test_a_live_source_faster_than_inference_keeps_only_the_newest_frame(runtime
     status = manager.status()["cam"]
     assert status["dropped"] > status["frames"]  # most frames were replaced by a newer one
     assert status["capture_to_result_ms"]["p95"] < 250
+
+
+@pytest.mark.skipif(gstreamer_rtsp_available() is not None, reason=str(gstreamer_rtsp_available()))
+def test_rtsp_stream_from_gstreamer_survives_a_server_restart(runtime_context):
+    server = RtspServer().start()
+    manager = manager_for(runtime_context, f"streams.cam.source={server.url}", "streams.cam.reconnect.backoff_s=0.2",
+                          "streams.cam.reconnect.backoff_max_s=0.5", "streams.cam.max_fps=15")
+    try:
+        manager.start()
+        assert wait_for(lambda: manager.status()["cam"]["frames"] >= 5, timeout=30), manager.status()
+        server.stop()
+        assert wait_for(lambda: manager.status()["cam"]["status"] == "reconnecting", timeout=15), manager.status()
+        before = manager.status()["cam"]["frames"]
+        server = RtspServer(port=server.port).start()
+        assert wait_for(lambda: manager.status()["cam"]["frames"] >= before + 5, timeout=30), manager.status()
+        assert manager.status()["cam"]["reconnects"] >= 1
+    finally:
+        manager.stop()
+        server.stop()

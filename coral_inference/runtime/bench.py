@@ -7,19 +7,22 @@ throughput (inferences/s) and the process's peak RSS. Stored in each backend's `
 runtime_summary.json; the headline figures go to ``results.bench``.
 
 Inputs: random data shaped and typed from the model, or the images of run.images (OpenCV).
-Inference goes through the backend's public ``infer()``, one call at a time (latency, not a
-concurrent load). A tqdm progress bar is shown on stderr only when stdout is a terminal.
+Inference goes through the backend's public ``infer()`` with ``run.concurrency`` requests in flight (one
+thread each; default: the backend's worker count, as its pool serves streams), so throughput is the pool's
+under that load and latency is each request's. A tqdm progress bar is shown on stderr only when stdout is
+a terminal.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any
 
 from ..config.provenance import source_of
 
-HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms")
+HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "concurrency")
 
 
 def run(context: Any) -> dict[str, Any]:
@@ -41,24 +44,54 @@ def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
     inputs = make_inputs(backend.input_details, run_cfg.images)
     warm = [_timed(backend, inputs[i % len(inputs)]) for i in range(max(run_cfg.warmup, 0))]
     times: list[float] = []
+    concurrency = max(1, int(getattr(run_cfg, "concurrency", None) or getattr(state, "workers", 1) or 1))
     bar = progress(run_cfg.iterations, f"bench {state.name}")
+    lock = threading.Lock()
+    errors: list[BaseException] = []
     started = time.perf_counter()
+
+    def more() -> int | None:
+        with lock:
+            if errors or not (len(times) < run_cfg.iterations or time.perf_counter() - started < run_cfg.min_seconds):
+                return None
+            times.append(0.0)
+            return len(times) - 1
+
+    def client() -> None:
+        try:
+            while (i := more()) is not None:
+                times[i] = _timed(backend, inputs[i % len(inputs)])
+                if bar is not None:
+                    with lock:
+                        bar.update(1)
+        except BaseException as exc:  # the first error ends the bench and is raised below
+            errors.append(exc)
+
     try:
-        while len(times) < run_cfg.iterations or time.perf_counter() - started < run_cfg.min_seconds:
-            times.append(_timed(backend, inputs[len(times) % len(inputs)]))
-            if bar is not None:
-                bar.update(1)
+        if concurrency == 1:
+            client()
+        else:
+            threads = [threading.Thread(target=client, name=f"bench-{i}") for i in range(concurrency)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
     finally:
         if bar is not None:
             bar.close()
+    if errors:
+        raise errors[0]
     elapsed = time.perf_counter() - started
+    pool = getattr(backend, "pool", None)
+    if pool is not None:  # each worker's requests: the split under this concurrency
+        state.pool = pool.health()
     timings = state.timings_ms
     return {
         "inputs": {"kind": _input_kind(run_cfg), "count": len(inputs)},
         "init_ms": timings.get("init"),
         "first_inference_ms": timings.get("first_inference"),
         "warmup": {"count": len(warm), "avg_ms": _ms(sum(warm) / len(warm)) if warm else None},
-        "timed": {**stats(times), "seconds": round(elapsed, 6),
+        "timed": {**stats(times), "seconds": round(elapsed, 6), "concurrency": concurrency,
                   "throughput_ips": round(len(times) / elapsed, 3) if elapsed > 0 else None},
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -21,8 +21,8 @@ from ..summary import now_iso
 
 SUMMARY_FILE = "runtime_summary.json"
 REPORT_STEM = "sweep_summary"
-BENCH_COLUMNS = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "init_ms", "first_inference_ms",
-                 "peak_rss_mb")
+BENCH_COLUMNS = ("throughput_ips", "concurrency", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "init_ms",
+                 "first_inference_ms", "peak_rss_mb")
 NOT_RUN = "not run"  # status of a job an interrupted sweep never started
 NO_SUMMARY = "no runtime_summary.json: the job ended before writing it (crashed or was killed)"
 
@@ -110,7 +110,7 @@ def job_row(job_dir: Path, summary: dict[str, Any] | None) -> dict[str, Any]:
     )
     bench = (benched or {}).get("benchmark") or {}
     timed = bench.get("timed") or {}
-    row.update({k: timed.get(k) for k in ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms")})
+    row.update({k: timed.get(k) for k in ("throughput_ips", "concurrency", "avg_ms", "p50_ms", "p90_ms", "p99_ms")})
     timings = headline.get("timings_ms") or {}
     row["init_ms"] = bench.get("init_ms", timings.get("init"))
     row["first_inference_ms"] = bench.get("first_inference_ms", timings.get("first_inference"))
