@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 from ..errors import ConfigError
 from .checks import stream_entries
 
-SINKS = ("results", "recording", "metrics", "buffer")  # registry kind "sink", in this order
+SINKS = ("masks", "results", "recording", "metrics", "buffer")  # registry kind "sink", in this order
 ACTIONS = {"start": ("stopped", "finished", "failed"), "pause": ("starting", "running", "reconnecting"),
            "resume": ("paused",), "stop": ("starting", "running", "reconnecting", "paused")}
 
@@ -104,16 +104,17 @@ class StreamManager:
 
     def _sinks(self, stream: Any, cfg: Any) -> dict[str, Any]:
         services = self.config.services
-        defaults = {"results": True, "buffer": True, "recording": services.recording.enabled,
+        defaults = {"masks": True, "results": True, "buffer": True, "recording": services.recording.enabled,
                     "metrics": services.metrics.enabled and bool(services.metrics.influxdb_url)}
         sinks = {}
         for name in SINKS:
-            wanted = getattr(cfg.sinks, name)
+            wanted = getattr(cfg.sinks, name, None)
             if not (defaults[name] if wanted is None else wanted):
                 continue
             factory = self.context.registry.get("sink", name)
-            if factory is not None:
-                sinks[name] = factory(stream, self.context)
+            sink = factory(stream, self.context) if factory is not None else None
+            if sink is not None:  # a factory may decline (masks: only with run.mask_png)
+                sinks[name] = sink
         return sinks
 
     # The API --------------------------------------------------------------------------------------

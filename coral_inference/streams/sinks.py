@@ -5,8 +5,8 @@ buffer). ``write(result, frame)`` runs on the stream's sink thread (streams/sink
 bounded queue, so a slow sink drops (and counts) results instead of slowing capture or inference.
 
 * results: one ``results.jsonl`` in the run directory for every stream; each line carries ``stream``
-  (keys starting with ``_`` are never written); with ``run.mask_png`` a segmentation result's class mask
-  goes to ``masks/<stream>/<frame>.png`` (its relative path in ``mask``).
+  (keys starting with ``_`` are never written). With ``run.mask_png`` the ``masks`` sink (tasks/sinks.py),
+  run before it, writes ``masks/<stream>/<frame>.png`` and puts that path in ``mask``.
 * recording: annotated frames to ``<services.recording.path>/<stream>/`` in rotating segments. A live
   source is timed by arrival: the rate is ``services.recording.fps`` or the stream's measured arrival
   rate, and a frame is written as many times as the wall clock says (duplicated when frames arrive
@@ -64,20 +64,9 @@ class ResultsFile:
 class ResultsSink:
     def __init__(self, stream: Any, context: Any):
         self.file: ResultsFile = stream.shared("results", lambda: ResultsFile(Path(stream.run_dir) / "results.jsonl"))
-        self.stream = stream
-        self.masks = bool(getattr(context.config.run, "mask_png", False))
         self.written = 0
 
     def write(self, result: dict, frame: Any) -> None:
-        if self.masks and "_mask" in result and frame is not None:  # run.mask_png: masks/<stream>/<frame>.png
-            from ..files import ensure_dir, open_for_write
-            from ..tasks.mask import mask_png
-
-            folder = ensure_dir(self.stream.run_dir, "masks", self.stream.name, what="masks folder")
-            name = f"{int(result['frame']):06d}.png"
-            with open_for_write(folder / name, "mask file", replace=True, binary=True) as out:
-                out.write(mask_png(result["_mask"], frame.shape[1], frame.shape[0]))
-            result["mask"] = f"masks/{self.stream.name}/{name}"
         self.file.write(result)
         self.written += 1
 
