@@ -60,6 +60,7 @@ class Stream:
         self.width = self.height = 0
         self.source_fps: Optional[float] = None
         self.model_file = model_name
+        self.preview = getattr(config.sinks, "preview", None) is not False  # null: on
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._running = threading.Event()  # cleared while paused
@@ -310,7 +311,7 @@ class Stream:
             if result is not None:
                 result["latency_ms"]["capture_to_result"] = round(c2r, 3)
                 result["_arrived"] = arrived
-                for fn in list(self._subscribers):
+                for fn in (list(self._subscribers) if self.preview else ()):  # streams.<name>.sinks.preview
                     try:
                         fn(self.name, result, frame)
                     except Exception as exc:  # a subscriber's bug never stops the stream
