@@ -7,7 +7,7 @@ import signal
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import run_cli
@@ -83,6 +83,8 @@ YAMLISH = st.one_of(st.binary(max_size=400),
 
 @FEW
 @given(data=YAMLISH)
+@example(data=b"{.}")  # a key that is no name ('.', '', 'a.') was a problem with an empty key
+@example(data=b'run: {"": 3}')
 def test_random_bytes_as_a_config_file(tmp_path, data):
     from coral_inference.config.descriptor import RuntimeDescriptor
 

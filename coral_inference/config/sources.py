@@ -230,6 +230,12 @@ def check_tree(value: Any, key: str, source: str, issues: Issues, *, where: str 
     if isinstance(value, Mapping) and (dataclasses.is_dataclass(inner) or typing.get_origin(inner) is dict):
         kept = {}
         for k, v in value.items():
+            if not isinstance(k, str) or not all(part.strip() for part in k.split(".")):
+                # '', '.', 'a.', 1, null: no key of the schema; say so under the key it would sit in
+                where = f"{key}.{k}" if key else repr(k)
+                issues.add(where, f"{k!r} is not a key name", value=v, source=source,
+                           expected="a key of the schema: a non-empty name (dotted parts non-empty)")
+                continue
             checked = check_tree(v, f"{key}.{k}" if key else str(k), source, issues)
             if checked is not _DROP:
                 kept[k] = checked
