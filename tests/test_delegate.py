@@ -205,3 +205,32 @@ def test_a_model_not_compiled_for_the_edge_tpu_is_warned_about(compose, tmp_path
     [warning] = state.warnings
     assert "model.path" in warning and "not compiled for the Edge TPU" in warning and "edgetpu_compiler" in warning
     context.close()
+
+
+def test_pool_with_a_failing_device_runs_degraded_on_the_rest(compose, tmp_path, library, delegate_log, monkeypatch):
+    """devices: all finds two Edge TPUs, pci:1 fails to open (libedgetpu returns NULL): with min_devices=1 the
+    pool runs on pci:0, degraded, and the reason and a warning name pci:1 and the delegate's error."""
+    fake_tree(tmp_path, pci=2)
+    monkeypatch.setenv("FAKE_EDGETPU_DEVICES", "pci:0")
+    context = start(compose, library, tmp_path, "backends=edgetpu_multi", "backends.edgetpu_multi.min_devices=1")
+    state = context.backends[0]
+    assert [c["device"] for c in delegate_log()] == ["pci:0", "pci:1"]
+    assert context.status == "degraded" and state.status == "degraded"
+    assert state.workers == 1 and [w["label"] for w in state.pool] == ["pci:0"]
+    assert state.device == "pci:0" and state.delegate["device_option"] == ["pci:0"]
+    assert "1 of 2 Edge TPU(s)" in state.reason and "pci:1 failed" in state.reason
+    assert "could not open pci:1" in state.reason and "fake delegate: unknown device" in state.reason
+    assert state.reason in state.warnings
+    assert state.selfcheck["passed"]  # the remaining worker really serves
+    context.close()
+
+
+def test_coral_run_pool_below_min_devices_after_a_failing_device_exits_3(tmp_path, library):
+    fake_tree(tmp_path / "root", pci=2)
+    proc = run_cli("coral-run", "backends=edgetpu_multi", f"platform.device_root={tmp_path / 'root'}",
+                   f"platform.delegate_library={library}", "backends.edgetpu_multi.min_devices=2", cwd=tmp_path,
+                   env={"FAKE_EDGETPU_DEVICES": "pci:0"})
+    assert proc.returncode == 3, proc.stderr
+    assert "1 of 2 Edge TPU(s) started" in proc.stderr and "min_devices=2" in proc.stderr
+    assert "pci:1 failed" in proc.stderr and "fake delegate: unknown device" in proc.stderr
+    assert "Traceback" not in proc.stderr

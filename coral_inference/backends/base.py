@@ -133,16 +133,36 @@ class InterpreterBackend:
 
     # Shared steps -------------------------------------------------------------------------
     def _start_workers(self, provider: Any, model: ModelRef | list[ModelRef], labels: list[str], delegates_for=None,
-                       key: str = "model.path", library: str | None = None) -> None:
+                       key: str = "model.path", library: str | None = None,
+                       min_ok: int | None = None) -> list[tuple[int, str, str]]:
         """One interpreter per label (a device spec, or cpu:N): the same model in a pool, or, given a list
-        of segment models, one segment each in a SegmentPipeline."""
+        of segment models, one segment each in a SegmentPipeline. With ``min_ok`` (a pool), a worker that
+        fails to start (BackendError) is left out as long as at least ``min_ok`` start; returns the failures
+        as (index, label, message). Every one failing re-raises the first failure."""
         self.close()
         models = model if isinstance(model, list) else [model] * len(labels)
         start = time.perf_counter()
+        failed: list[tuple[int, str, str]] = []
+        first: BackendError | None = None
         for i in range(len(labels)):
-            delegates = delegates_for(i) if delegates_for else None
-            self.workers.append(InterpreterWorker(provider, models[i], self.spec.num_threads, delegates,
-                                                  f"{key}[{i}]" if isinstance(model, list) else key, library))
+            try:
+                delegates = delegates_for(i) if delegates_for else None
+                self.workers.append(InterpreterWorker(provider, models[i], self.spec.num_threads, delegates,
+                                                      f"{key}[{i}]" if isinstance(model, list) else key, library))
+            except BackendError as exc:
+                if min_ok is None:
+                    raise
+                first = first or exc
+                failed.append((i, labels[i], exc.message))
+        if failed and not self.workers:
+            raise first
+        if failed and len(self.workers) < min_ok:
+            self.workers.clear()
+            raise BackendError(
+                f"backends.{self.name}: {len(labels) - len(failed)} of {len(labels)} Edge TPU(s) started, fewer "
+                f"than backends.{self.name}.min_devices={min_ok}; "
+                + "; ".join(f"{label} failed: {message}" for _, label, message in failed))
+        labels = [label for i, label in enumerate(labels) if i not in {f[0] for f in failed}]
         if isinstance(model, list):
             from .segments import SegmentPipeline
 
@@ -161,6 +181,7 @@ class InterpreterBackend:
         self.state.interpreter = provider.describe()
         self.state.num_threads = self.spec.num_threads
         self.state.workers = len(labels)
+        return failed
 
     def _model_pair(self) -> dict[str, Any]:
         model = self.context.config.model

@@ -103,8 +103,15 @@ class EdgeTpuBackend(InterpreterBackend):
             passed = {**options, "device": strings[i]} if strings[i] else dict(options)
             return [delegate_step.load(provider, library, chosen[i], passed, key)]
 
-        self._start_workers(provider, model, [d.spec for d in chosen], delegates_for,
-                            key="model.segments" if segments else "model.path", library=library)
+        # A pool runs with the devices that started, if at least min_devices did (degraded, naming the rest).
+        min_ok = None if segments else min(max(self.spec.min_devices, 1), len(chosen))
+        failed = self._start_workers(provider, model, [d.spec for d in chosen], delegates_for,
+                                     key="model.segments" if segments else "model.path", library=library,
+                                     min_ok=min_ok)
+        if failed:
+            down = {i for i, _, _ in failed}
+            chosen = [d for i, d in enumerate(chosen) if i not in down]
+            strings = [s for i, s in enumerate(strings) if i not in down]
         if not segments and not model.builtin and not model.edgetpu_compiled:
             self.state.warnings.append(
                 f"model.path: {model.path!r} is not compiled for the Edge TPU (no edgetpu-custom-op): the delegate "
@@ -121,6 +128,12 @@ class EdgeTpuBackend(InterpreterBackend):
             "device_option": strings,
         }
         self.state.status = "ok"
+        if failed:
+            self.state.status = "degraded"
+            self.state.reason = (
+                f"{key}: running on {len(chosen)} of {len(chosen) + len(failed)} Edge TPU(s) "
+                f"(min_devices={min_ok}); " + "; ".join(f"{label} failed: {message}" for _, label, message in failed))
+            self.state.warnings.append(self.state.reason)
 
     def _fall_back(self, reason: str, found_none: bool = False):
         """Run the CPU model instead; degraded unless this is `auto` without any Edge TPU running the
