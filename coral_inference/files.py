@@ -454,10 +454,12 @@ def reserve_new(folder: Any, stem: str, suffix: str, start: int = 0, what: str =
             raise
 
 
-def write_text_atomic(path: Any, text: str, what: str = "file", *, key: str | None = None) -> Path:
+def write_text_atomic(path: Any, text: str, what: str = "file", *, key: str | None = None,
+                      errors: str = "strict") -> Path:
     """Write text to a temp file in the same folder, fsync, then rename over ``path``: readers see the
     old file or the new one, never a part. Only a regular file (or nothing) is replaced; a symlink is
-    refused, never followed."""
+    refused, never followed. ``errors``: how characters UTF-8 cannot encode are written (a file read with
+    ``surrogateescape`` is written back byte for byte with ``errors="surrogateescape"``)."""
     import tempfile
 
     path = Path(path)
@@ -466,7 +468,7 @@ def write_text_atomic(path: Any, text: str, what: str = "file", *, key: str | No
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o644)  # mkstemp makes 0600; these files are meant to be read
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=errors, newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

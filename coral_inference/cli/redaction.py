@@ -18,11 +18,9 @@ def redact_yaml_file(path: Path, secret_keys) -> bool:
     """Rewrite one YAML file with secrets redacted (atomically); True when it changed. Redaction
     never depends on decoding: a file that is not UTF-8 or not loadable YAML (Hydra writes an
     undecodable byte as an escape PyYAML will not read back) is redacted as text, line by line."""
-    import os
-    import tempfile
-
     import yaml
 
+    from ..files import write_text_atomic
     from ..redaction import redact, redact_text
 
     try:
@@ -40,18 +38,7 @@ def redact_yaml_file(path: Path, secret_keys) -> bool:
         out = None if out == text else out
     if out is None:
         return False
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(out.encode("utf-8", "surrogateescape"))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text_atomic(path, out, "Hydra record", key="hydra.output_subdir", errors="surrogateescape")
     return True
 
 
