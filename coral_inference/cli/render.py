@@ -78,7 +78,8 @@ def pipeline_line(p: dict[str, Any]) -> str:
             continue
         lat = s.get("latency_ms") or {}
         line += (f"\n    {name}: {s.get('status')}, {s.get('frames')} frames ({s.get('dropped')} dropped, "
-                 f"{s.get('reconnects')} reconnects) at {s.get('fps')} fps, inference p50 {lat.get('p50', '-')} ms")
+                 f"{s.get('reconnects')} reconnects)" + (f" at {s['fps']} fps" if s.get("fps") is not None else "")
+                 + f", inference p50 {lat.get('p50', '-')} ms")
         if s.get("last_error") and s.get("status") in ("failed", "reconnecting"):
             line += f"; {s['last_error']}"
     if p.get("metrics"):
