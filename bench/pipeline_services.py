@@ -19,21 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-
-def context_for(tmp: Path, overrides: list[str]):
-    from hydra import compose, initialize_config_module
-
-    from coral_inference import CONF_MODULE, HYDRA_VERSION_BASE
-    from coral_inference.config.schema import register
-    from coral_inference.runtime.config import RuntimeConfig
-    from coral_inference.runtime.init import init
-
-    register()
-    with initialize_config_module(CONF_MODULE, version_base=HYDRA_VERSION_BASE):
-        cfg = compose("config", overrides=overrides)
-    context = init(RuntimeConfig.from_dictconfig(cfg))
-    context.run_dir = tmp / f"run{time.monotonic_ns()}"
-    return context
+from contexts import context_for  # noqa: E402  (bench/contexts.py)
 
 
 def main() -> None:
