@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from childproc import measure
+from childproc import measure_interleaved
 from floor_conf import make_floor_conf, tree_conf
 from startup import ENV, imports_of_ours, trees
 
@@ -39,13 +39,7 @@ def main() -> None:
             ours = imports_of_ours(commands[f"{name}: compose floor"], tmp)
             if ours:
                 raise SystemExit(f"the floor imports our modules: {ours}")
-        for _ in range(2):  # warm the file and byte-code caches
-            for cmd in commands.values():
-                measure(cmd, tmp, ENV)
-        results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
-        for _ in range(args.repeat):
-            for name, cmd in commands.items():
-                results[name].append(measure(cmd, tmp, ENV))
+        results = measure_interleaved(commands, tmp, ENV, args.repeat, warm=2)
     print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     for tree in trees(args.tree):
         ours, floor = results[f"{tree}: config validate"], results[f"{tree}: compose floor"]

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from childproc import measure
+from childproc import measure_interleaved
 from floor_conf import make_floor_conf, tree_conf
 
 HERE = Path(__file__).resolve().parent
@@ -66,12 +66,7 @@ def main() -> None:
             ours = imports_of_ours(commands[f"{name}: hydra-floor"], tmp)
             if ours:
                 raise SystemExit(f"the floor imports our modules: {ours}")
-        for cmd in commands.values():  # warm the file and byte-code caches
-            measure(cmd, tmp, ENV)
-        results: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
-        for _ in range(args.repeat):
-            for name, cmd in commands.items():
-                results[name].append(measure(cmd, tmp, ENV))
+        results = measure_interleaved(commands, tmp, ENV, args.repeat)
     print("load average (1/5/15 min) at the end: %.2f %.2f %.2f on %d CPUs" % (*os.getloadavg(), os.cpu_count()))
     wall = {k: statistics.median(w for w, _, _ in v) for k, v in results.items()}
     rss = {k: statistics.median(r for _, r, _ in v) for k, v in results.items()}
