@@ -1,6 +1,6 @@
 """Error types that carry the key, the value, where it came from and the exit code.
 
-Exit codes (documented in the README):
+Exit codes (documented in docs/configuration.md, "Errors and exit codes"):
   0  ok or degraded
   1  unexpected failure (a bug; set CORAL_DEBUG=1 for the traceback)
   2  configuration error: bad key, type, value or missing file

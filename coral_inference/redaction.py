@@ -2,7 +2,7 @@
 this process has seen under secret keys. summary.py, errors.py and the CLIs use it; nothing here
 imports the rest of the package.
 
-The rules (documented in the README, "Secrets"):
+The rules (documented in docs/configuration.md, "Secrets"):
 
 * **Keys.** A key is split into words (camelCase, kebab-case, snake_case, dots, case-insensitive;
   a trailing plural ``s`` is dropped): it is secret when a word, or two adjacent words joined, is

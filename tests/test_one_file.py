@@ -1,4 +1,4 @@
-"""One deployment file for both CLIs: the README's own descriptor as coral-run's --config-dir/--config-name
+"""One deployment file for both CLIs: the documentation's own descriptor (docs/configuration.md) as coral-run's --config-dir/--config-name
 and as coral-runtime's (and -c FILE); the same values and the same sources in the run's summary and in
 `config explain`. Real subprocesses of both console scripts."""
 
@@ -11,12 +11,12 @@ import pytest
 
 from conftest import REPO, run_cli, summaries
 
-# Keeps the example runnable anywhere: the README's model files are placeholders.
+# Keeps the example runnable anywhere: the documented model files are placeholders.
 MODEL = ["model.path=builtin:selftest", "model.cpu_path=null"]
 
 
-def readme_descriptor() -> str:
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+def documented_descriptor() -> str:
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
     [block] = re.findall(r"```yaml\n# myconf/deploy.yaml\n(.*?)```", text, flags=re.S)
     return block
 
@@ -24,7 +24,7 @@ def readme_descriptor() -> str:
 @pytest.fixture
 def myconf(tmp_path):
     (tmp_path / "myconf" / "platform").mkdir(parents=True)
-    (tmp_path / "myconf" / "deploy.yaml").write_text(readme_descriptor())
+    (tmp_path / "myconf" / "deploy.yaml").write_text(documented_descriptor())
     return tmp_path
 
 
@@ -34,7 +34,7 @@ def _explain(cwd, key, *args, env=None):
     return {item["key"]: item for item in json.loads(proc.stdout)["values"]}
 
 
-def test_the_readme_descriptor_runs_in_coral_run_with_the_sources_config_explain_shows(myconf):
+def test_the_documented_descriptor_runs_in_coral_run_with_the_sources_config_explain_shows(myconf):
     env = {"CORAL_RUN__WARMUP": "3"}
     proc = run_cli("coral-run", "--config-dir", "myconf", "--config-name", "deploy", "run.mode=validate", *MODEL,
                    cwd=myconf, env=env)
@@ -66,7 +66,7 @@ def _at(config, key):
 def test_coral_runtime_validate_and_init_take_the_config_dir_options(myconf):
     args = ["--config-dir", "myconf", "--config-name", "deploy"]
     proc = run_cli("coral-runtime", "config", "validate", *args, cwd=myconf)
-    assert proc.returncode == 2  # the README's placeholder model files do not exist here
+    assert proc.returncode == 2  # the documented placeholder model files do not exist here
     assert "model.path: model file not found (value 'm_edgetpu.tflite'; from file myconf/deploy.yaml" in proc.stderr
     proc = run_cli("coral-runtime", "init", *args, *MODEL, "backends=cpu", "--json", cwd=myconf)
     assert proc.returncode == 0, proc.stderr
@@ -115,3 +115,30 @@ def test_config_init_writes_the_file_coral_run_reads(tmp_path):
     assert proc.returncode == 0, proc.stderr
     [summary] = summaries(tmp_path / "outputs")
     assert summary["sources"]["platform.name"][-1]["source"].endswith("(selected by file myconf/edge.yaml)")
+
+
+def test_the_readme_multi_camera_example_validates_and_runs_with_its_models(tmp_path):
+    """The README's site.yaml, with the real Coral models it names and two local videos for its cameras:
+    `config validate` says ok for every model, and coral-run runs both streams on their own models."""
+    from conftest import coral_file
+    from media import write_video
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```yaml\n# site.yaml\n(.*?)```", text, flags=re.S)
+    block = re.sub(r"[\w.]+\.(?:tflite|txt)", lambda m: str(coral_file(m.group(0))), block)
+    sources = re.findall(r'source: "(rtsp://[^"]+)"', block)
+    assert len(sources) == 2
+    for i, url in enumerate(sources):
+        video = tmp_path / f"cam{i}.mp4"
+        write_video(video, frames=5)
+        block = block.replace(f'"{url}"', f'"{video}"')
+    (tmp_path / "site.yaml").write_text(block)
+    proc = run_cli("coral-runtime", "config", "validate", "-c", "site.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "models.pose.task: pose" in proc.stdout and "models.birds.task: classification" in proc.stdout
+    proc = run_cli("coral-run", "--config-dir", ".", "--config-name", "site", "run.mode=pipeline", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "outputs")
+    streams = summary["results"]["pipeline"]["streams"]
+    assert {n: (s["status"], s["model"], s["frames"]) for n, s in streams.items()} == {
+        "front": ("finished", "pose", 5), "feeder": ("finished", "birds", 5)}

@@ -48,7 +48,7 @@ class ModelConfig:
     # Segments of model.path (edgetpu_compiler --num_segments=N): Edge TPU backends pipeline them, one per device.
     segments: List[str] = field(default_factory=list)
     # What the outputs mean: auto | classification | detection | segmentation | pose | raw | a plugin's task.
-    # auto decides from the output signature when unambiguous, else raw with a warning (README "Model tasks").
+    # auto decides from the output signature when unambiguous, else raw with a warning (docs/streams.md "Model tasks").
     task: str = "auto"
 
 

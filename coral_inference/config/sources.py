@@ -11,7 +11,7 @@ this order with one loop, for coral-run and coral-runtime alike:
     env      CORAL_* environment variables
     cli      command-line overrides (positional group=option / key=value, and --set K=V)
 
-Environment rule (documented in the README, "Configuration layers"):
+Environment rule (documented in docs/configuration.md, "Configuration layers"):
   * a name is ``CORAL_`` + the dotted key with ``__`` between levels, case-insensitive:
     ``CORAL_BACKENDS__CPU__NUM_THREADS=2`` sets ``backends.cpu.num_threads``;
   * a group name alone selects an option: ``CORAL_BACKENDS=edgetpu_multi``;

@@ -70,7 +70,7 @@ def check_blocks(workflow: Iterable[Any], key: str, add: Any, registry: Any = No
             registry.get("workflow", name)(**settings)
         except (ValueError, TypeError) as exc:
             add(item_key, f"bad settings for block {name!r}: {exc}", settings,
-                f"the settings block {name!r} takes (README: Workflow blocks)")
+                f"the settings block {name!r} takes (docs/streams.md: Workflow blocks)")
 
 
 def build(workflow: Iterable[Any], registry: Any, key: str) -> list[tuple[str, Any]]:

@@ -2,7 +2,7 @@
 
 ``task=auto`` asks every registered decoder (registry kind "decoder", raw aside) whether it recognises
 the output signature (``match(details)`` -> reason | None). Exactly one: that task. None or several:
-``raw``, with one warning naming the key to set. The built-in rules are disjoint (README "Model tasks"):
+``raw``, with one warning naming the key to set. The built-in rules are disjoint (docs/streams.md "Model tasks"):
 
 * classification: one output ``[1, N]`` (or ``[1, 1, 1, N]``), N >= 2;
 * detection: four outputs of the SSD post-processing op, or one YOLO output ``[1, 4 + C, N]`` / ``[1, N, 4 + C]``

@@ -1,4 +1,4 @@
-"""The HTTP routes: the page, the JSON API, the live feeds and /metrics (README "Live service")."""
+"""The HTTP routes: the page, the JSON API, the live feeds and /metrics (docs/serve.md)."""
 
 from __future__ import annotations
 
