@@ -1,7 +1,7 @@
 """Decoding cost per frame against the inference it follows (issue 13).
 
 For each real Coral model in ../shared/coral-test-data (MoveNet, DeepLab, MobileNet) and for detection
-outputs of realistic size (an SSD model built by tests/tflite_builder.py; a YOLO head [1, 84, 8400] with a
+outputs of realistic size (an SSD model built by tests/helpers/tflite_builder.py; a YOLO head [1, 84, 8400] with a
 realistic 20 candidates above the threshold), time ``invoke()`` and the prepared decoder in interleaved
 blocks. Reports medians (ms) and decode / inference. Usage: python bench/tasks_decode.py [BLOCKS] [N]
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "coral-test-data"
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "helpers"))
 
 
 def interpreter(path: Path):

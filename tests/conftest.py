@@ -1,7 +1,20 @@
-"""Shared test helpers: the real Coral test data (skipped when absent), composition, subprocesses."""
+"""Shared test fixtures and helpers: the real Coral test data (skipped when absent), composition,
+subprocesses, InfluxDB. The tests are laid out by subject (docs/contributing.md):
+
+    tests/<part>/      one folder per part of the package (config, plugins, backends, runtime, streams,
+                       tasks, services, web, ground: errors, files, redaction, import direction)
+    tests/cli/         the installed console scripts end to end (coral-run, coral-runtime, sweeps, audit)
+    tests/live/        tests that need a real server or a browser (InfluxDB, RTSP/MJPEG servers, Chromium)
+    tests/helpers/     modules the tests import (on sys.path: ``import fake_delegate``), and their C sources
+
+Markers (pyproject.toml), set here from the layout and the code so that nobody has to remember them:
+``live`` (a real server or a browser: every test under tests/live/), ``browser`` (Chromium through
+playwright), ``coral_data`` (needs ../shared/coral-test-data, skipped cleanly when absent), ``ray``.
+"""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -13,6 +26,37 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 CORAL_DATA = REPO.parent / "shared" / "coral-test-data"
+HELPERS = Path(__file__).resolve().parent / "helpers"
+if str(HELPERS) not in sys.path:
+    sys.path.insert(0, str(HELPERS))
+
+
+def _uses(obj, *needles: str) -> bool:
+    try:
+        text = inspect.getsource(obj)
+    except (OSError, TypeError):
+        return False
+    return any(n in text for n in needles)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test by what it needs: under tests/live/ -> live; using playwright -> browser (and live);
+    calling coral_file (itself or through a fixture defined in its module or here) -> coral_data."""
+    live_dir = Path(__file__).resolve().parent / "live"
+    for item in items:
+        path = Path(str(getattr(item, "path", item.fspath))).resolve()
+        function = getattr(item, "function", None)
+        module = getattr(item, "module", None)
+        fixtures = [getattr(module, name, None) for name in getattr(item, "fixturenames", ())]
+        fixtures += [globals().get(name) for name in getattr(item, "fixturenames", ())]
+        owners = [function] + [f for f in fixtures if callable(f)]
+        if live_dir in path.parents:
+            item.add_marker(pytest.mark.live)
+        if _uses(module, "playwright"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.live)
+        if any(_uses(o, "coral_file(", "CORAL_DATA") for o in owners):
+            item.add_marker(pytest.mark.coral_data)
 
 
 def coral_file(name: str) -> Path:

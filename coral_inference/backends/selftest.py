@@ -7,7 +7,7 @@ FULLY_CONNECTED layer, ``y = x @ W.T + b`` with float32 ``x`` of shape (1, 8) an
 
 It is written with the plain ``flatbuffers`` builder (a dependency of every TFLite interpreter
 wheel) and the field slot numbers of the TFLite schema (tensorflow/lite/schema/schema.fbs), so no
-TensorFlow and no schema package is needed at run time. ``tests/test_selftest_model.py`` reads it
+TensorFlow and no schema package is needed at run time. ``tests/backends/test_selftest_model.py`` reads it
 back with the independent ``tflite`` schema package.
 """
 
@@ -65,7 +65,7 @@ def _table(builder, slots: list[tuple[str, int, object]]) -> int:
 
 def build_selftest_model() -> bytes:
     """The .tflite bytes of the self-test model (deterministic, a few hundred bytes): SELFTEST_BYTES, which
-    tests/test_selftest_model.py checks equal to ``build_dense_model(*weights(), description=DESCRIPTION)``.
+    tests/backends/test_selftest_model.py checks equal to ``build_dense_model(*weights(), description=DESCRIPTION)``.
     Kept as bytes so that the default run neither imports flatbuffers nor builds the model."""
     return SELFTEST_BYTES
 
@@ -180,7 +180,7 @@ def selfcheck_failure(key: str, check: dict, interpreter: dict) -> str:
 
 
 def inspection() -> dict:
-    """What models.inspect_content reads from this model's flatbuffer (tests/test_selftest_model.py checks
+    """What models.inspect_content reads from this model's flatbuffer (tests/backends/test_selftest_model.py checks
     that they agree). The default coral-run then needs no flatbuffer reader: importing the ``tflite``
     schema package (~190 modules) is a start-up cost the built-in model does not need."""
 

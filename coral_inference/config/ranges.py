@@ -6,7 +6,7 @@ feature is on (a registry "check": plugins/builtins.py).
 limit" is written ``null`` where a key allows it). Integers are bounded as well, so a huge value is an
 error naming the key, not a run that never ends or an overflow deep inside a library.
 
-Adding a numeric key to the schema? Add one line here: tests/test_ranges.py walks the schema and fails
+Adding a numeric key to the schema? Add one line here: tests/config/test_ranges.py walks the schema and fails
 for a numeric field without a range. ``coral-runtime config explain KEY`` shows the range.
 """
 

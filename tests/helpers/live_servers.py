@@ -1,5 +1,5 @@
 """Live sources for tests, on 127.0.0.1 only: a loopback HTTP MJPEG server (multipart/x-mixed-replace,
-what IP cameras serve and OpenCV reads) and GStreamer's RTSP server as a subprocess (tests/rtsp_server.py).
+what IP cameras serve and OpenCV reads) and GStreamer's RTSP server as a subprocess (tests/helpers/rtsp_server.py).
 Both can be stopped and started again on the same port: an outage."""
 
 from __future__ import annotations

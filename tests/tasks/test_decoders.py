@@ -1,5 +1,5 @@
 """Model tasks on arrays whose answer is known: which task auto picks (and when it refuses), each decoder,
-labels (files and packed in a model), drawing. Real models: tests/test_tasks_models.py."""
+labels (files and packed in a model), drawing. Real models: tests/tasks/test_real_models.py."""
 
 import zipfile
 

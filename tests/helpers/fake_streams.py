@@ -1,4 +1,4 @@
-"""A stand-in with exactly the StreamManager API of INTERFACES.md, for testing the web service
+"""A stand-in with exactly the StreamManager API (coral_inference/streams/manager.py), for testing the web service
 in-process (the end-to-end tests run the real one through coral-run). Its streams draw real frames
 (numpy) at a set rate on their own threads and call the subscribers as the real manager does."""
 

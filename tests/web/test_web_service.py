@@ -1,5 +1,5 @@
 """The web service in-process, over real HTTP on loopback, in front of a stand-in stream manager
-(tests/fake_streams.py, the StreamManager API of INTERFACES.md): API, control, feeds, /metrics,
+(tests/helpers/fake_streams.py, the StreamManager API of coral_inference/streams/manager.py): API, control, feeds, /metrics,
 previews and their limit, and the security rules (token, paths, bodies, origins)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The built-in workflow blocks on known results (normalized coordinates, INTERFACES.md result shape)."""
+"""The built-in workflow blocks on known results (normalized coordinates, the result shape of docs/streams.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Delegate loading through a real shared library (tests/data/fake_edgetpu_delegate.c, built here with
+"""Delegate loading through a real shared library (tests/helpers/fake_edgetpu_delegate.c, built here with
 the C compiler) that speaks the TFLite external-delegate ABI, on fake device trees."""
 
 import json

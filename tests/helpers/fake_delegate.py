@@ -1,4 +1,4 @@
-"""Build tests/data/fake_edgetpu_delegate.c into a shared library with the machine's C compiler."""
+"""Build tests/helpers/fake_edgetpu_delegate.c into a shared library with the machine's C compiler."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SOURCE = Path(__file__).parent / "data" / "fake_edgetpu_delegate.c"
+SOURCE = Path(__file__).with_name("fake_edgetpu_delegate.c")
 
 
 def build(folder: Path) -> Path:

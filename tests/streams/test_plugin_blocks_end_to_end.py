@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+import uuid
 
 import numpy as np
 import pytest
@@ -104,7 +105,7 @@ def test_metrics_points_of_both_streams_carry_their_stream_tag_and_the_blocks_co
                                                                                      influxdb_url):
     from influxdb_server import query
 
-    db = f"coral_{tmp_path.name.replace('-', '_')}"
+    db = f"coral_{uuid.uuid4().hex[:16]}"  # unique: the server may be shared by other test sessions
     folder = image_folder(tmp_path / "shots", 4)
     video = write_video(tmp_path / "clip.mp4", frames=6)
     run_dir = tmp_path / "run"

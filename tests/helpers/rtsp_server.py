@@ -1,7 +1,7 @@
 """A real RTSP server on 127.0.0.1 for the live-source tests: GStreamer's RTSP server, run by the SYSTEM
 python3 (python3-gi, gir1.2-gst-rtsp-server-1.0) as its own process:
 
-    /usr/bin/python3 tests/rtsp_server.py PORT      # serves rtsp://127.0.0.1:PORT/test (MJPEG over RTP)
+    /usr/bin/python3 tests/helpers/rtsp_server.py PORT      # serves rtsp://127.0.0.1:PORT/test (MJPEG over RTP)
 
 It prints "ready" when it listens and runs until terminated."""
 

@@ -2,7 +2,7 @@
 
 Used by the `influxdb_url` / `influxdb_server` fixtures (tests/conftest.py) and by .ci/run:
 
-    python tests/influxdb_server.py DIR URL_FILE   # start, wait for /ping, write the URL, run until SIGTERM
+    python tests/helpers/influxdb_server.py DIR URL_FILE   # start, wait for /ping, write the URL, run until SIGTERM
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tiny real .tflite models built with the ``tflite`` schema package (flatbuffers builder), for tests:
-a generic ``build_model`` and the SSD detection model of tests/test_tasks_models.py."""
+a generic ``build_model`` and the SSD detection model of tests/tasks/test_real_models.py."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def test_merge_order_is_data_not_argument_order(tmp_path):
 
 
 # One tiny test per adjacent pair of layers, through the fold both CLIs use (plugin < defaults:
-# tests/test_layers_cli.py, with a real plugin distribution).
+# tests/config/test_layers_cli.py, with a real plugin distribution).
 
 def test_pair_defaults_below_file(tmp_path):
     path = tmp_path / "d.yaml"

@@ -4,6 +4,7 @@ the v2 request shape (token only in the header) against a local HTTP endpoint.""
 import http.server
 import threading
 import time
+import uuid
 from types import SimpleNamespace
 
 from conftest import run_cli, summaries
@@ -26,7 +27,7 @@ def test_line_protocol_escaping():
 
 
 def test_pipeline_points_land_in_influxdb(tmp_path, influxdb_url):
-    db = f"coral_{tmp_path.name.replace('-', '_')}"
+    db = f"coral_{uuid.uuid4().hex[:16]}"  # unique: the server may be shared by other test sessions
     video = write_video(tmp_path / "clip.mp4", frames=9)
     result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=metrics",
                      f"services.metrics.influxdb_url={influxdb_url}", f"services.metrics.database={db}",
