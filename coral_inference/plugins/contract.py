@@ -22,6 +22,9 @@ TYPES = tuple(ENTRY_POINT_GROUPS.values())
 SEARCHPATH_GROUP = "coral_inference.searchpath"
 # Statuses of a plugin record that mean "did not load" (plugins.strict fails the run on any).
 NOT_LOADED = ("failed", "incompatible", "declined", "missing")
+# The version of this contract, shown by ``plugins list`` and in the summary's plugin records.
+# 1 = backend factory (name, spec, context); 2 = (name, spec, context, model).
+CONTRACT_VERSION = 2
 
 
 @dataclass
@@ -90,7 +93,27 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-BackendFactory = Callable[[str, Any, Any], Backend]
+BackendFactory = Callable[[str, Any, Any, Any], Backend]  # (name, spec, context, model); contract 1: no model
+
+
+def backend_takes_model(factory: Any) -> Optional[bool]:
+    """Which contract a backend factory follows, read from its signature (a class by its
+    ``__init__``): True when it takes ``(name, spec, context, model)`` (contract 2), False when it
+    takes only ``(name, spec, context)`` (contract 1), None when it takes neither (or its signature
+    cannot be read)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return None
+    for count, answer in ((4, True), (3, False)):
+        try:
+            signature.bind(*range(count))
+        except TypeError:
+            continue
+        return answer
+    return None
 
 
 # --- patch -------------------------------------------------------------------------------------
