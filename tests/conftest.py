@@ -104,6 +104,18 @@ def summaries(root: Path, filename: str = "runtime_summary.json") -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob(filename))]
 
 
+@pytest.fixture(scope="session")
+def double_library(tmp_path_factory) -> Path:
+    """The Edge TPU timing double (tests/helpers/edgetpu_double.c), built once per session; skips the test
+    when there is no C compiler."""
+    import edgetpu_double as double
+
+    try:
+        return double.build(tmp_path_factory.mktemp("edgetpu_double"))
+    except double.Unavailable as exc:
+        pytest.skip(str(exc))
+
+
 @pytest.fixture
 def compose():
     """compose(*overrides) -> DictConfig, through Hydra's compose API on the shipped conf/."""

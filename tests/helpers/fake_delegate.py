@@ -1,24 +1,22 @@
-"""Build tests/helpers/fake_edgetpu_delegate.c into a shared library with the machine's C compiler."""
+"""Build tests/helpers/fake_edgetpu_delegate.c (a delegate that claims no node) into a shared library with
+the machine's C compiler. The Edge TPU timing double, which claims the Edge TPU nodes, is edgetpu_double.py."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from edgetpu_double import Unavailable, compile_library
 
 SOURCE = Path(__file__).with_name("fake_edgetpu_delegate.c")
 
 
 def build(folder: Path) -> Path:
     """The path of the built library; skips the test when no C compiler is installed."""
-    compiler = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    if compiler is None:
-        pytest.skip("no C compiler (cc/gcc/clang) to build the fake delegate library")
-    out = folder / "libfake_edgetpu.so"
-    proc = subprocess.run([compiler, "-shared", "-fPIC", "-O1", "-o", str(out), str(SOURCE)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        pytest.fail(f"building the fake delegate failed:\n{proc.stderr}")
-    return out
+    try:
+        return compile_library(SOURCE, folder / "libfake_edgetpu.so")
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
