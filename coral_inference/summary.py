@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .plugins.contract import CONTRACT_VERSION
 from .redaction import (  # noqa: F401  (the one redaction policy; re-exported for callers of summary)
     DEFAULT_SECRET_KEYS,
     REDACTED,
@@ -95,6 +96,7 @@ def build(
         "backends": [b.to_dict() for b in getattr(context, "backends", [])],
         "patches": [p.to_dict() for p in getattr(context, "patches", [])],
         "plugins": {
+            "contract_version": CONTRACT_VERSION,  # plugins/contract.py; backend records: backend_contract
             "loaded": dict(getattr(context, "plugins_loaded", {}) or {}),
             "details": list(getattr(context, "plugins", []) or []),
         },

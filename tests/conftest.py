@@ -117,6 +117,17 @@ def double_library(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
+def on_path(monkeypatch):
+    """on_path(root): put a plugin dist root (or an installed site folder) on sys.path for this test; the
+    plugin modules it imported (coral_test_*, coral_plugin_example*) are forgotten after."""
+    before = set(sys.modules)
+    yield lambda root: monkeypatch.syspath_prepend(str(root)) or root
+    for name in set(sys.modules) - before:
+        if name.startswith(("coral_test_", "coral_plugin_example")):
+            del sys.modules[name]
+
+
+@pytest.fixture
 def compose():
     """compose(*overrides) -> DictConfig, through Hydra's compose API on the shipped conf/."""
     from hydra import compose as hydra_compose

@@ -8,6 +8,8 @@ import argparse
 import json
 from typing import Any
 
+from ..plugins.contract import BACKEND_CONTRACTS, CONTRACT_VERSION
+
 SHORT = {"backends": "coral_inference.backends", "patches": "coral_inference.patches",
          "workflows": "coral_inference.workflows"}
 
@@ -55,11 +57,12 @@ def collect(groups: list[str], interpreter: str) -> dict[str, Any]:
             plugins.append(record)
     packages = [{"name": name, "package": package, "distribution": dist, "options": config_options(package)}
                 for name, package, dist in plugin_config_packages()]
-    return {"plugins": plugins, "config_packages": packages}
+    return {"contract_version": CONTRACT_VERSION, "plugins": plugins, "config_packages": packages}
 
 
 def render(doc: dict[str, Any]) -> str:
-    lines = []
+    version = doc.get("contract_version", CONTRACT_VERSION)
+    lines = [f"plugin contract version {version}: backend {BACKEND_CONTRACTS[version]}"]
     if not doc["plugins"]:
         lines.append("no plugins found in the coral_inference.* entry-point groups")
     group = None
@@ -74,7 +77,8 @@ def render(doc: dict[str, Any]) -> str:
                 f"{dist.get('name')} {dist.get('version')}  {state}")
         kind = (r.get("metadata") or {}).get("kind")
         if kind:
-            line += f"  [backend kind {kind}]"
+            contract = r.get("backend_contract")
+            line += f"  [backend kind {kind}" + (f", contract {contract}]" if contract else "]")
         if r.get("description"):
             line += f"  - {r['description']}"
         lines.append(line)
@@ -83,6 +87,8 @@ def render(doc: dict[str, Any]) -> str:
             lines.append(f"      needs {req['requirement']}: {have}, {'met' if req['met'] else 'NOT met'}")
         if r.get("reason"):
             lines.append(f"      reason: {r['reason']}")
+        if r.get("backend_contract") and r["backend_contract"] != CONTRACT_VERSION:
+            lines.append(f"      backend contract {r['backend_contract']}: {BACKEND_CONTRACTS[r['backend_contract']]}")
     for pkg in doc["config_packages"]:
         options = dict(pkg["options"])
         error = options.pop("error", None)

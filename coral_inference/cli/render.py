@@ -53,7 +53,8 @@ def summary_text(summary: dict[str, Any], path: Path | None = None, title: str =
         if failed:
             lines.append("  patches failed: " + "; ".join(f"{p['name']} ({p['status'][len('failed: '):]})" for p in failed))
     plugins = (summary.get("plugins") or {}).get("loaded") or {}
-    lines.append(f"  plugins loaded: {', '.join(k for k, v in plugins.items() if v) or 'none'}")
+    contract1 = {d["name"] for d in (summary.get("plugins") or {}).get("details") or [] if d.get("backend_contract") == 1}
+    lines.append(f"  plugins loaded: {', '.join(k + (' (backend contract 1)' if k in contract1 else '') for k, v in plugins.items() if v) or 'none'}")
     failed = [d for d in (summary.get("plugins") or {}).get("details") or []
               if d.get("status") in ("failed", "incompatible", "declined", "missing")]
     if failed:

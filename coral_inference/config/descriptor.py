@@ -14,6 +14,7 @@ A layer becomes Hydra input:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -36,6 +37,14 @@ class Entry:
     value: Any = None
 
 
+class _Merge:
+    """``RuntimeDescriptor.merge(*layers)`` is ``merge`` itself (the design note's spelling); on a
+    layer, ``layer.merge(*others)`` is ``merge(layer, *others)``. One fold either way."""
+
+    def __get__(self, layer: Any, owner: Any = None) -> Any:
+        return merge if layer is None else functools.partial(merge, layer)
+
+
 @dataclass
 class RuntimeDescriptor:
     layer: str  # one of sources.PRECEDENCE
@@ -45,6 +54,8 @@ class RuntimeDescriptor:
     selections: dict[str, str] = field(default_factory=dict)  # file: group -> option
     issues: Issues = field(default_factory=Issues)
     unknown: list[str] = field(default_factory=list)  # env: CORAL_ names that match nothing
+
+    merge = _Merge()  # RuntimeDescriptor.merge(file, env, cli) -> Merged (below)
 
     # --- constructors ------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ def plugin_checks(config: Any, registry: Any) -> list[tuple[str, Any, str]]:
             continue
         source = (record.get("distribution") or {}).get("name") or f"plugin {spec.name}"  # as loading registers it
         for name, check in ((spec.contributes or {}).get("check") or {}).items():
-            if not registry.has("check", name) and callable(check):
+            if not registry.has("check", name):  # checked against its kind when judged (contract.KIND_CHECKS)
                 out.append((name, check, source))
     return out
 

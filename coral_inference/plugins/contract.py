@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Protocol, Sequence, runtime_checkable
 
+from .shapes import binds, callable_as, methods, shown, takes
+
 # Entry-point group -> the type of the plugins published in it (not the config groups of
 # config/schema.py: those are Hydra's platform/backends/patches/... option folders).
 ENTRY_POINT_GROUPS = {
@@ -25,6 +27,12 @@ NOT_LOADED = ("failed", "incompatible", "declined", "missing")
 # The version of this contract, shown by ``plugins list`` and in the summary's plugin records.
 # 1 = backend factory (name, spec, context); 2 = (name, spec, context, model).
 CONTRACT_VERSION = 2
+# Backend contract -> its factory's call, and what a factory of that contract can do (plugins list, summary).
+BACKEND_CONTRACTS = {
+    1: "factory (name, spec, context): built without its model (it reads model.path); take a 4th argument, "
+       "model, to be handed the model it serves: factory(name, spec, context, model)",
+    2: "factory (name, spec, context, model)",
+}
 
 
 @dataclass
@@ -101,19 +109,9 @@ def backend_takes_model(factory: Any) -> Optional[bool]:
     ``__init__``): True when it takes ``(name, spec, context, model)`` (contract 2), False when it
     takes only ``(name, spec, context)`` (contract 1), None when it takes neither (or its signature
     cannot be read)."""
-    import inspect
-
-    try:
-        signature = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
-    for count, answer in ((4, True), (3, False)):
-        try:
-            signature.bind(*range(count))
-        except TypeError:
-            continue
-        return answer
-    return None
+    if binds(factory, 4):
+        return True
+    return False if binds(factory, 3) else None
 
 
 # --- patch -------------------------------------------------------------------------------------
@@ -192,3 +190,59 @@ SinkFactory = Callable[[Any, Any], Sink]
 
 # --- config check ------------------------------------------------------------------------------
 Check = Callable[[Any, Any], None]  # check(config, issues): add every problem, raise nothing
+
+
+# --- what a spec contributes, and the check of each kind ----------------------------------------
+def contributions(spec: Any) -> list[tuple[str, str, Any]]:
+    """(kind, name, object) of everything a spec contributes: ``backend`` under its kind, ``patch``
+    and ``workflow`` under the plugin's name, then ``contributes`` (entries that are not a mapping
+    name -> object are left out here: plugins/declaration.py reports them)."""
+    out = []
+    if spec.backend is not None:
+        out.append(("backend", spec.backend_kind, spec.backend))
+    if spec.patch is not None:
+        out.append(("patch", spec.name, spec.patch))
+    if spec.workflow is not None:
+        out.append(("workflow", spec.name, spec.workflow))
+    if isinstance(spec.contributes, Mapping):
+        for kind, entries in spec.contributes.items():
+            if isinstance(entries, Mapping):
+                out += [(kind, name, obj) for name, obj in entries.items()]
+    return out
+
+
+def _backend(obj: Any) -> list[str]:
+    if not callable(obj):
+        return [f"is {shown(obj)}, not callable: expected a factory (name, spec, context, model) -> Backend"]
+    if backend_takes_model(obj) is None:
+        return [f"cannot be called as a backend factory (name, spec, context, model) (contract 2) nor "
+                f"(name, spec, context) (contract 1): {takes(obj)}"]
+    return []
+
+
+def _patch(obj: Any) -> list[str]:
+    problems = methods(("enable", "(context)"), ("disable", "(context)"))(obj)
+    supports = getattr(obj, "supports", None)
+    if supports is not None and not isinstance(supports, Mapping):
+        problems.append(f"supports is {type(supports).__name__}, not a mapping component -> specifier")
+    return problems
+
+
+# Kind -> the problems of one contribution of it ([] when it fits the kind's protocol above). The
+# registry's kinds are this table's keys: a new kind is one entry here (and its section above).
+KIND_CHECKS: dict[str, Callable[[Any], list[str]]] = {
+    "backend": _backend,
+    "patch": _patch,
+    "mode": callable_as("a run mode", "context"),
+    "workflow": callable_as("a block factory"),
+    "decoder": methods(("match", "(details)"), ("decode", "(outputs, details, options)")),
+    "sink": callable_as("a sink factory", "stream", "context"),
+    "check": callable_as("a config check", "config", "issues"),
+}
+
+
+def contribution_problems(kind: str, name: str, obj: Any) -> list[str]:
+    """What ``obj`` lacks to be the ``kind`` named ``name``, each as ``<kind> '<name>': <what>``
+    ([] when it fits; an unknown kind is the registry's error, not checked here)."""
+    check = KIND_CHECKS.get(kind)
+    return [f"{kind} {name!r}: {problem}" for problem in check(obj)] if check else []

@@ -1,7 +1,9 @@
 """Checks of what a PluginSpec declares (its shape, not this machine): every problem at once.
 
 - ``declaration_problems(spec, group_type)``: the spec's own fields (name, type against its
-  entry-point group, callables, the settings dataclass, contributions);
+  entry-point group, callables, the settings dataclass) and every contribution against its kind's
+  protocol (contract.KIND_CHECKS: a decoder without ``decode``, a backend factory that takes neither
+  contract's arguments, ...);
 - ``foreign_keys(spec, group_type)``: the keys of ``default_config_overrides`` that are not the
   plugin's own (``plugins.config.<name>.*``, ``patches.<name>``, ``backends.extra.<name or kind>.*``);
 - ``settings_problems(spec, values)``: ``plugins.config.<name>`` checked against ``spec.settings``.
@@ -13,7 +15,7 @@ import dataclasses
 import typing
 from typing import Any, Mapping
 
-from .contract import ENTRY_POINT_GROUPS, TYPES
+from .contract import ENTRY_POINT_GROUPS, TYPES, contribution_problems, contributions
 from .registry import KINDS
 
 
@@ -30,19 +32,8 @@ def declaration_problems(spec: Any, group_type: str | None) -> list[str]:
     for attr in ("activate", "deactivate"):
         if getattr(spec, attr) is not None and not callable(getattr(spec, attr)):
             problems.append(f"{attr} is not callable")
-    if spec.backend is not None and not callable(spec.backend):
-        problems.append("backend is not a class or factory (name, spec, context) -> Backend")
     if spec.kind is not None and (not isinstance(spec.kind, str) or not spec.kind):
         problems.append(f"kind {spec.kind!r} is not a non-empty string")
-    if spec.patch is not None:
-        for method in ("enable", "disable"):
-            if not callable(getattr(spec.patch, method, None)):
-                problems.append(f"patch has no {method}(context) method")
-        supports = getattr(spec.patch, "supports", None)
-        if supports is not None and not isinstance(supports, Mapping):
-            problems.append(f"patch.supports is {type(supports).__name__}, not a mapping component -> specifier")
-    if spec.workflow is not None and not callable(spec.workflow):
-        problems.append("workflow is not a block factory (**settings) -> block")
     if spec.settings is not None and not (isinstance(spec.settings, type) and dataclasses.is_dataclass(spec.settings)):
         problems.append(f"settings is {spec.settings!r}, not a dataclass (it types plugins.config.<name>)")
     for attr in ("requires", "default_config_overrides"):
@@ -50,6 +41,8 @@ def declaration_problems(spec: Any, group_type: str | None) -> list[str]:
         if value is not None and not isinstance(value, Mapping):
             problems.append(f"{attr} is {type(value).__name__}, not a mapping")
     problems += _contribution_problems(spec.contributes)
+    for kind, name, obj in contributions(spec):  # each against its kind's protocol (contract.KIND_CHECKS)
+        problems += contribution_problems(kind, str(name), obj)
     return problems
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Iterable, Mapping
 
-from .contract import ENTRY_POINT_GROUPS, PluginSpec
+from .contract import ENTRY_POINT_GROUPS, PluginSpec, backend_takes_model
 from .declaration import declaration_problems
 from .requirements import requirements
 
@@ -185,6 +185,8 @@ def _record(base: dict[str, Any], spec: Any, group: str, listed: bool, **judging
         record["metadata"] = spec.metadata(base["type"])
     except Exception as exc:  # a declaration too broken to describe is still recorded
         record["metadata"] = {"name": name, "error": f"{type(exc).__name__}: {exc}"}
+    if spec.backend is not None and callable(spec.backend):  # which backend contract its factory follows
+        record["backend_contract"] = {True: 2, False: 1}.get(backend_takes_model(spec.backend))
     if not listed:
         record.update(status="skipped", reason="not in plugins.allowlist")
         return record

@@ -2,7 +2,7 @@
 
 Kinds (what an entry is, and who calls it, is documented once in plugins/contract.py):
 
-    backend   factory (name, spec, context) -> a Backend           runtime init, per enabled backend
+    backend   factory (name, spec, context, model) -> a Backend    runtime init, per enabled backend
     patch     Patch object                                         runtime init, per patches.<name>
     mode      runner (context) -> dict                             coral-run, per run.mode
     workflow  block factory (**settings) -> block                  stream manager, once per stream
@@ -10,7 +10,8 @@ Kinds (what an entry is, and who calls it, is documented once in plugins/contrac
     sink      sink factory (stream, context) -> Sink               stream manager, once per stream
     check     check(config, issues) -> None                        config validation, every run
 
-Built-ins are "module:attr" strings (plugins/builtins.py), so building a registry imports no
+An object added is checked against its kind first (contract.KIND_CHECKS: a decoder without ``decode``
+is refused, never registered). Built-ins are "module:attr" strings (plugins/builtins.py), so building a registry imports no
 backend, numpy or OpenCV. A run works on its own view (``registry.child()``): a plugin's
 contribution lands in that view and never in a module global that outlives the run.
 """
@@ -21,12 +22,13 @@ from typing import Any, Iterator
 
 from ..lazy import load as _load
 from .builtins import BUILTINS
+from .contract import KIND_CHECKS, contribution_problems
 
-KINDS = ("backend", "patch", "mode", "workflow", "decoder", "sink", "check")
+KINDS = tuple(KIND_CHECKS)  # backend, patch, mode, workflow, decoder, sink, check
 
 
 class RegistryError(KeyError):
-    """A name is taken, or a kind is unknown."""
+    """A name is taken, a kind is unknown, or an object does not fit its kind (contract.KIND_CHECKS)."""
 
     def __str__(self) -> str:  # KeyError quotes its argument; this is a sentence
         return str(self.args[0]) if self.args else ""
@@ -49,12 +51,16 @@ class Registry:
     # Writing -----------------------------------------------------------------------------------
     def add(self, kind: str, name: str, target: Any, *, source: str = "builtin", replace: bool = False) -> None:
         """Register ``target`` as ``name`` of ``kind``; RegistryError when the name is taken
-        (unless ``replace``). ``source``: "builtin" or the contributing distribution / plugin."""
+        (unless ``replace``) or an object does not fit the kind (a "module:attr" string is checked
+        by whoever imports it). ``source``: "builtin" or the contributing distribution / plugin."""
         self._check_kind(kind)
         if not isinstance(name, str) or not name:
             raise RegistryError(f"a {kind} needs a non-empty string name, not {name!r}")
         if not replace and self.has(kind, name):
             raise RegistryError(f"{kind} {name!r} is already registered (by {self.source(kind, name)})")
+        problems = [] if isinstance(target, str) else contribution_problems(kind, name, target)
+        if problems:
+            raise RegistryError("; ".join(problems))
         self._entries[kind][name] = (target, source)
         self._hidden[kind].discard(name)
 

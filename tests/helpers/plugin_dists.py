@@ -130,3 +130,30 @@ def write_overrides_plugin(root: Path, overrides: dict, name: str = "filler") ->
               f"spec = PluginSpec(name={name!r}, type='workflow', workflow=factory, default_config_overrides={overrides!r})\n")
     return write_dist(root, f"coral-test-{name}", "0.1", {f"coral_test_{name}.py": source},
                       {"coral_inference.workflows": {name: f"coral_test_{name}:spec"}})
+
+
+def pip_install(root: Path, name: str, version: str, modules: dict[str, str],
+                entry_points: dict[str, dict[str, str]]) -> Path:
+    """A real project (pyproject.toml + ``modules``) under ``root/src``, pip-installed into ``root/site``
+    (no deps, no index, no build isolation: nothing downloads); returns the site folder, for sys.path or
+    PYTHONPATH. What a plugin author's ``pip install .`` does, without touching the test's environment."""
+    import subprocess
+    import sys
+
+    source, site = root / "src", root / "site"
+    source.mkdir(parents=True)
+    for filename, text in modules.items():
+        (source / filename).write_text(text)
+    eps = "".join(f'\n[project.entry-points."{group}"]\n' + "".join(f'{ep} = "{target}"\n' for ep, target in targets.items())
+                  for group, targets in entry_points.items())
+    py_modules = sorted(f[:-3] for f in modules if f.endswith(".py"))
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n{eps}\n'
+        f'[tool.setuptools]\npy-modules = {py_modules!r}\n'.replace("'", '"'))
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                           "--no-index", "--target", str(site), str(source)], capture_output=True, text=True,
+                          timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip install {source} failed:\n{proc.stdout}{proc.stderr}")
+    return site

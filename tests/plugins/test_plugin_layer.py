@@ -19,15 +19,6 @@ from plugin_dists import write_cases, write_dist
 LITERT = ("ai_edge_litert", "2.3.0", None)
 
 
-@pytest.fixture
-def on_path(monkeypatch):
-    before = set(sys.modules)
-    yield lambda root: monkeypatch.syspath_prepend(str(root)) or root
-    for name in set(sys.modules) - before:
-        if name.startswith("coral_test_"):
-            del sys.modules[name]
-
-
 # --- registry ------------------------------------------------------------------------------------
 def test_builtins_are_lazy_strings_until_got():
     from coral_inference.plugins.builtins import BUILTINS
@@ -73,8 +64,10 @@ def test_every_declaration_problem_is_listed():
     problems = declaration_problems(spec, "patch")
     assert len(problems) == 8, problems
     text = "; ".join(problems)
-    for part in ("published in the patch entry-point group", "backend is not a class or factory",
-                 "patch has no disable(context)", "patch.supports is list", "workflow is not a block factory",
+    for part in ("published in the patch entry-point group",
+                 "backend 'bad': is int 42, not callable: expected a factory (name, spec, context, model) -> Backend",
+                 "patch 'bad': has no disable(context)", "patch 'bad': supports is list",
+                 "workflow 'bad': is str 'x', not callable: expected a block factory (**settings)",
                  "settings is <class 'dict'>, not a dataclass", "contributes['decoder'] is not a mapping",
                  "contributes kind 'widget'"):
         assert part in text
@@ -86,7 +79,7 @@ def test_a_future_core_is_incompatible_and_listed_with_its_other_problems():
     assert status == "incompatible"
     assert [r["met"] for r in rows] == [False, False]
     assert "needs coral_inference >= 99.0 (installed: 0.1.0)" == rows[0]["problem"]
-    assert problems == ["patch has no enable(context) method", "patch has no disable(context) method"]
+    assert problems == ["patch 'p': has no enable(context)", "patch 'p': has no disable(context)"]
 
 
 def test_default_overrides_may_set_only_the_plugins_own_keys():

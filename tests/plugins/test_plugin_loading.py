@@ -19,16 +19,6 @@ from coral_inference.runtime.init import init
 EXAMPLE = REPO / "examples" / "coral-plugin-example"
 
 
-@pytest.fixture
-def on_path(monkeypatch):
-    """on_path(root): put a plugin dist root on sys.path for this test; its modules are forgotten after."""
-    before = set(sys.modules)
-    yield lambda root: monkeypatch.syspath_prepend(str(root)) or root
-    for name in set(sys.modules) - before:
-        if name.startswith(("coral_test_", "coral_plugin_example")):
-            del sys.modules[name]
-
-
 def example_dist(root: Path) -> Path:
     """A dist-info for examples/coral-plugin-example with the entry points of its own pyproject."""
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]

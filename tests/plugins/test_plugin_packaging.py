@@ -95,7 +95,7 @@ def test_plugins_none_leaves_the_plugin_backend_unknown(tmp_path, example_site):
     assert "plugin example_cpu (coral-plugin-example 0.1.0) provides it but is skipped here: not in plugins.allowlist" \
         in proc.stderr
     [summary] = summaries(tmp_path / "outputs")
-    assert summary["plugins"] == {"loaded": {}, "details": []}
+    assert summary["plugins"] == {"contract_version": 2, "loaded": {}, "details": []}
 
 
 def test_plugins_list_shows_metadata_compatibility_and_config_options(tmp_path, example_site):
@@ -141,8 +141,8 @@ def test_broken_plugins_are_recorded_and_the_run_is_ok(tmp_path):
     # one needing a future core is incompatible, its other problems listed with it
     future = details["future_and_broken"]
     assert future["status"] == "incompatible" and future["unmet"] == ["needs coral_inference >= 99.0 (installed: 0.1.0)"]
-    assert future["reason"] == ("needs coral_inference >= 99.0 (installed: 0.1.0); patch has no enable(context) method; "
-                                "patch has no disable(context) method")
+    assert future["reason"] == ("needs coral_inference >= 99.0 (installed: 0.1.0); patch 'future_and_broken': has no "
+                                "enable(context); patch 'future_and_broken': has no disable(context)")
 
 
 def test_strict_fails_the_run_with_exit_4_and_a_complete_summary(tmp_path):
