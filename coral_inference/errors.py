@@ -149,13 +149,49 @@ class Interrupted(CoralError):
     exit_code = EXIT_SIGINT
 
 
+def source_of(config: Any, key: str) -> str | None:
+    """Where the value at ``key`` of a config came from (``conf/backends/cpu.yaml``, ``env CORAL_…``,
+    ``command line``…), read from its ``sources`` (key -> chain of {"source": …}, the last one won; as
+    config/provenance.py records them); for a part of a list or dict value (``a.b[0].c``) the nearest
+    key that has a recorded source. None when nothing is recorded."""
+    import re
+
+    sources = getattr(config, "sources", None) or {}
+    entry = sources.get(key)
+    while entry is None and re.search(r"(\[\d+\]|\.[^.\[]+)$", key):
+        key = re.sub(r"(\[\d+\]|\.[^.\[]+)$", "", key)
+        entry = sources.get(key)
+    if isinstance(entry, dict):
+        return entry.get("source")
+    if isinstance(entry, (list, tuple)) and entry:
+        last = entry[-1]
+        return last.get("source") if isinstance(last, dict) else str(last)
+    return entry
+
+
 @dataclass
 class Issues:
-    """Collects problems so that every one is reported at once."""
+    """Collects problems so that every one is reported at once.
+
+    Given the config the problems are about (``Issues(config=config)``, or ``issues.for_config(config)``:
+    a view adding to the same list), ``add`` fills a problem's ``source`` from where the value at its key
+    came from (``source_of``) unless the caller gives one (``source=None`` included). Config validation
+    hands every check ``check(config, issues)`` such an Issues."""
 
     items: list[Problem] = field(default_factory=list)
+    config: Any = field(default=None, repr=False, compare=False)
+
+    def for_config(self, config: Any) -> "Issues":
+        """This list of problems, with sources filled from ``config``."""
+        return Issues(self.items, config)
+
+    def source(self, key: str) -> str | None:
+        """Where the value at ``key`` came from (for a problem about one key caused by another)."""
+        return None if self.config is None else source_of(self.config, key)
 
     def add(self, key: str, message: str, **kw: Any) -> None:
+        if "source" not in kw and self.config is not None:
+            kw["source"] = source_of(self.config, key)
         self.items.append(Problem(key, message, **kw))
 
     @property

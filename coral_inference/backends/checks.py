@@ -6,17 +6,14 @@ Model files and the platform's devices: backends/platform_checks.py."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
-from ..config.provenance import source_of
 from ..errors import ConfigError, Issues
 from ..interpreter import CHOICES, interpreter_in_use
 from ..plugins.discovery import discover, entry_points, selected
 from ..plugins.registry import new_registry
 from .models import load_model
 from .specs import EXPECTED, indexed, spec_list, spec_problems
-
-Source = Callable[[Any, str], "str | None"]
 
 
 def check(config: Any, issues: Issues) -> None:
@@ -30,13 +27,13 @@ def check(config: Any, issues: Issues) -> None:
         try:
             spec = config.backend_spec(name)
         except KeyError:
-            issues.add(key, f"no backend named {name!r}", value=name, source=source_of(config, key),
+            issues.add(key, f"no backend named {name!r}", value=name,
                        expected="auto, cpu, edgetpu_single, edgetpu_multi or a key of backends.extra")
             continue
         if spec.kind not in known and spec.kind not in loadable_backend_kinds(config):
             k = f"backends.{name}.kind"
             issues.add(k, f"unknown backend kind {spec.kind!r}{backend_kind_hint(config, spec.kind)}",
-                       value=spec.kind, source=source_of(config, k),
+                       value=spec.kind,
                        expected=" | ".join(known) + " (or a plugin's kind)")
         check_backend_spec(config, name, spec, issues)
 
@@ -73,40 +70,39 @@ def backend_kind_hint(config: Any, kind: str) -> str:
     return ""
 
 
-def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues, source: Source = source_of) -> None:
+def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues) -> None:
     for field, low in (("workers", 1), ("min_devices", 0), ("num_threads", 1)):
         value = getattr(spec, field, None)
         if value is not None and value < low:
             k = f"backends.{name}.{field}"
-            issues.add(k, f"{field} must be at least {low}", value=value, source=source(config, k),
+            issues.add(k, f"{field} must be at least {low}", value=value,
                        expected=f"an integer >= {low}" + (" or null" if field == "num_threads" else ""))
     if spec.kind in ("edgetpu", "auto"):
-        check_devices(config, name, spec, issues, source)
+        check_devices(config, name, spec, issues)
 
 
-def check_devices(config: Any, name: str, spec: Any, issues: Issues, source: Source = source_of) -> None:
+def check_devices(config: Any, name: str, spec: Any, issues: Issues) -> None:
     """The libedgetpu device grammar (backends/specs.py); delegate options need an indexed spec."""
     k = f"backends.{name}.devices"
     devices = list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices
     problems = spec_problems(devices)
     for value, message in problems:
-        issues.add(k, message, value=value, source=source(config, k), expected=EXPECTED)
+        issues.add(k, message, value=value, expected=EXPECTED)
     specs = spec_list(devices) if not problems else []
     if spec.delegate_options and specs is not None and len(specs) == 1 and not indexed(specs[0]):
         ko = f"backends.{name}.delegate_options"
         issues.add(ko, f"libedgetpu ignores delegate options with the unindexed device spec {specs[0]!r}",
-                   value=dict(spec.delegate_options), source=source(config, ko), severity="warning",
+                   value=dict(spec.delegate_options), severity="warning",
                    expected=f"an indexed device spec such as usb:0 or pci:0 in {k}")
 
 
-def check_interpreter(config: Any, issues: Issues, source: Source = source_of) -> None:
+def check_interpreter(config: Any, issues: Issues) -> None:
     value = config.run.interpreter
     if value not in CHOICES:
-        issues.add("run.interpreter", f"unknown interpreter {value!r}", value=value,
-                   source=source(config, "run.interpreter"), expected=" | ".join(CHOICES))
+        issues.add("run.interpreter", f"unknown interpreter {value!r}", value=value, expected=" | ".join(CHOICES))
 
 
-def check_segments(config: Any, issues: Issues, source: Source = source_of) -> None:
+def check_segments(config: Any, issues: Issues) -> None:
     """model.segments: each an existing TFLite file; only Edge TPU backends run them."""
     segments = list(config.model.segments)
     for i, path in enumerate(segments):
@@ -115,7 +111,7 @@ def check_segments(config: Any, issues: Issues, source: Source = source_of) -> N
             load_model(path, key)
         except ConfigError as exc:
             issues.add(key, exc.message.partition(": ")[2] or exc.message, value=path,
-                       source=source(config, "model.segments"), expected="an existing .tflite segment file")
+                       expected="an existing .tflite segment file")
     if len(segments) == 1:
         issues.add("model.segments", "a single segment is just a model", value=segments, severity="warning",
-                   source=source(config, "model.segments"), expected="two or more segments, or model.path alone")
+                   expected="two or more segments, or model.path alone")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config.provenance import source_of
 from ..errors import Issues
 from ..files import FileProblem, read_bytes_checked, read_text_checked
 from .models import EDGETPU_CUSTOM_OP, is_tflite
@@ -25,11 +24,10 @@ def check_model(config: Any, issues: Issues) -> None:
         except FileProblem as exc:
             found = exc.reason != "not found"
             issues.add(key, exc.reason if found else "model file not found", value=value,
-                       source=source_of(config, key), expected=exc.expected if found else "an existing .tflite file")
+                       expected=exc.expected if found else "an existing .tflite file")
             continue
         if not is_tflite(head):
-            issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value,
-                       source=source_of(config, key), expected="a .tflite flatbuffer")
+            issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value, expected="a .tflite flatbuffer")
     labels = config.model.labels
     if labels:
         try:  # a regular UTF-8 file of at most 1 MiB
@@ -37,7 +35,6 @@ def check_model(config: Any, issues: Issues) -> None:
         except FileProblem as exc:
             found = exc.reason != "not found"
             issues.add("model.labels", exc.reason if found else "labels file not found", value=labels,
-                       source=source_of(config, "model.labels"),
                        expected="an existing UTF-8 text file of at most 1 MiB, one label per line (or 'N label' lines)")
 
 
@@ -71,21 +68,20 @@ def check_platform(config: Any, issues: Issues) -> None:
             kind = item.split(":")[0]
             if kind and kind not in types:
                 issues.add(key, f"platform {platform.name} has no {kind} Edge TPU", value=item,
-                           source=source_of(config, key),
                            expected=f"a device type of platform.edgetpu_types {sorted(types)}")
         if need > platform.max_devices:
             k = f"backends.{name}.min_devices" if specs is None else key
             falls_back = _fallback(config, name) == "cpu"
             issues.add(k, f"backend {name} needs {need} Edge TPU(s); platform {platform.name} holds at most "
                        f"{platform.max_devices}" + ("; it will always fall back to the CPU" if falls_back else ""),
-                       value=spec.min_devices if specs is None else list(specs), source=source_of(config, k),
+                       value=spec.min_devices if specs is None else list(specs),
                        expected=f"at most platform.max_devices={platform.max_devices} "
                        "(or another platform / backends option)", severity="warning" if falls_back else "error")
     backends = _edgetpu_backends(config)
     if len(backends) > 1 and total > platform.max_devices:
         issues.add("backends.enabled", f"the Edge TPU backends need {total} devices together; platform "
                    f"{platform.name} holds at most {platform.max_devices}", value=[b[0] for b in backends],
-                   source=source_of(config, "backends.enabled"), expected="fewer Edge TPU backends")
+                   expected="fewer Edge TPU backends")
 
 
 def check_devices_claimed(config: Any, issues: Issues) -> None:
@@ -97,14 +93,14 @@ def check_devices_claimed(config: Any, issues: Issues) -> None:
         if specs is None:
             if len(backends) > 1:
                 issues.add(key, f"backend {name} claims every Edge TPU ('all') while other Edge TPU backends "
-                           "are enabled", value="all", source=source_of(config, key),
+                           "are enabled", value="all",
                            expected="explicit device specs per backend, e.g. usb:0 and pci:0")
             continue
         for item in specs:
             indexed = item.rpartition(":")[2].isdigit()
             if item in claims and (indexed or claims[item] != name):
                 issues.add(key, f"device {item or '(first found)'!r} already claimed by backend {claims[item]}",
-                           value=item, source=source_of(config, key), expected="each Edge TPU used by one backend")
+                           value=item, expected="each Edge TPU used by one backend")
             claims.setdefault(item, name)
 
 
@@ -121,7 +117,7 @@ def check_model_fallback(config: Any, issues: Issues) -> None:
     if compiled:
         key = "model.cpu_path"
         issues.add(key, f"model {path!r} is Edge-TPU-compiled and backend(s) {', '.join(falling)} may fall back "
-                   "to the CPU, which cannot run it", value=None, source=source_of(config, "model.path"),
+                   "to the CPU, which cannot run it", value=None, source=issues.source("model.path"),
                    expected="model.cpu_path: the CPU twin of the model (or fallback=error)")
 
 

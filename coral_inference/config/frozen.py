@@ -108,17 +108,13 @@ def _type_entries(cfg: Any, sources: Mapping[str, Any]) -> None:
     place; every bad entry key or value at once, as one ConfigError."""
     from types import SimpleNamespace
 
-    from ..errors import Problem
-    from .provenance import source_of
+    from ..errors import Issues
     from .schema import typed_entries
 
-    problems = typed_entries(cfg)
-    if problems:
-        where = SimpleNamespace(sources=sources)
-        raise ConfigError(f"Invalid configuration: {len(problems)} problem{'s' if len(problems) > 1 else ''}",
-                          problems=[Problem(key, message, value=value, source=source_of(where, key),
-                                            expected="a key and type of the schema (config/schema.py)")
-                                    for key, message, value in problems])
+    issues = Issues(config=SimpleNamespace(sources=sources))
+    for key, message, value in typed_entries(cfg):
+        issues.add(key, message, value=value, expected="a key and type of the schema (config/schema.py)")
+    issues.raise_if_errors()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,6 @@ def check(config: Any, issues: Any) -> None:
     """summary.filename: no '/', not empty, not hidden ('.', '..', '.hydra'); exit 2 naming the key."""
     from ..errors import ConfigError
     from ..files import plain_name
-    from .provenance import source_of as _source
 
     for key in NAME_KEYS:
         node: Any = config
@@ -21,5 +20,5 @@ def check(config: Any, issues: Any) -> None:
             plain_name(node, key)
         except ConfigError as exc:
             for problem in exc.problems:
-                issues.add(key, problem.message, value=problem.value, source=_source(config, key),
+                issues.add(key, problem.message, value=problem.value,
                            expected=problem.expected)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import Issues
+from ..errors import Issues, source_of  # noqa: F401  (source_of: errors.py; Issues(config=…) fills sources)
 from . import sources as src
 from .plugin_defaults import NODE_NAME as PLUGIN_NODE
 from .schema import SCHEMA_NAME
@@ -243,20 +243,3 @@ def finish(cfg: Any, choices: dict[str, Any], *, loader: Any, config_name: str, 
                      or p.source[4:].upper() not in {r.upper() for r in read}])
     cfg = reject_unknown(cfg, data, sources, issues)
     return Composition(cfg, dict(choices), sources, issues, merged)
-
-
-def source_of(config: Any, key: str) -> str | None:
-    """Where the value at ``key`` of a RuntimeConfig came from (``conf/backends/cpu.yaml``,
-    ``env CORAL_…``, ``command line``…); for a part of a list or dict value (``a.b[0].c``) the
-    nearest key that has a recorded source. What every check names as a Problem's source."""
-    sources = getattr(config, "sources", None) or {}
-    entry = sources.get(key)
-    while entry is None and re.search(r"(\[\d+\]|\.[^.\[]+)$", key):
-        key = re.sub(r"(\[\d+\]|\.[^.\[]+)$", "", key)
-        entry = sources.get(key)
-    if isinstance(entry, dict):
-        return entry.get("source")
-    if isinstance(entry, (list, tuple)) and entry:
-        last = entry[-1]
-        return last.get("source") if isinstance(last, dict) else str(last)
-    return entry

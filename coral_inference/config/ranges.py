@@ -152,8 +152,6 @@ def problems(tree: dict[str, Any]) -> list[tuple[str, Any, str, Range]]:
 
 def check(config: Any, issues: Any) -> None:
     """Registry check: every numeric value in range, each problem naming key, value, source, range."""
-    from .provenance import source_of as _source
-
     tree = config.to_dict() if hasattr(config, "to_dict") else config
     already = {p.key for p in issues.errors}  # a key another check already refused: said once
     for key, value, why, rng in problems(tree):
@@ -162,4 +160,4 @@ def check(config: Any, issues: Any) -> None:
         shown = value if not isinstance(value, float) or math.isfinite(value) else str(value)
         if isinstance(value, int) and value.bit_length() > 128:  # str() of a 5000-digit int raises
             shown = f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
-        issues.add(key, f"{why} ({rng.doc})", value=shown, source=_source(config, key), expected=rng.expected())
+        issues.add(key, f"{why} ({rng.doc})", value=shown, expected=rng.expected())

@@ -20,7 +20,6 @@ from ..plugins.discovery import discover_all, entry_point_names
 from ..plugins.registry import new_registry
 from ..summary import REDACTED
 from . import names, ranges
-from .provenance import source_of
 
 
 def check_plugins_allowlist(config: Any, issues: Issues) -> None:
@@ -41,7 +40,6 @@ def check_plugins_allowlist(config: Any, issues: Issues) -> None:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             issues.add("plugins.allowlist", "no installed plugin has this name"
                        + (f"; did you mean {close[0]!r}?" if close else ""), value=name,
-                       source=source_of(config, "plugins.allowlist"),
                        expected=f"one of {sorted(known)} (coral-runtime plugins list)")
 
 
@@ -57,7 +55,7 @@ def check_plugin_settings(config: Any, issues: Issues) -> None:
             close = difflib.get_close_matches(str(name), sorted(known), n=1)
             key = f"plugins.config.{name}"
             issues.add(key, f"no installed plugin is named {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
-                       source=source_of(config, key), severity="warning",
+                       severity="warning",
                        expected=f"the name of an installed plugin ({', '.join(sorted(known)) or 'none installed'})")
     for record in records:
         spec = record.get("spec")
@@ -67,7 +65,7 @@ def check_plugin_settings(config: Any, issues: Issues) -> None:
         who = f"plugin {spec.name} ({dist.get('name')} {dist.get('version')})"
         for key, value, message, expected in settings_problems(spec, configured.get(spec.name) or {}):
             full = f"plugins.config.{spec.name}" + (f".{key}" if key else "")
-            issues.add(full, f"{message} for {who}", value=value, source=source_of(config, full),
+            issues.add(full, f"{message} for {who}", value=value,
                        expected=f"{expected} ({spec.settings.__name__})")
 
 
@@ -116,7 +114,7 @@ def validate(config: Any, registry: Any = None) -> Issues:
     """Every problem at once: the configuration's own checks, then every check in the registry (kind
     "check", in name order; with no registry given, the built-ins plus the checks of the plugins that
     would load), then the numeric ranges. A plugin's check that raises is a problem, not a crash."""
-    issues = Issues()
+    issues = Issues(config=config)  # every problem's source: where the value at its key came from
     for check in CONFIG_CHECKS:
         check(config, issues)
     given = registry is not None

@@ -189,7 +189,9 @@ SinkFactory = Callable[[Any, Any], Sink]
 
 
 # --- config check ------------------------------------------------------------------------------
-Check = Callable[[Any, Any], None]  # check(config, issues): add every problem, raise nothing
+# check(config, issues): add every problem, raise nothing. ``issues.add(key, message, value=…, expected=…)``
+# fills the problem's source from where the value at ``key`` came from (errors.Issues).
+Check = Callable[[Any, Any], None]
 
 
 # --- what a spec contributes, and the check of each kind ----------------------------------------

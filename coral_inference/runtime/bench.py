@@ -20,7 +20,6 @@ import threading
 import time
 from typing import Any
 
-from ..config.provenance import source_of
 
 HEADLINE = ("throughput_ips", "avg_ms", "p50_ms", "p90_ms", "p99_ms", "concurrency")
 
@@ -167,11 +166,11 @@ def check_bench(config: Any, issues: Any) -> None:
     for key, value, low in (("run.warmup", run_cfg.warmup, 0), ("run.iterations", run_cfg.iterations, 1),
                             ("run.min_seconds", run_cfg.min_seconds, 0)):
         if value < low:
-            issues.add(key, f"must be at least {low}", value=value, source=source_of(config, key),
+            issues.add(key, f"must be at least {low}", value=value,
                        expected=f"a number >= {low}")
     if run_cfg.mode.value == "bench" and run_cfg.images:
         from pathlib import Path
 
         if not Path(run_cfg.images).expanduser().is_dir():
-            issues.add("run.images", "not a folder", value=run_cfg.images, source=source_of(config, "run.images"),
+            issues.add("run.images", "not a folder", value=run_cfg.images,
                        expected="a folder of images (or unset for random inputs)")

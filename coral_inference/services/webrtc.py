@@ -14,8 +14,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..config.provenance import source_of
-
 URI_RE = re.compile(
     r"^(?P<scheme>stuns?|turns?):(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?"
     r"(?:\?transport=(?P<transport>udp|tcp))?$"
@@ -29,7 +27,7 @@ def check(config: Any, issues: Any) -> None:
         return
 
     def add(key: str, message: str, value: Any, expected: str) -> None:
-        issues.add(key, message, value=value, source=source_of(config, key), expected=expected)
+        issues.add(key, message, value=value, expected=expected)
 
     check_servers(config.services.webrtc.ice_servers, add)
 

@@ -71,7 +71,6 @@ def tasks_for(config: Any, registry: Any = None) -> dict[str, dict]:
 
 
 def check_tasks(config: Any, issues: Any) -> None:
-    from ..config.provenance import source_of as _source
     from ..plugins.registry import new_registry
 
     registry = new_registry()
@@ -82,15 +81,15 @@ def check_tasks(config: Any, issues: Any) -> None:
             close = difflib.get_close_matches(task, registry.names("decoder"), n=1)
             issues.add(key, f"no built-in task {task!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
                        + "; a plugin must register it (kind decoder), else the run fails", value=task,
-                       source=_source(config, key), severity="warning",
+                       severity="warning",
                        expected="auto | " + " | ".join(registry.names("decoder")) + " or a plugin's task")
     for prefix, found in tasks_for(config, registry).items():
         key = f"{prefix}.task"
         if "error" in found:
             problem = found["error"]
             issues.add(key, getattr(problem, "message", str(problem)), value=found["task"],
-                       source=_source(config, key), expected=getattr(problem, "expected", None))
+                       expected=getattr(problem, "expected", None))
         elif found.get("warning"):
-            issues.add(key, found["warning"].split(": ", 1)[-1], value="auto", source=_source(config, key),
+            issues.add(key, found["warning"].split(": ", 1)[-1], value="auto",
                        severity="warning", expected="the model's task: auto | " + " | ".join(
                            registry.names("decoder")))

@@ -36,10 +36,8 @@ def missing_modules() -> list[str]:
 
 
 def check(config: Any, issues: Any) -> None:
-    from ..config.provenance import source_of as _source
-
     def add(key: str, message: str, value: Any, expected: str) -> None:
-        issues.add(key, message, value=value, source=_source(config, key), expected=expected)
+        issues.add(key, message, value=value, expected=expected)
 
     web = config.services.web  # numeric ranges: config/ranges.py
     if getattr(config.run.mode, "value", config.run.mode) != "serve":

@@ -86,15 +86,15 @@ def run(context: Any) -> dict[str, Any]:
 
 
 def _cannot_listen(config: Any, exc: OSError) -> ConfigError:
-    from ..config.provenance import source_of as _source
-    from ..errors import Problem
+    from ..errors import Issues
 
     web = config.services.web
     key = "services.web.port" if exc.errno == errno.EADDRINUSE else "services.web.host"
-    problem = Problem(key, f"cannot listen on {web.host}:{web.port}: {exc.strerror or exc}",
-                      value=getattr(web, key.rsplit(".", 1)[1]), source=_source(config, key),
-                      expected="a free port on an address of this machine (services.web.port=0 picks a free one)")
-    return ConfigError("run.mode=serve: the web service cannot start", problems=[problem])
+    issues = Issues(config=config)
+    issues.add(key, f"cannot listen on {web.host}:{web.port}: {exc.strerror or exc}",
+               value=getattr(web, key.rsplit(".", 1)[1]),
+               expected="a free port on an address of this machine (services.web.port=0 picks a free one)")
+    return ConfigError("run.mode=serve: the web service cannot start", problems=issues.items)
 
 
 async def _serve(context: Any, manager: Any, service: Any) -> str:
