@@ -18,6 +18,7 @@ COMMANDS: list[str] = [
     "coral_inference.cli.cmd_config",
     "coral_inference.cli.cmd_init",
     "coral_inference.cli.cmd_sweep",
+    "coral_inference.cli.cmd_plan",
 ]
 
 
