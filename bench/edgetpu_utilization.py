@@ -140,29 +140,33 @@ def motion(rig: Rig, rows: dict) -> None:
 FIGURES = {"one-tpu": one_tpu, "two-tpus": two_tpus, "four-streams": four_streams, "motion": motion}
 
 
+THROUGHPUT = {  # figure -> (what it runs, the target after the utilization, the stream key it waits for)
+    "one-tpu": ("1 stream, 1 Edge TPU at 2.6 ms", " (target >= 0.95)", None),
+    "two-tpus": ("1 stream, 2 Edge TPUs at 2.6 ms", "", "in_flight"),
+    "four-streams": ("4 streams, 2 Edge TPUs at 7.2 ms", " (target >= 0.95)", None),
+}
+WAITS = {"in_flight": "frames in flight", "motion": "motion gating"}
+
+
+def waits(key: str | None) -> str:
+    return f"; waits for streams.<name>.{key} ({WAITS[key]})" if key and not has_stream_key(key) else ""
+
+
 def report(rows: dict) -> None:
-    host = {k: f"host {med(v, 'host_cores'):.2f} cores" for k, v in rows.items()}
-    if "one-tpu" in rows:
-        r = rows["one-tpu"]
-        print(f"one-tpu: 1 stream, 1 Edge TPU at 2.6 ms: {med(r, 'ips'):.1f} inferences/s, utilization "
-              f"{med(r, 'utilization'):.3f} (target >= 0.95); {host['one-tpu']}")
-    if "two-tpus" in rows:
-        r = rows["two-tpus"]
-        waits = "" if has_stream_key("in_flight") else "; waits for streams.<name>.in_flight (frames in flight)"
-        ratio = f", {med(r, 'ips') / med(rows['one-tpu'], 'ips'):.3f} x one-tpu (target >= 1.8)" if "one-tpu" in rows else ""
-        split = r[-1]["per_device"]
-        print(f"two-tpus: 1 stream, 2 Edge TPUs at 2.6 ms: {med(r, 'ips'):.1f} inferences/s, utilization "
-              f"{med(r, 'utilization'):.3f}{ratio}; device split {split}; {host['two-tpus']}{waits}")
-    if "four-streams" in rows:
-        r = rows["four-streams"]
-        print(f"four-streams: 4 streams, 2 Edge TPUs at 7.2 ms: {med(r, 'ips'):.1f} inferences/s, utilization "
-              f"{med(r, 'utilization'):.3f} (target >= 0.95); device split {r[-1]['per_device']}; {host['four-streams']}")
+    for name, (what, target, key) in THROUGHPUT.items():
+        if name not in rows:
+            continue
+        r = rows[name]
+        if name == "two-tpus" and "one-tpu" in rows:
+            target = f", {med(r, 'ips') / med(rows['one-tpu'], 'ips'):.3f} x one-tpu (target >= 1.8)"
+        split = f"; device split {r[-1]['per_device']}" if len(r[-1]["per_device"]) > 1 else ""
+        print(f"{name}: {what}: {med(r, 'ips'):.1f} inferences/s, utilization {med(r, 'utilization'):.3f}{target}"
+              f"{split}; host {med(r, 'host_cores'):.2f} cores{waits(key)}")
     if "motion" in rows:
         r = rows["motion"]
-        waits = "" if has_stream_key("motion") else "; waits for streams.<name>.motion (motion gating)"
         print(f"motion: mostly still video ({r[-1]['frames']} frames, the object in 10 %): device inferences "
               f"{med(r, 'ratio'):.3f} of the frames (target <= 0.2), moving frames inferred "
-              f"{med(r, 'moving_inferred'):.3f} (target 1.0); {host['motion']}{waits}")
+              f"{med(r, 'moving_inferred'):.3f} (target 1.0); host {med(r, 'host_cores'):.2f} cores{waits('motion')}")
 
 
 def main() -> None:
