@@ -18,8 +18,11 @@ def expected_jobs(config: Any) -> list[list[str]] | None:
     """Every job's overrides, in job order, as Hydra's basic sweeper expands the command line
     (None when the sweeper is another one or the overrides do not parse)."""
     try:
-        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
         from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        from ..config.hydra_internal import get
+
+        BasicSweeper = get("hydra._internal.core_plugins.basic_sweeper:BasicSweeper")
 
         if "BasicSweeper" not in str(config.hydra.sweeper.get("_target_", "")):
             return None

@@ -243,8 +243,7 @@ def _check_inputs(argv: list[str]) -> None:
 
 
 def main() -> None:
-    import hydra._internal.utils as hydra_utils
-
+    from ..config.hydra_internal import replace
     from .gcstartup import freeze_startup
 
     freeze_startup()
@@ -257,8 +256,11 @@ def main() -> None:
     from .redaction import install, refuse_undecodable_argv
     from .rundir import install as install_rundir_guard
 
-    # hydra-core is pinned to 1.3; _run_hydra looks this helper up at call time.
-    hydra_utils.run_and_report = _run_and_report
+    try:  # Hydra's _run_hydra looks this helper up at call time; another Hydra than 1.3: one clear message
+        replace("hydra._internal.utils:run_and_report", _run_and_report)
+    except ConfigError as exc:
+        print(f"coral-run: error: {exc.render()}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
     install(sys.argv[1:])  # stdout, stderr, log records: redacted (values of this command line and env)
     refuse_undecodable_argv(sys.argv[1:], "coral-run")
     install_rundir_guard()  # .hydra/ files written atomically, never through a symlink (cli/rundir.py)

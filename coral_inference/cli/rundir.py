@@ -184,11 +184,12 @@ def safe_save_config(cfg: Any, filename: str, output_dir: Path) -> None:
 def install() -> None:
     """Hydra's run_job saves .hydra/ files through hydra.core.utils._save_config and opens the job log
     through configure_log: use ours (no file written through a link, also in sweep jobs)."""
-    import hydra.core.utils as hydra_utils
+    from ..config.hydra_internal import get, replace
 
-    hydra_utils._save_config = safe_save_config
-    if not getattr(hydra_utils.configure_log, "checks_links", False):
-        hydra_utils.configure_log = _checked_configure_log(hydra_utils.configure_log)
+    replace("hydra.core.utils:_save_config", safe_save_config)
+    configure_log = get("hydra.core.utils:configure_log")
+    if not getattr(configure_log, "checks_links", False):
+        replace("hydra.core.utils:configure_log", _checked_configure_log(configure_log))
 
 
 def _checked_configure_log(configure_log: Any) -> Any:

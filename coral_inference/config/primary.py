@@ -77,8 +77,6 @@ def resolve(config_dir: str | None, config_name: str | None) -> Primary:
 def hydra_context(config_dir: str | None = None) -> Iterator[None]:
     """Hydra initialised as coral-run's @hydra.main does: the shipped conf/ module, and DIR (if any)
     prepended before it (Hydra's own --config-dir rule), for the compose API."""
-    from hydra._internal.hydra import Hydra
-    from hydra._internal.utils import create_automatic_config_search_path
     from hydra.core.config_search_path import SearchPathQuery
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import SearchPathException
@@ -86,6 +84,10 @@ def hydra_context(config_dir: str | None = None) -> Iterator[None]:
     from hydra.version import setbase
 
     from .. import CONF_MODULE, HYDRA_VERSION_BASE
+    from .hydra_internal import get
+
+    Hydra = get("hydra._internal.hydra:Hydra")
+    create_automatic_config_search_path = get("hydra._internal.utils:create_automatic_config_search_path")
 
     backup = get_gh_backup()
     try:

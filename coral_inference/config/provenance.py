@@ -97,9 +97,10 @@ def record_defaults() -> None:
     second read of the files: coral-run's @hydra.main composes before the job runs, coral-runtime's
     compose() inside compose_layers. Idempotent. Private Hydra 1.3 API: without it (e.g. in a
     launcher's worker process), chains() computes the defaults list again."""
-    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from .hydra_internal import get, replace
 
-    original = ConfigLoaderImpl._compose_config_from_defaults_list
+    target = "hydra._internal.config_loader_impl:ConfigLoaderImpl._compose_config_from_defaults_list"
+    original = get(target)
     if getattr(original, "records_defaults", False):
         return
 
@@ -112,13 +113,13 @@ def record_defaults() -> None:
         return original(self, defaults=defaults, repo=repo)
 
     recording.records_defaults = True  # type: ignore[attr-defined]
-    ConfigLoaderImpl._compose_config_from_defaults_list = recording  # type: ignore[method-assign]
+    replace(target, recording)
 
 
 def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[str, Any]]]:
-    from hydra._internal.config_repository import CachingConfigRepository
-    from hydra._internal.defaults_list import create_defaults_list
     from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from .hydra_internal import get
 
     out: dict[str, list[dict[str, Any]]] = {}
 
@@ -139,7 +140,8 @@ def chains(loader: Any, config_name: str, merged: Any) -> dict[str, list[dict[st
     if loaded is None:
         parsed = [o for o in OverridesParser.create().parse_overrides(list(merged.overrides))
                   if not o.get_key_element().lstrip("+~").startswith("hydra")]
-        repo = CachingConfigRepository(loader.repository)
+        repo = get("hydra._internal.config_repository:CachingConfigRepository")(loader.repository)
+        create_defaults_list = get("hydra._internal.defaults_list:create_defaults_list")
         defaults = create_defaults_list(repo=repo, config_name=config_name, overrides_list=parsed,
                                         prepend_hydra=False, skip_missing=True).defaults
         loaded = contributions(defaults, repo)
