@@ -1,6 +1,6 @@
 """Config-time checks of the backends, registered as registry "check" entries (plugins/builtins.py)
 and run by config validation as ``check(config, issues)``: the enabled names and their kinds (a
-plugin's kind counts when that plugin would load here), device spec grammar, pool sizes, delegate
+plugin's kind counts when that plugin would load here), device spec grammar, delegate
 options that libedgetpu would ignore, the interpreter choice, model segments. No hardware touched.
 Model files and the platform's devices: backends/platform_checks.py."""
 
@@ -71,12 +71,7 @@ def backend_kind_hint(config: Any, kind: str) -> str:
 
 
 def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues) -> None:
-    for field, low in (("workers", 1), ("min_devices", 0), ("num_threads", 1)):
-        value = getattr(spec, field, None)
-        if value is not None and value < low:
-            k = f"backends.{name}.{field}"
-            issues.add(k, f"{field} must be at least {low}", value=value,
-                       expected=f"an integer >= {low}" + (" or null" if field == "num_threads" else ""))
+    """One enabled backend's section (its pool sizes' ranges: config/ranges.py)."""
     if spec.kind in ("edgetpu", "auto"):
         check_devices(config, name, spec, issues)
 

@@ -1,5 +1,6 @@
 """The valid range of every numeric key, in one table, checked at validation whether or not the key's
-feature is on (a registry "check": plugins/builtins.py).
+feature is on (config/validate.py runs it after the registry's checks). This is the only place a range
+is written: the other checks leave bounds to it and check only relations between keys.
 
 ``RANGES`` maps a dotted key pattern (``*`` stands for one level: a dict key or a list index) to a
 ``Range``. NaN and infinities are refused unless a range says what they mean (none does today: "no
@@ -153,10 +154,7 @@ def problems(tree: dict[str, Any]) -> list[tuple[str, Any, str, Range]]:
 def check(config: Any, issues: Any) -> None:
     """Registry check: every numeric value in range, each problem naming key, value, source, range."""
     tree = config.to_dict() if hasattr(config, "to_dict") else config
-    already = {p.key for p in issues.errors}  # a key another check already refused: said once
     for key, value, why, rng in problems(tree):
-        if key in already:
-            continue
         shown = value if not isinstance(value, float) or math.isfinite(value) else str(value)
         if isinstance(value, int) and value.bit_length() > 128:  # str() of a 5000-digit int raises
             shown = f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"

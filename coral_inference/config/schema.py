@@ -60,7 +60,7 @@ class RunConfig:
     min_seconds: float = 0.0  # bench: keep timing until at least this long
     concurrency: Optional[int] = None  # bench: requests in flight per backend (None: its worker count)
     images: Optional[str] = None  # bench: a folder of images as inputs (else random data)
-    source: Optional[str] = None  # pipeline: shorthand for one stream "default" (video, folder, camera, URL)
+    source: Optional[str] = None  # pipeline: shorthand for streams.default.source (video, folder, camera, URL)
     max_frames: Optional[int] = None  # pipeline: stop each stream after N frames
     duration_s: Optional[float] = None  # pipeline: stop after S seconds
     top_k: int = 3  # classification: results kept per frame, highest first (>= 1)
@@ -257,7 +257,7 @@ class CoralConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     # More models by name, for streams (streams.<name>.model); `model` is the entry named "default".
     models: Dict[str, ModelConfig] = field(default_factory=dict)
-    # Streams by name; empty: run.source as one stream "default".
+    # Streams by name; run.source is the shorthand for streams.default.source.
     streams: Dict[str, StreamConfig] = field(default_factory=dict)
     run: RunConfig = field(default_factory=RunConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)

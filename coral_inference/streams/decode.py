@@ -1,4 +1,4 @@
-"""A stream's decoder: model outputs -> one result of the model's task (tasks API, INTERFACES.md)."""
+"""A stream's decoder: model outputs -> one result of the model's task (tasks/decode.py prepare_decoder)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """The stream manager: every enabled stream of the run at once, sharing the backends' worker pools.
 
-    m = StreamManager(context)   # streams from context.config (`streams`, or run.source as "default")
+    m = StreamManager(context)   # one Stream per StreamSpec of context.config (streams/spec.py)
     m.start(); m.wait(timeout=…); m.stop()
     m.control(name, "pause" | "resume" | "stop" | "start"); m.status(); m.summary()
     m.subscribe(fn)              # fn(stream_name, result, frame_bgr) after the workflow (preview)
     m.recordings(name)           # finished recording files of a stream
 
-The API is documented in INTERFACES.md (run.mode=serve builds on it) and the README's Streams section.
+run.mode=serve builds on this API (web/service.py); docs/streams.md is its user documentation.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ..errors import ConfigError
-from .checks import stream_entries
-
-SINKS = ("masks", "results", "recording", "metrics", "buffer")  # registry kind "sink", in this order
+from .spec import SINKS
 ACTIONS = {"start": ("stopped", "finished", "failed"), "pause": ("starting", "running", "reconnecting"),
            "resume": ("paused",), "stop": ("starting", "running", "reconnecting", "paused")}
 
@@ -56,66 +54,49 @@ class StreamManager:
             return self._shared[key]
 
     def _build(self) -> None:
+        from ..errors import BackendError, Issues
         from .models import StreamBackends
-        from .stream import Stream
+        from .spec import build_specs, entries
 
         if not self.context.backend_objects:
-            from ..errors import BackendError
-
             raise BackendError("streams: no backend is running")
         self._backends = StreamBackends(self.context)
-        entries = stream_entries(self.config)
-        if not entries:
+        configured = entries(self.config)
+        if not any(e.config.enabled for e in configured.values()):
             raise ConfigError("run.source: no stream to run: set run.source or an entry of streams "
                               "(expected a video file, a folder of images, a camera index or a stream URL)")
-        for name, (prefix, cfg) in entries.items():
-            if not cfg.enabled:
-                self.disabled.append(name)
-                continue
-            backend_name, backend, model_name, model = self._backends.get(name, prefix, cfg)
-            from .decode import make_decoder
-            from .workflow import build
+        issues = Issues()
+        specs = build_specs(self.config, issues, registry=self.context.registry, check_workflow=False)
+        issues.raise_if_errors("streams")
+        self.disabled = [name for name, e in configured.items() if not e.config.enabled]
+        for name, spec in specs.items():
+            self.streams[name] = self._stream(spec)
 
-            decode, _labels = make_decoder(model, backend.output_details, self.context.registry, self.config.run,
-                                           key=f"models.{model_name}.task" if model_name != "default" else "model.task",
-                                           input_details=backend.input_details)
-            blocks = build(cfg.workflow, self.context.registry,
-                           "run.workflow" if prefix == "run.source" else f"{prefix}.workflow")
-            stream = Stream(name, cfg, backend, backend_name, model_name, decode, blocks, {}, self.config.run,
-                            self.run_dir, self._shared_get, self._subscribers, cfg.source)
-            for label, block in blocks:
-                if hasattr(block, "name"):
-                    try:
-                        block.name = label
-                    except AttributeError:
-                        pass
-            stream.model_file = self._model_file(backend_name, model_name, model)
-            stream.task = decode.describe() if hasattr(decode, "describe") else None
-            if getattr(decode, "warning", None):
-                self.context.note("streams", f"{name}: {decode.warning}", "warning")
-            stream.sinks = self._sinks(stream, cfg)
-            self.streams[name] = stream
+    def _stream(self, spec: Any) -> Any:
+        from .decode import make_decoder
+        from .stream import Stream
+        from .workflow import build
 
-    def _model_file(self, backend_name: str, model_name: str, model: Any) -> str:
-        """The file name of the model that runs (the CPU twin when the backend fell back to the CPU)."""
-        state = next((s for s in self.context.backends if s.name == backend_name), None)
-        ran = (state.model.get("path") if state is not None and model_name == "default" else None) or model.path
-        return Path(str(ran)).name
-
-    def _sinks(self, stream: Any, cfg: Any) -> dict[str, Any]:
-        services = self.config.services
-        defaults = {"masks": True, "results": True, "buffer": True, "recording": services.recording.enabled,
-                    "metrics": services.metrics.enabled and bool(services.metrics.influxdb_url)}
+        backend = self._backends.get(spec)
+        decode, _labels = make_decoder(spec.model, backend.output_details, self.context.registry, self.config.run,
+                                       key=f"{spec.model_key}.task", input_details=backend.input_details)
+        if getattr(decode, "warning", None):
+            self.context.note("streams", f"{spec.name}: {decode.warning}", "warning")
         sinks = {}
-        for name in SINKS:
-            wanted = getattr(cfg.sinks, name, None)
-            if not (defaults[name] if wanted is None else wanted):
-                continue
-            factory = self.context.registry.get("sink", name)
-            sink = factory(stream, self.context) if factory is not None else None
-            if sink is not None:  # a factory may decline (masks: only with run.mask_png)
-                sinks[name] = sink
-        return sinks
+        for name in SINKS:  # registry kind "sink"; a factory may decline (masks: only with run.mask_png)
+            factory = self.context.registry.get("sink", name) if spec.sinks.get(name) else None
+            if factory is not None:
+                sinks[name] = (lambda f: lambda stream: f(stream, self.context))(factory)
+        return Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
+                                                                         spec.key_of("workflow")),
+                      sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
+                      model_file=self._model_file(spec), task=decode.describe() if hasattr(decode, "describe") else None)
+
+    def _model_file(self, spec: Any) -> str:
+        """The file name of the model that runs (the CPU twin when the backend fell back to the CPU)."""
+        state = next((s for s in self.context.backends if s.name == spec.backend_name), None)
+        ran = (state.model.get("path") if state is not None and spec.model_name == "default" else None) or spec.model.path
+        return Path(str(ran)).name
 
     # The API --------------------------------------------------------------------------------------
     @property
@@ -189,9 +170,9 @@ class StreamManager:
         from .workflow import summaries
 
         return {"status": stream.status, **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
-                "last_error": stream.last_error, "source": redact_source(stream.source_text),
-                "source_kind": stream.source.kind, "live": stream.source.live, "model": stream.model_name,
-                "backend": stream.backend_name, "task": getattr(stream, "task", None), "stopped_by": stream.stopped_by}
+                "last_error": stream.last_error, "source": redact_source(stream.spec.source),
+                "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
+                "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by}
 
     def recordings(self, name: str) -> list[Path]:
         stream = self.streams[name]

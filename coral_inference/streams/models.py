@@ -34,23 +34,19 @@ class StreamBackends:
         self.context = context
         self.extra: dict[tuple[str, str], Any] = {}
 
-    def get(self, name: str, prefix: str, cfg: Any) -> tuple[str, Any, str, Any]:
+    def get(self, spec: Any) -> Any:
+        """The backend object serving ``spec`` (its backend with its model)."""
         running = list(self.context.backend_objects)
-        backend_name = cfg.backend or running[0]
-        key = "run.source" if prefix == "run.source" else f"{prefix}.backend"
+        backend_name = spec.backend_name or running[0]
         if backend_name not in self.context.backend_objects:
-            raise ConfigError(f"{key}: backend {backend_name!r} is not running (expected one of {', '.join(running)})")
-        model_name = cfg.model
-        if model_name == "default":
-            return backend_name, self.context.backend_objects[backend_name], model_name, self.context.config.model
-        models = dict(self.context.config.models)
-        if model_name not in models:
-            raise ConfigError(f"{prefix}.model: no model named {model_name!r} (expected default or one of "
-                              f"{', '.join(models) or '(none in models)'})")
-        pair = (backend_name, model_name)
+            raise ConfigError(f"{spec.key_of('backend')}: backend {backend_name!r} is not running "
+                              f"(expected one of {', '.join(running)})")
+        if spec.model_name == "default":
+            return self.context.backend_objects[backend_name]
+        pair = (backend_name, spec.model_name)
         if pair not in self.extra:
-            self.extra[pair] = self._build(backend_name, models[model_name])
-        return backend_name, self.extra[pair], model_name, models[model_name]
+            self.extra[pair] = self._build(backend_name, spec.model)
+        return self.extra[pair]
 
     def _build(self, backend_name: str, model: Any) -> Any:
         spec = self.context.config.backend_spec(backend_name)

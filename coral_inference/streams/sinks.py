@@ -1,8 +1,8 @@
 """The built-in sinks (registry kind "sink"; contract: plugins/contract.py Sink): built by
 ``factory(stream, context)`` for each stream that switches them on (``streams.<name>.sinks.<sink>``;
-null: the default — ``services.recording.enabled`` / ``services.metrics.enabled``, on for results and
-buffer). ``write(result, frame)`` runs on the stream's sink thread (streams/sinkqueue.py) behind a
-bounded queue, so a slow sink drops (and counts) results instead of slowing capture or inference.
+null: the default, streams/spec.py ``sink_default``). ``write(result, frame)`` runs on the stream's sink
+thread (streams/sinkqueue.py): for a live source a slow sink loses (and counts) results instead of
+slowing capture or inference; for a file or folder the stream waits for its sinks.
 
 * results: one ``results.jsonl`` in the run directory for every stream; each line carries ``stream``
   (keys starting with ``_`` are never written). With ``run.mask_png`` the ``masks`` sink (tasks/sinks.py),

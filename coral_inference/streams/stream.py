@@ -1,15 +1,15 @@
-"""One stream: a reader thread, a worker thread and a sink thread.
+"""One stream, built from its StreamSpec (streams/spec.py): a reader thread (streams/reader.py), a
+worker thread and a sink thread (streams/sinkqueue.py).
 
-* reader: opens the source (a live source that is down or lost reconnects with capped backoff, per
-  ``streams.<name>.reconnect``), reads frames. Finite sources (files, folders) go through a bounded
-  queue with back-pressure (no frame dropped) and are converted to the model input on the reader
-  thread (overlapping inference); a live source keeps only the newest frame (a frame replaced before
-  inference took it is counted in ``dropped``).
-* worker: at most ``max_fps``, converts (live), runs the backend (its pool serves every stream's
-  requests at once), decodes, runs the workflow blocks, calls the subscribers, hands the result to
-  the sink thread.
-* sink thread: every sink of the stream; a full queue blocks a finite source (no drops) and drops (counted
-  in ``sink_dropped``) for a live one, so a slow sink never slows capture or inference.
+* reader: opens the source (a live one reconnects per ``streams.<name>.reconnect``) and puts frames into
+  the stream's frame buffer, chosen once from the spec (streams/buffers.py): a live source keeps only
+  the newest frame (a frame replaced before inference took it counts in ``dropped``); a file or folder
+  goes through a bounded queue with back-pressure (nothing dropped), its frames converted to the model
+  input on the reader thread (overlapping inference).
+* worker: at most ``max_fps``, converts what is not converted yet, runs the backend (its pool serves
+  every stream's requests at once), decodes, runs the workflow blocks, calls the subscribers, hands the
+  result to the sink thread.
+* sink thread: every sink of the stream, behind a buffer of the same kind.
 
 A failure (the source, the backend, a block raising) ends this stream ``failed`` with ``last_error``;
 the other streams go on.
@@ -17,60 +17,57 @@ the other streams go on.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 from typing import Any, Callable, Optional
 
 from ..summary import now_iso
+from .buffers import END, for_source
 from .stats import StreamStats
 
-END = object()
-QUEUE = 4  # frames read ahead of inference (finite sources)
-SINK_QUEUE = 32
+FRAMES = {"Newest": 1, "Bounded": 4}  # frames held between reader and worker: the newest, or read ahead
 
 
 class Stream:
-    """Implements plugins/contract.py StreamInfo (name, frame, width, height) for blocks and sinks."""
+    """Implements plugins/contract.py StreamInfo (name, frame, width, height, spec) for blocks and sinks.
 
-    def __init__(self, name: str, config: Any, backend: Any, backend_name: str, model_name: str, decode: Any,
-                 blocks: list, sinks: dict[str, Any], run: Any, run_dir: Any, shared: Callable, subscribers: list,
-                 source_text: str):
+    ``sinks``: name -> ``factory(stream)`` (the registry's ``factory(stream, context)`` bound to the
+    run), built last here, in order; a factory may return None (it declines). ``blocks``: [(label, block)]
+    of its workflow. ``shared(key, factory)``: one object per run (the results file, the metrics client);
+    ``subscribers``: the manager's list of ``fn(stream_name, result, frame)``."""
+
+    def __init__(self, spec: Any, *, backend: Any, decode: Any, blocks: list, sinks: dict[str, Callable[[Any], Any]],
+                 run_dir: Any, shared: Callable, subscribers: list, model_file: str, task: Optional[dict] = None):
+        from .sinkqueue import SinkQueue
         from .sources import make_source
 
-        self.name = name
-        self.config = config
+        self.spec = spec
+        self.name = spec.name
         self.backend = backend
-        self.backend_name = backend_name
-        self.model_name = model_name
         self.decode = decode
         self.blocks = blocks
-        self.sinks = sinks
-        self.run = run
         self.run_dir = run_dir
+        self.model_file = model_file
+        self.task = task
         self._shared = shared
         self._subscribers = subscribers
-        self.source_text = source_text
-        self.source = make_source(source_text)
+        self.source = make_source(spec.source)
         self.stats = StreamStats()
         self.status = "stopped"
         self.stopped_by: Optional[str] = None
         self.last_error: Optional[str] = None
         self.frame = 0
         self.width = self.height = 0
-        self.source_fps: Optional[float] = None
-        self.model_file = model_name
-        self.preview = getattr(config.sinks, "preview", None) is not False  # null: on
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._running = threading.Event()  # cleared while paused
         self._threads: list[threading.Thread] = []
+        self._buffer = for_source(spec.live)  # the one live-or-file choice (streams/buffers.py)
         self._frames: Any = None
-        self._latest: Optional[tuple] = None
-        self._latest_ready = threading.Condition()
-        self._sink_queue: queue.Queue = queue.Queue(maxsize=SINK_QUEUE)
-        self._sink_thread: Optional[threading.Thread] = None
-        self.sink_errors: dict[str, str] = {}
+        self._reader: Any = None
+        built = {label: factory(self) for label, factory in sinks.items()}
+        self.sinks = {label: sink for label, sink in built.items() if sink is not None}
+        self._sink_queue = SinkQueue(self.name, self.sinks, spec.live, self.stats)
 
     # StreamInfo helpers for sinks --------------------------------------------------------------
     def shared(self, key: str, factory: Callable[[], Any]) -> Any:
@@ -80,8 +77,24 @@ class Stream:
         return self.stats.arrival_fps()
 
     @property
+    def source_fps(self) -> Optional[float]:
+        return self._reader.fps if self._reader is not None else None
+
+    @property
     def live(self) -> bool:
-        return self.source.live
+        return self.spec.live
+
+    @property
+    def backend_name(self) -> Optional[str]:
+        return self.spec.backend_name
+
+    @property
+    def model_name(self) -> str:
+        return self.spec.model_name
+
+    @property
+    def sink_errors(self) -> dict[str, str]:
+        return self._sink_queue.errors
 
     @property
     def ended(self) -> bool:
@@ -98,17 +111,28 @@ class Stream:
             if stopped_by is not None:
                 self.stopped_by = stopped_by
 
+    def _report(self, status: Optional[str], error: Optional[str]) -> None:
+        """The reader's news: why the source is down, and that it is reconnecting (unless paused)."""
+        if error is not None:
+            self.last_error = error
+        if status is not None and self.status != "paused":
+            self._set(status)
+
     def start(self) -> None:
-        if self._sink_thread is None:
-            self._sink_thread = threading.Thread(target=self._sink_loop, name=f"stream-{self.name}-sinks", daemon=True)
-            self._sink_thread.start()
+        from ..backends.inputs import to_input
+        from .reader import Reader
+
+        self._sink_queue.start()
         self.join()
         with self._lock:
             self.status, self.stopped_by = "starting", None
         self._stop.clear()
         self._running.set()
-        self._frames = queue.Queue(maxsize=QUEUE)
-        self._latest = None
+        self._frames = self._buffer(FRAMES[self._buffer.__name__])
+        details = self.backend.input_details
+        prepare = (lambda frame: [to_input(frame, d) for d in details]) if self._buffer.prepare_on_put else None
+        self._reader = Reader(self.source, self.spec.live, self.spec.reconnect, self.stats, self._stop,
+                              self._running, self._report, prepare)
         self._threads = [threading.Thread(target=self._guard(self._read), name=f"stream-{self.name}-reader", daemon=True),
                          threading.Thread(target=self._guard(self._work), name=f"stream-{self.name}-worker", daemon=True)]
         for thread in self._threads:
@@ -126,8 +150,6 @@ class Stream:
         self._set("stopped", stopped_by=reason)
         self._stop.set()
         self._running.set()
-        with self._latest_ready:
-            self._latest_ready.notify_all()
 
     def join(self, timeout: Optional[float] = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -136,20 +158,8 @@ class Stream:
         return not any(t.is_alive() for t in self._threads)
 
     def close_sinks(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Drain the sink queue, close every sink (recordings complete); their reports."""
-        if self._sink_thread is not None:
-            self._sink_queue.put(END)
-            self._sink_thread.join(timeout)
-            self._sink_thread = None
-        reports = {}
-        for label, sink in self.sinks.items():
-            try:
-                reports[label] = sink.close()
-            except Exception as exc:
-                reports[label] = {"error": f"{type(exc).__name__}: {exc}"}
-        if self.sink_errors:
-            reports["errors"] = dict(self.sink_errors)
-        return reports
+        """Let the sinks take what is queued, close every sink (recordings complete); their reports."""
+        return self._sink_queue.close(timeout)
 
     def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -164,117 +174,18 @@ class Stream:
         text = message() if callable(message) else f"{type(exc).__name__}: {exc}"
         self._set("failed", error=text, stopped_by="error")
         self._stop.set()
-        with self._latest_ready:
-            self._latest_ready.notify_all()
-
-    # Reader ---------------------------------------------------------------------------------------
-    def _open(self) -> bool:
-        """Open the source; a live one retries with backoff. False: stop asked, or attempts used up."""
-        from .sources import SourceError
-
-        rc = self.config.reconnect
-        wait, attempts = rc.backoff_s, 0
-        while not self._stop.is_set():
-            try:
-                self.source.open()
-                self.source_fps = self.source.fps
-                if attempts:
-                    self.stats.add("reconnects")
-                return True
-            except SourceError as exc:
-                if not self.source.live:
-                    raise
-                self.last_error = str(exc)
-            attempts += 1
-            self.stats.add("reconnect_attempts")
-            if rc.max_attempts is not None and attempts > rc.max_attempts:
-                raise RuntimeError(f"source lost; {rc.max_attempts} reconnect attempt(s) failed: {self.last_error}")
-            if self.status != "paused":
-                self._set("reconnecting")
-            if self._stop.wait(wait):
-                return False
-            wait = min(wait * 2, rc.backoff_max_s)
-        return False
 
     def _read(self) -> None:
-        from ..backends.inputs import to_input
-
-        details = self.backend.input_details
-        try:
-            while not self._stop.is_set() and self._open():
-                while not self._stop.is_set():
-                    frame = self.source.read()
-                    now = time.monotonic()
-                    if frame is None:
-                        break
-                    self.stats.arrived(now)
-                    if self.source.live:
-                        with self._latest_ready:
-                            if self._latest is not None and self._running.is_set():
-                                self.stats.add("dropped")
-                            self._latest = (frame, None, now)
-                            self._latest_ready.notify()
-                        continue
-                    item = (frame, [to_input(frame, d) for d in details], now)
-                    while not self._stop.is_set():
-                        try:
-                            self._frames.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                if self._stop.is_set() or not self.source.live:  # stopped, or the end of a file or folder
-                    break
-                self.source.close()
-                self.last_error = f"lost the live source {self.source_text!r}"
-                self._set("reconnecting")
-        finally:
-            self.stats.add("unreadable", getattr(self.source, "unreadable", 0))
-            self.source.close()
-            self._put_end()
-
-    def _put_end(self) -> None:
-        if self.source.live:
-            with self._latest_ready:
-                self._latest = END  # type: ignore[assignment]
-                self._latest_ready.notify_all()
-            return
-        while True:
-            try:
-                self._frames.put(END, timeout=0.1)
-                return
-            except queue.Full:
-                if self._stop.is_set():
-                    try:
-                        self._frames.get_nowait()
-                    except queue.Empty:
-                        pass
+        self._reader.run(self._frames)
 
     # Worker ---------------------------------------------------------------------------------------
-    def _next(self) -> Any:
-        if not self.source.live:
-            while True:
-                try:
-                    return self._frames.get(timeout=0.1)
-                except queue.Empty:
-                    if self._stop.is_set():
-                        return END
-        with self._latest_ready:
-            while self._latest is None:
-                if self._stop.is_set():
-                    return END
-                self._latest_ready.wait(0.1)
-            item, self._latest = self._latest, None
-            if item is END:
-                self._latest = END  # type: ignore[assignment]
-            return item
-
     def _work(self) -> None:
         from ..backends.inputs import to_input
 
         details = self.backend.input_details
-        min_gap = 1.0 / self.config.max_fps if self.config.max_fps else 0.0
+        min_gap = 1.0 / self.spec.max_fps if self.spec.max_fps else 0.0
         last = 0.0
-        limit = self.run.max_frames
+        limit = self.spec.max_frames
         while True:
             if not self._running.is_set():
                 self._running.wait(0.1)
@@ -285,7 +196,7 @@ class Stream:
                 delay = last + min_gap - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     break
-            item = self._next()
+            item = self._frames.get(until=self._stop)
             if item is END:
                 break
             frame, inputs, arrived = item
@@ -311,12 +222,12 @@ class Stream:
             if result is not None:
                 result["latency_ms"]["capture_to_result"] = round(c2r, 3)
                 result["_arrived"] = arrived
-                for fn in (list(self._subscribers) if self.preview else ()):  # streams.<name>.sinks.preview
+                for fn in (list(self._subscribers) if self.spec.preview else ()):  # streams.<name>.sinks.preview
                     try:
                         fn(self.name, result, frame)
                     except Exception as exc:  # a subscriber's bug never stops the stream
                         self.sink_errors["subscriber"] = f"{type(exc).__name__}: {exc}"
-                self._to_sinks(result, frame)
+                self._sink_queue.put(result, frame, until=self._stop)
             else:
                 self.stats.add("filtered")
             if limit is not None and self.frame >= limit:
@@ -338,35 +249,3 @@ class Stream:
             if result is None:
                 return None
         return result
-
-    # Sinks ----------------------------------------------------------------------------------------
-    def _to_sinks(self, result: dict, frame: Any) -> None:
-        if not self.sinks:
-            return
-        item = (result, frame)
-        if self.source.live:
-            try:
-                self._sink_queue.put_nowait(item)
-            except queue.Full:
-                self.stats.add("sink_dropped")
-            return
-        while True:  # a finite source waits for its sinks (no drops) unless the stream is stopping
-            try:
-                self._sink_queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                if self._stop.is_set():
-                    self.stats.add("sink_dropped")
-                    return
-
-    def _sink_loop(self) -> None:
-        while True:
-            item = self._sink_queue.get()
-            if item is END:
-                return
-            result, frame = item
-            for label, sink in self.sinks.items():
-                try:
-                    sink.write(result, frame)
-                except Exception as exc:  # one sink's failure: recorded, the others go on
-                    self.sink_errors[label] = f"{type(exc).__name__}: {exc}"

@@ -74,7 +74,8 @@ def check_blocks(workflow: Iterable[Any], key: str, add: Any, registry: Any = No
 
 
 def build(workflow: Iterable[Any], registry: Any, key: str) -> list[tuple[str, Any]]:
-    """[(label, block)] for a stream; ConfigError naming the item on an unknown block or bad settings."""
+    """[(label, block)] for a stream, each block told its label (``block.name``, when it has that
+    attribute); ConfigError naming the item on an unknown block or bad settings."""
     from ..errors import ConfigError
 
     blocks: list[tuple[str, Any]] = []
@@ -89,7 +90,13 @@ def build(workflow: Iterable[Any], registry: Any, key: str) -> list[tuple[str, A
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{key}[{i}]: bad settings for block {name!r}: {exc}") from None
         seen[name] = seen.get(name, 0) + 1
-        blocks.append((name if seen[name] == 1 else f"{name}#{seen[name]}", block))
+        label = name if seen[name] == 1 else f"{name}#{seen[name]}"
+        if hasattr(block, "name"):  # a block that keeps its name learns its label
+            try:
+                block.name = label
+            except AttributeError:
+                pass
+        blocks.append((label, block))
     return blocks
 
 

@@ -1,4 +1,4 @@
-"""Which task a model performs, and its decoder: ``prepare_decoder`` (the tasks API, INTERFACES.md).
+"""Which task a model performs, and its decoder: ``prepare_decoder`` (the result of each task: docs/streams.md "Model tasks").
 
 ``task=auto`` asks every registered decoder (registry kind "decoder", raw aside) whether it recognises
 the output signature (``match(details)`` -> reason | None). Exactly one: that task. None or several:

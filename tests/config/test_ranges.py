@@ -2,6 +2,7 @@
 whether or not its feature is on; NaN and inf are refused; the examples of issue #15 are exit 2."""
 
 import dataclasses
+import json
 import typing
 
 import pytest
@@ -83,3 +84,32 @@ def test_devices_of_the_wrong_type_is_exit_2(tmp_path):
 def test_explain_shows_the_range(tmp_path):
     proc = run_cli("coral-runtime", "config", "explain", "services.metrics.timeout_s", cwd=tmp_path)
     assert proc.returncode == 0 and "> 0 and <= 600" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mode", ["pipeline", "bench", "serve"])
+def test_each_number_out_of_range_is_one_problem(mode, tmp_path):
+    """Only config/ranges.py says what a number's range is: a value out of range is reported once,
+    whichever other checks look at its key (streams, bench, backends, web)."""
+    from coral_inference.config.descriptor import RuntimeDescriptor, merge
+    from coral_inference.errors import ConfigError
+
+    concrete = {"streams.*": "streams.s", "backends.extra.*": "backends.extra.mine", "backends.*": "backends.cpu"}
+    overrides = [f"run.mode={mode}", "backends=cpu", "streams.s.source=0"]
+    keys, extra = [], {"kind": "cpu"}
+    for pattern, rng in RANGES.items():
+        key = pattern
+        for star, name in concrete.items():
+            key = key.replace(star, name)
+        value = rng.low if rng.low_open else rng.low - 1
+        value = int(value) if rng.integer else value
+        if key.startswith("backends.extra.mine."):  # an entry of its own: from a file
+            extra[key.rsplit(".", 1)[1]] = value
+        else:
+            overrides.append(f"{key}={value}")
+        keys.append(key)
+    (tmp_path / "extra.yaml").write_text(json.dumps({"backends": {"extra": {"mine": extra}}}))
+    comp = merge(RuntimeDescriptor.from_file(tmp_path / "extra.yaml"), RuntimeDescriptor.from_cli(overrides)).compose()
+    with pytest.raises(ConfigError) as info:
+        comp.runtime_config()
+    reported = [p.key for p in info.value.problems]
+    assert {key: reported.count(key) for key in keys} == {key: 1 for key in keys}, info.value.render()

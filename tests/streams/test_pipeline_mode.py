@@ -75,7 +75,7 @@ def test_missing_source_is_a_config_error(tmp_path):
     result, summary, _ = pipeline(tmp_path, f"run.source={tmp_path}/nope.mp4", "run.max_frames=0")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "run.source: no such file or folder" in result.stderr and "nope.mp4" in result.stderr
-    assert "run.max_frames: must be at least 1" in result.stderr
+    assert "run.max_frames: too small" in result.stderr and "expected an integer >= 1" in result.stderr
     assert summary["status"] == "failed"
 
 
