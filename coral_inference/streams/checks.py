@@ -49,13 +49,13 @@ def source_problem(text: Any) -> str | None:
 
 def check(config: Any, issues: Any) -> None:
     """Every stream's problems (streams/spec.py build_specs), then the run's stream settings."""
-    from ..config.provenance import source_of as _source
     from .spec import build_specs, entries
 
     mode = getattr(config.run.mode, "value", config.run.mode)
+    issues = issues.for_config(config)
 
     def add(key: str, message: str, value: Any, expected: str) -> None:
-        issues.add(key, message, value=value, source=_source(config, key), expected=expected)
+        issues.add(key, message, value=value, expected=expected)
 
     if mode in RUNS_STREAMS and not any(e.config.enabled for e in entries(config).values()):
         add("run.source", f"run.mode={mode} needs a source: run.source or an enabled entry of streams",

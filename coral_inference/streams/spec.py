@@ -95,10 +95,10 @@ def build_specs(config: Any, issues: Any, *, registry: Any = None, check_workflo
     ``registry``: where workflow blocks are looked up (default: the built-ins; installed plugins'
     blocks pass). ``check_workflow``: build each block once to check its settings (the stream manager,
     which builds them right after, says False)."""
-    from ..config.provenance import source_of
+    issues = issues.for_config(config)  # each problem's source: where the value at its key came from
 
     def add(key: str, message: str, value: Any, expected: str, severity: str = "error") -> None:
-        issues.add(key, message, value=value, source=source_of(config, key), expected=expected, severity=severity)
+        issues.add(key, message, value=value, expected=expected, severity=severity)
 
     specs: dict[str, StreamSpec] = {}
     for name, entry in entries(config).items():
