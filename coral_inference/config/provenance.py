@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import Issues, source_of  # noqa: F401  (source_of: errors.py; Issues(config=…) fills sources)
+from ..errors import Issues
 from . import sources as src
 from .plugin_defaults import NODE_NAME as PLUGIN_NODE
 from .schema import SCHEMA_NAME
