@@ -5,10 +5,14 @@ imports the rest of the package.
 The rules (documented in docs/configuration.md, "Secrets"):
 
 * **Keys.** A key is split into words (camelCase, kebab-case, snake_case, dots, case-insensitive;
-  a trailing plural ``s`` is dropped): it is secret when a word, or two adjacent words joined, is
-  one of ``SECRET_WORDS`` (token, password, passwd, pwd, passphrase, secret, credential, apikey,
-  auth, authorization, privatekey, accesskey, bearer, cookie, sessionid, sessionkey …) or when it
-  holds the words of a ``summary.secret_keys`` entry in a row. ``summary.secret_keys`` itself holds
+  a trailing plural ``s`` is dropped): it is secret when its words hold a term of ``SECRET_TERMS``
+  in a row or one word spells it joined (token, password, passwd, pwd, pass, passphrase, secret,
+  credential, api key, auth, authorization, private key, signing key, signature, jwt, bearer,
+  cookie, session id, session key, access key, secret key, client secret; a term may span two
+  dotted parts: ``api.key``), when its last word is session, private or signing, when a word ends
+  in a term (``dbpass``, ``oauth``), or holds password, passphrase, secret, credential, apikey,
+  privatekey, accesskey, signingkey or jwt (``dbpassword``), or when it holds the words of a
+  ``summary.secret_keys`` entry in a row. ``summary.secret_keys`` itself holds
   names, not secrets. In a dotted key any part counts (``credentials.user`` is secret).
 * **Structured values** (the summary, ``.hydra/*.yaml``, ``--cfg`` output, reports): every non-empty
   value under a secret key is ``***`` (a list or mapping keeps its shape, each leaf ``***``);
@@ -21,6 +25,9 @@ The rules (documented in docs/configuration.md, "Secrets"):
   query parameters such as ``u``, ``p``, ``password``, ``token``, ``key``, ``secret``, ``sig``), and every
   value this process has seen under a secret key (``remember``): the last catches a secret quoted
   where no key stands next to it.
+* **URLs.** The userinfo ends at the last ``@`` before the host, so a password may hold any
+  character (``@ : / ? # [ ] " '``, percent-encoded or not); query parameters named by the key rule
+  (or ``u``, ``p``, ``pw``, ``key``, ``sig``, ``code``, ``x-amz-*``) lose their values.
 """
 
 from __future__ import annotations
@@ -30,19 +37,28 @@ import re
 from typing import Any, Iterable
 
 REDACTED = "***"
-SECRET_WORDS = frozenset({
-    "token", "password", "passwd", "pwd", "passphrase", "secret", "credential", "apikey", "auth",
-    "authorization", "privatekey", "accesskey", "bearer", "cookie", "sessionid", "sessionkey",
-})
+# The secret-word rule (docs/configuration.md, "Secrets"). A key is split into words (words()); it is secret
+# when its words hold one of SECRET_TERMS in a row, or one word spells a term joined (``apikey``), or its last
+# word is one of SECRET_LAST_WORDS (``flask_session``, not ``session_timeout``). The same rule names the
+# secret query parameters of a URL (``?signing_key=…``).
+SECRET_TERMS = (
+    "token", "password", "passwd", "pwd", "pass", "passphrase", "secret", "credential", "api key", "auth",
+    "authorization", "private key", "signing key", "signature", "jwt", "bearer", "cookie", "session id",
+    "session key", "access key", "secret key", "client secret",
+)
+SECRET_LAST_WORDS = frozenset({"session", "private", "signing"})
+SECRET_WORDS = frozenset(term.replace(" ", "") for term in SECRET_TERMS)
+# A single word that ends in a term is secret too (``dbpass``, ``authtoken``, ``oauth``, ``mycookie``); a
+# term at a word's start is not (``tokenizer``, ``passes``).
+SECRET_SUFFIXES = tuple(sorted(SECRET_WORDS))
+# Parts of a single word that make it secret wherever they stand (``dbpassword``, ``jwtkey``).
+SECRET_INFIXES = ("password", "passwd", "passphrase", "secret", "credential", "apikey", "privatekey", "accesskey",
+                  "signingkey", "jwt")
 # The default of summary.secret_keys (names; the built-in words above always apply).
 DEFAULT_SECRET_KEYS = ("token", "password", "secret", "credential", "api_key")
 NAMES_KEY = "secret_keys"  # summary.secret_keys: names, not secrets
-# URL query parameters that carry credentials (besides any secret-looking name).
-SECRET_QUERY = frozenset({"u", "p", "pw", "pass", "key", "sig", "signature", "code", "access_token",
-                          "refresh_token", "id_token", "client_secret"})
-# Parts of a single word that make it secret wherever they stand (``dbpassword``); ``token`` only as a
-# word's end (``authtoken``, not ``tokenizer``).
-SECRET_INFIXES = ("password", "passwd", "passphrase", "secret", "credential", "apikey", "privatekey", "accesskey")
+# URL query parameters that carry credentials besides any name the rule calls secret.
+SECRET_QUERY = frozenset({"u", "p", "pw", "key", "sig", "code"})
 MIN_REMEMBERED = 4  # shorter values are replaced only where they stand quoted or bracketed ('S', [S)
 
 _seen: set[str] = set()
@@ -69,7 +85,9 @@ def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
     ws = words(part)
     if any(w in SECRET_WORDS for w in ws) or any(a + b in SECRET_WORDS for a, b in zip(ws, ws[1:])):
         return True
-    if any(w.endswith("token") or any(i in w for i in SECRET_INFIXES) for w in ws):
+    if ws and ws[-1] in SECRET_LAST_WORDS:
+        return True
+    if any(w.endswith(SECRET_SUFFIXES) or any(i in w for i in SECRET_INFIXES) for w in ws):
         return True
     for name in extra:
         want = words(name)
@@ -83,11 +101,17 @@ def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
 
 
 def is_secret_key(key: Any, secret_keys: Iterable[str] = ()) -> bool:
-    """Whether the value of ``key`` (one name or a dotted path: any part counts) is a secret.
-    ``secret_keys`` adds names (``summary.secret_keys``) to the built-in words."""
+    """Whether the value of ``key`` (one name or a dotted path: any part counts, and a term split over
+    two parts: ``api.key``) is a secret. ``secret_keys`` adds names (``summary.secret_keys``) to the rule."""
     extra = tuple(str(k) for k in (secret_keys or ())) + _extra[0]
-    parts = str(key).lstrip("+~").split("@")[0].split(".")
-    return any(_part_is_secret(p, extra) for p in parts if p)
+    parts = [p for p in str(key).lstrip("+~").split("@")[0].split(".") if p]
+    if any(_part_is_secret(p, extra) for p in parts):
+        return True
+    for a, b in zip(parts, parts[1:]):
+        wa, wb = words(a), words(b)
+        if wa and wb and wa[-1] + wb[0] in SECRET_WORDS and NAMES_KEY not in (a.lower(), b.lower()):
+            return True
+    return False
 
 
 # --- values this process has seen under secret keys ---------------------------------------------
@@ -122,14 +146,38 @@ def remember_config(value: Any, secret_keys: Iterable[str] = (), under_secret: b
             remember_config(v, secret_keys, under_secret)
     elif under_secret:
         remember(value)
-    elif isinstance(value, str) and "://" in value:
-        remember(_url_secrets(value))
+        remember_env_references(value, secret=True)
+    elif isinstance(value, str):
+        remember_env_references(value)
+        if "://" in value:
+            remember(_url_secrets(value))
+
+
+@functools.lru_cache(maxsize=1)
+def _env_reference() -> re.Pattern:
+    return re.compile(r"\$\{\s*oc\.env\s*:\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def remember_env_references(text: Any, secret: bool = False, environ: Any = None) -> None:
+    """Remember the value of every environment variable ``text`` interpolates (``${oc.env:NAME}``) when
+    ``secret`` (it stands under a secret key) or when NAME itself is secret-looking (``MY_TOKEN``): the
+    resolved value then never shows, whatever key it lands under."""
+    if not isinstance(text, str) or "oc.env" not in text:
+        return
+    import os
+
+    environ = os.environ if environ is None else environ
+    for name in _env_reference().findall(text):
+        if secret or is_secret_key(name):
+            remember(environ.get(name))
 
 
 def remember_override(text: str, secret_keys: Iterable[str] = ()) -> None:
     """Remember the value of a ``key=value`` override (or ``NAME=value`` assignment) with a secret key,
     and credentials of URLs in any override."""
     key, sep, value = str(text).partition("=")
+    if sep:
+        remember_env_references(value, secret=is_secret_key(key, secret_keys))
     if sep and is_secret_key(key, secret_keys):
         value = value.strip()
         remember(value)
@@ -167,46 +215,130 @@ def scrub(text: str) -> str:
 
 
 # --- URLs ---------------------------------------------------------------------------------------
+# A URL's userinfo ends at the LAST ``@`` before the host: a password may hold ``@ : / ? # [ ] " '``
+# (percent-encoded or not). In free text a URL ends at whitespace (or where a second URL starts after a
+# separator: ``['rtsp://a:b@c','rtsp://d:e@f']``); a string that is one value (a config value, a
+# ``source``) is one URL to its end, spaces included.
 
 @functools.lru_cache(maxsize=1)
-def _url_patterns() -> tuple[re.Pattern, re.Pattern]:
-    # the userinfo runs to the last @ of the URL's token: an unencoded @ / # in a password is still inside
-    userinfo = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)([^\s'\"<>\[\]{}]+)@")
-    query = re.compile(r"([?&;])([^=&#\s'\"<>]+)=([^&#\s'\"<>\]\[{}]*)")
-    return userinfo, query
+def _url_patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    scheme = re.compile(r"(?i)(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://")
+    nested = re.compile(r"(?i)[,;|'\"()\[\]{}<>][a-z][a-z0-9+.\-]*://")  # a second URL in a list or a repr
+    query = re.compile(r"([?&;])([^=&#\s'\"<>?]+)=")
+    return scheme, nested, query
+
+
+def _host_at(text: str, i: int) -> bool:
+    """Whether a host starts at ``i`` (after an ``@``)."""
+    return i < len(text) and (text[i].isalnum() or text[i] in "[%_")
+
+
+def _userinfo_end(region: str) -> int:
+    """The index of the ``@`` that ends the userinfo of a URL whose text after ``://`` is ``region``; -1: none."""
+    k = len(region)
+    while True:
+        k = region.rfind("@", 0, k)
+        if k < 0:
+            return -1
+        if _host_at(region, k + 1):
+            user = region[:k]
+            if ":" not in user and "/" in user:  # an @ in the path (https://host/@scope/x): no userinfo
+                return -1
+            return k
+        if k == 0:
+            return -1
+
+
+def _query_value_end(text: str, i: int, bounded: bool) -> int:
+    """Where a query value starting at ``i`` ends: ``&``, ``#`` or the URL's end (in free text also
+    whitespace, or a quote or bracket that closes the text around the URL)."""
+    j = i
+    while j < len(text):
+        c = text[j]
+        if c in "&#":
+            break
+        if not bounded:
+            if c.isspace():
+                break
+            if c in "'\"])}" and (j + 1 == len(text) or text[j + 1].isspace() or text[j + 1] in ",;:)]}'\""):
+                break
+        j += 1
+    return j
+
+
+def _urls(text: str, bounded: bool = False) -> list[tuple[int, int, int]]:
+    """(start of the text after ``://``, userinfo's ``@`` or -1, end) of every URL in ``text``."""
+    scheme, nested, _ = _url_patterns()
+    out, pos = [], 0
+    for m in scheme.finditer(text):
+        if m.start() < pos:
+            continue
+        start = m.end()
+        if bounded and m.start() == 0:
+            end = len(text)
+        else:
+            end = start
+            while end < len(text) and not text[end].isspace():
+                end += 1
+        second = nested.search(text, start, end)
+        if second is not None:
+            end = second.start()
+        at = _userinfo_end(text[start:end])
+        out.append((start, start + at if at >= 0 else -1, end))
+        pos = end
+    return out
 
 
 def _secret_param(name: str) -> bool:
     from urllib.parse import unquote
 
-    plain = unquote(name).lower()
-    return plain in SECRET_QUERY or plain.startswith("x-amz-") or is_secret_key(plain)
+    plain = unquote(name)
+    return plain.lower() in SECRET_QUERY or plain.lower().startswith("x-amz-") or is_secret_key(plain)
 
 
-def redact_url_credentials(text: str) -> str:
+def _query_secrets(text: str, start: int, end: int, bounded: bool) -> list[tuple[int, int]]:
+    """(start, end) of every secret query parameter value of the URL text[start:end]."""
+    _, _, query = _url_patterns()
+    q = text.find("?", start, end)
+    if q < 0:
+        return []
+    out = []
+    for m in query.finditer(text, q, end):
+        stop = min(_query_value_end(text, m.end(), bounded), end)
+        if stop > m.end() and _secret_param(m.group(2)):
+            out.append((m.end(), stop))
+    return out
+
+
+def _url_spans(text: str, bounded: bool = False) -> list[tuple[int, int, bool]]:
+    """(start, end, whole userinfo) of every secret in the URLs of ``text``: passwords (or a userinfo
+    without ``:``, whole) and the values of secret query parameters."""
+    spans = []
+    for start, at, end in _urls(text, bounded):
+        if at >= 0:
+            colon = text.find(":", start, at)
+            spans.append((colon + 1, at, False) if colon >= 0 else (start, at, True))
+        spans += [(a, b, False) for a, b in _query_secrets(text, max(start, at + 1), end, bounded)]
+    return spans
+
+
+def redact_url_credentials(text: str, bounded: bool = False) -> str:
     """``scheme://user:S@host`` -> ``scheme://user:***@host`` (a userinfo without ``:`` goes whole);
-    ``?u=a&p=S`` -> ``?u=***&p=***`` (query parameters that carry credentials)."""
-    if "@" not in text and "=" not in text:
+    ``?u=a&p=S`` -> ``?u=***&p=***`` (query parameters that carry credentials). ``bounded``: ``text`` is
+    one value, so a URL it starts with runs to its end."""
+    if "://" not in text:
         return text
-    userinfo, query = _url_patterns()
-
-    def _user(m: re.Match) -> str:
-        user, colon, _ = m.group(2).partition(":")
-        if not colon and "/" in user:  # an @ in the path (https://host/@scope/x): no userinfo
-            return m.group(0)
-        return m.group(1) + (f"{user}:{REDACTED}@" if colon else f"{REDACTED}@")
-
-    text = userinfo.sub(_user, text)
-    return query.sub(lambda m: f"{m.group(1)}{m.group(2)}={REDACTED}"
-                     if m.group(3) and _secret_param(m.group(2)) else m.group(0), text)
+    out, pos = [], 0
+    for a, b, _ in sorted(_url_spans(text, bounded)):
+        if a < pos:
+            continue
+        out.append(text[pos:a] + REDACTED)
+        pos = b
+    return "".join(out) + text[pos:]
 
 
 def _url_secrets(text: str) -> list[str]:
-    userinfo, query = _url_patterns()
-    out = [m.group(2).partition(":")[2] or m.group(2) for m in userinfo.finditer(text)
-           if ":" in m.group(2) or "/" not in m.group(2)]
-    out += [m.group(3) for m in query.finditer(text) if m.group(3) and _secret_param(m.group(2))]
-    return out
+    return [text[a:b] for a, b, _ in _url_spans(text, bounded=True) if b > a]
 
 
 # --- structured values --------------------------------------------------------------------------
@@ -222,7 +354,7 @@ def redact(value: Any, secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS) -> Any:
     if isinstance(value, str):
         if _override_form().match(value):  # an override string (overrides.yaml, override_dirname, argv)
             return redact_text(value, secret_keys)
-        return redact_url_credentials(value)
+        return redact_url_credentials(value, bounded=True)
     return value
 
 

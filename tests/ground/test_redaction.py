@@ -33,13 +33,18 @@ def _files_holding(folder, needle):
                                  "Authorization", "private_key", "privateKey", "accessKey", "bearer", "cookie",
                                  "session_id", "sessionKey", "credentials", "db_password", "dbPassword",
                                  "clientSecret", "authToken", "MY_TOKEN", "services.metrics.token",
-                                 "plugins.config.demo.credentials.user", "CORAL_SERVICES__METRICS__TOKEN"])
+                                 "plugins.config.demo.credentials.user", "CORAL_SERVICES__METRICS__TOKEN",
+                                 # the shapes a review found missing
+                                 "db_pass", "DB_PASS", "dbPass", "dbpass", "jwt", "jwtSecret", "JWT_SECRET",
+                                 "signing_key", "signingKey", "flask_session", "sessionId", "AWS_SECRET_ACCESS_KEY",
+                                 "access_key_id", "client_secret", "mqtt.passwd", "wifi_pwd", "signature", "api.key"])
 def test_secret_looking_keys(key):
     assert is_secret_key(key)
 
 
 @pytest.mark.parametrize("key", ["path", "model", "tokenizer", "author", "keys", "summary.secret_keys",
-                                 "secret_keys", "CORAL_SUMMARY__SECRET_KEYS", "passes", "session_timeout", "monkey"])
+                                 "secret_keys", "CORAL_SUMMARY__SECRET_KEYS", "passes", "session_timeout", "monkey",
+                                 "compose", "private_mode", "signing_algorithm", "source"])
 def test_keys_that_are_not_secret(key):
     assert not is_secret_key(key)
 
