@@ -59,12 +59,13 @@ def install(argv: list[str] | None = None, environ: Any = None) -> None:
     import os
     import sys
 
-    from ..redaction import remember_override
+    from ..redaction import remember_override, use_secret_keys
 
+    environ = os.environ if environ is None else environ
+    use_secret_keys(secret_key_names(list(argv or ()), environ))  # before anything is remembered by key
     for arg in argv or ():
         remember_override(str(arg).removeprefix("--set="))
     remember_config_files(list(argv or ()))
-    environ = os.environ if environ is None else environ
     for name, value in environ.items():
         if name.upper().startswith("CORAL_"):  # CORAL_SERVICES__METRICS__TOKEN -> services.metrics.token
             remember_override(name[len("CORAL_"):].lower().replace("__", ".") + "=" + str(value))
@@ -73,6 +74,21 @@ def install(argv: list[str] | None = None, environ: Any = None) -> None:
         if stream is not None and not isinstance(stream, RedactingStream):
             setattr(sys, name, RedactingStream(stream))
     redact_log_records()
+
+
+def secret_key_names(argv: list[str], environ: Any) -> list[str]:
+    """The names a command line (``summary.secret_keys=[a,b]``, ``+summary.secret_keys=…``) or
+    CORAL_SUMMARY__SECRET_KEYS adds to the secret-key rule, known before the config is composed."""
+    values = [str(a).removeprefix("--set=").partition("=")[2] for a in argv
+              if str(a).removeprefix("--set=").lstrip("+~").partition("=")[0] == "summary.secret_keys"]
+    values += [v for k, v in environ.items() if k.upper() == "CORAL_SUMMARY__SECRET_KEYS"]
+    names = []
+    for value in values:
+        for item in str(value).strip().strip("[]").split(","):
+            item = item.strip().strip("'\"").strip()
+            if item:
+                names.append(item)
+    return names
 
 
 FILE_FLAGS = ("-c", "--config-file")  # coral-runtime's descriptor file
