@@ -252,6 +252,7 @@ def main() -> None:
     from ..config.provenance import record_defaults
     from ..config.schema import register
     from .callbacks import SWEEP_STATE
+    from .dirname import exclude_secrets
     from .primary_args import descriptor_primary
     from .redaction import install, refuse_undecodable_argv
     from .rundir import install as install_rundir_guard
@@ -272,6 +273,7 @@ def main() -> None:
     argv, file = descriptor_primary(sys.argv)  # a descriptor as --config-name: the file layer
     _state["file"] = file
     sys.argv = insert_overrides(argv, (file.overrides() if file is not None else []) + env.overrides())
+    sys.argv = exclude_secrets(sys.argv, user_overrides(sys.argv), insert_overrides)  # no secret in a folder name
     prepare_plugin_defaults(sys.argv[1:])  # plugins' default_config_overrides, below every file
     _state["driver"] = os.getpid()
     try:
