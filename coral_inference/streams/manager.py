@@ -20,13 +20,19 @@ from ..errors import ConfigError
 from .spec import SINKS
 ACTIONS = {"start": ("stopped", "finished", "failed"), "pause": ("starting", "running", "reconnecting"),
            "resume": ("paused",), "stop": ("starting", "running", "reconnecting", "paused")}
+CONTROL_WAIT_S = 2.0  # a control request waits this long for the one in progress on its stream, then 409
+JOIN_S = 5.0  # start: how long the previous run's threads may take to end before the start is refused
+
+
+class Busy(ValueError):
+    """Another control request on the stream is in progress (or its previous run has not ended): 409."""
 
 
 def redact_source(text: str) -> str:
-    """A source for display: a URL's user:password@ becomes ***@."""
-    import re
+    """A source for display (redaction.py: a URL's password and secret query parameters are ***)."""
+    from ..redaction import redact, redact_text
 
-    return re.sub(r"(://)[^/@\s]+@", r"\1***@", str(text))
+    return redact_text(redact(str(text)))  # one value: a URL runs to its end
 
 
 class StreamManager:
@@ -45,6 +51,8 @@ class StreamManager:
         self._closed = False
         self._stop_lock = threading.Lock()
         self._build()
+        # one control at a time per stream: a capture or decoder is never used by two runs' threads
+        self._control = {name: threading.Lock() for name in self.streams}
 
     # Building -------------------------------------------------------------------------------------
     def _shared_get(self, key: str, factory: Callable[[], Any]) -> Any:
@@ -125,9 +133,14 @@ class StreamManager:
             if self._closed:
                 return
             self._closed = True
-        for stream in self.streams.values():
-            if not stream.ended:
-                stream.stop(reason)
+        held = [lock for lock in self._control.values() if lock.acquire(timeout=CONTROL_WAIT_S + JOIN_S)]
+        try:  # a control request in progress ends first; later ones see _closed
+            for stream in self.streams.values():
+                if not stream.ended:
+                    stream.stop(reason)
+        finally:
+            for lock in held:
+                lock.release()
         for stream in self.streams.values():
             stream.join(timeout)
         self._reports = {name: stream.close_sinks(timeout) for name, stream in self.streams.items()}
@@ -141,17 +154,26 @@ class StreamManager:
         self.ended_at = time.monotonic()
 
     def control(self, name: str, action: str) -> str:
+        """Serialized per stream: waits CONTROL_WAIT_S for a control in progress, else Busy (a ValueError)."""
         stream = self.streams[name]  # KeyError: unknown stream
         allowed = ACTIONS.get(action)
         if allowed is None:
             raise ValueError(f"unknown action {action!r} (expected one of {', '.join(ACTIONS)})")
-        if stream.status not in allowed:
-            raise ValueError(f"cannot {action} stream {name!r}: it is {stream.status}")
-        if self._closed:
-            raise ValueError(f"cannot {action} stream {name!r}: the stream manager is stopped")
-        {"start": stream.start, "pause": stream.pause, "resume": stream.resume,
-         "stop": lambda: stream.stop("control")}[action]()
-        return stream.status
+        lock = self._control[name]
+        if not lock.acquire(timeout=CONTROL_WAIT_S):
+            raise Busy(f"cannot {action} stream {name!r}: another control request on it is in progress")
+        try:
+            if self._closed:
+                raise ValueError(f"cannot {action} stream {name!r}: the stream manager is stopped")
+            if stream.status not in allowed:
+                raise ValueError(f"cannot {action} stream {name!r}: it is {stream.status}")
+            if action == "start" and not stream.join(JOIN_S):
+                raise Busy(f"cannot start stream {name!r}: its previous run has not ended yet")
+            {"start": stream.start, "pause": stream.pause, "resume": stream.resume,
+             "stop": lambda: stream.stop("control")}[action]()
+            return stream.status
+        finally:
+            lock.release()
 
     def subscribe(self, fn: Callable[[str, dict, Any], None]) -> Callable[[], None]:
         self._subscribers.append(fn)
