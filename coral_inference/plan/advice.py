@@ -9,9 +9,7 @@ from typing import Any
 
 
 def override(d: Any, field: str, value: Any) -> str:
-    """The override that sets ``field`` of stream ``d`` (the run.source shorthand becomes streams.default)."""
-    if d.prefix == "run.source":
-        return f"streams.default.source={d.source} streams.default.{field}={value}"
+    """The override that sets ``field`` of stream ``d`` (with run.source: streams.default.<field>)."""
     return f"{d.prefix}.{field}={value}"
 
 

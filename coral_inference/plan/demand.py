@@ -16,7 +16,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Demand:
     stream: str
-    prefix: str  # streams.<name> or run.source
+    prefix: str  # streams.<name> (run.source is the shorthand of streams.default.source)
     source: str
     model: str  # "default" or a key of models
     backend: str
@@ -26,15 +26,17 @@ class Demand:
 
 def demands(config: Any, assume_fps: float) -> tuple[list[Demand], list[str]]:
     """(one Demand per enabled stream, the names of disabled ones)."""
-    from ..streams.checks import source_kind, stream_entries
+    from ..streams.checks import source_kind
+    from ..streams.spec import entries
 
     backends = config.active_backends()
     out, disabled = [], []
-    for name, (prefix, stream) in stream_entries(config).items():
+    for name, entry in entries(config).items():
+        stream, prefix = entry.config, f"streams.{name}"
         if not stream.enabled:
             disabled.append(name)
             continue
-        source = str(stream.source or "")
+        source = str(entry.source or "")
         if stream.max_fps:
             fps, why = float(stream.max_fps), f"{prefix}.max_fps"
         else:
