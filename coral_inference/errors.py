@@ -131,6 +131,20 @@ class BackendError(CoralError):
     exit_code = EXIT_BACKEND
 
 
+DOCTOR_POINTER = ("Next: 'coral-runtime doctor' checks this board (driver, device nodes and permissions, USB link, "
+                  "libedgetpu and interpreter versions) and names the fix; give it the same platform.device_root.")
+
+
+class BoardError(BackendError):
+    """A device, driver, Edge TPU runtime or interpreter failure that ``coral-runtime doctor`` explains: the
+    rendered message (what coral-run prints and the summary's error) ends with DOCTOR_POINTER, said once
+    however the message was built. ``message`` stays without it, so messages that quote others (a pool's
+    per-device failures) do not repeat it."""
+
+    def render(self) -> str:
+        return f"{super().render()}\n{DOCTOR_POINTER}"
+
+
 class PluginError(CoralError):
     """A plugin failed while plugins.strict is true (exit 4)."""
 

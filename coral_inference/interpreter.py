@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from .errors import BackendError, ConfigError, CoralError
+from .errors import BoardError, ConfigError, CoralError
 
 CHOICES = ("auto", "tflite_runtime", "ai_edge_litert", "tensorflow")
-_MODULES = {
+MODULES = {  # run.interpreter choice -> (module, distribution), in the order auto tries them
     "tflite_runtime": ("tflite_runtime.interpreter", "tflite-runtime"),
     "ai_edge_litert": ("ai_edge_litert.interpreter", "ai-edge-litert"),
     "tensorflow": ("tensorflow.lite", "tensorflow"),
@@ -48,18 +48,29 @@ def _numpy2_conflict(choice: str, version: str | None) -> str | None:
     if choice != "tflite_runtime" or version is None:
         return None
     import numpy
-    from packaging.version import Version
 
-    if Version(numpy.__version__).major >= 2 and Version(version) < Version("2.15"):
+    return numpy2_conflict(version, numpy.__version__)
+
+
+def numpy2_conflict(tflite_runtime: str, numpy_version: str | None) -> str | None:
+    """Why tflite_runtime ``tflite_runtime`` cannot run beside numpy ``numpy_version`` (None: it can). From
+    the two version strings alone: coral-runtime doctor judges versions it is given, importing neither."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        clash = Version(numpy_version).major >= 2 and Version(tflite_runtime) < Version("2.15")
+    except (InvalidVersion, TypeError):
+        return None
+    if clash:
         return (
-            f"tflite_runtime {version} is built for numpy 1.x but numpy {numpy.__version__} is installed; "
+            f"tflite_runtime {tflite_runtime} is built for numpy 1.x but numpy {numpy_version} is installed; "
             "it crashes at Interpreter creation. Install 'numpy<2' beside it, or use run.interpreter=ai_edge_litert."
         )
     return None
 
 
 def _load(choice: str) -> InterpreterProvider:
-    module_name, dist = _MODULES[choice]
+    module_name, dist = MODULES[choice]
     module = importlib.import_module(module_name)
     if choice == "tensorflow":
         interp, delegate = module.Interpreter, module.experimental.load_delegate
@@ -75,28 +86,28 @@ def get_provider(choice: str = "auto") -> InterpreterProvider:
         raise ConfigError(
             f"run.interpreter: unknown interpreter {choice!r}; expected one of {', '.join(CHOICES)}"
         )
-    candidates = list(_MODULES) if choice == "auto" else [choice]
+    candidates = list(MODULES) if choice == "auto" else [choice]
     notes: list[str] = []
     for name in candidates:
-        dist_version = _dist_version(_MODULES[name][1])
+        dist_version = _dist_version(MODULES[name][1])
         conflict = _numpy2_conflict(name, dist_version)
         if conflict:
             if choice != "auto":
-                raise BackendError(conflict)
+                raise BoardError(conflict)
             notes.append(f"skipped {conflict}")
             continue
         try:
             provider = _load(name)
         except ImportError as exc:
             if choice != "auto":
-                raise BackendError(
-                    f"run.interpreter={name}: cannot import {_MODULES[name][0]} ({exc}); "
-                    f"install it (pip install {_MODULES[name][1]}) or use run.interpreter=auto"
+                raise BoardError(
+                    f"run.interpreter={name}: cannot import {MODULES[name][0]} ({exc}); "
+                    f"install it (pip install {MODULES[name][1]}) or use run.interpreter=auto"
                 ) from exc
             continue
         return InterpreterProvider(provider.module, provider.version, provider.Interpreter,
                                    provider.load_delegate, tuple(notes))
-    raise BackendError(
+    raise BoardError(
         "No TFLite interpreter is installed: pip install ai-edge-litert (or tflite-runtime with numpy<2)"
         + (f"; {'; '.join(notes)}" if notes else "")
     )

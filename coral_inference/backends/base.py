@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import BackendError, ConfigError
+from ..errors import BackendError, BoardError, ConfigError
 from .state import BackendState
 from .models import ModelRef
 from .pool import InputError, WorkerPool
@@ -59,9 +59,9 @@ class InterpreterWorker:
         except (RuntimeError, ValueError) as exc:
             text = str(exc)
             if UNRESOLVED_OP in text and "edgetpu-custom-op" in text:
-                message = (delegate_ignored_op_message(model, key, library) if delegates
-                           else edgetpu_model_on_cpu_message(model, key))
-                raise BackendError(message) from exc
+                if delegates:  # the delegate did not take the op: libedgetpu vs compiler / interpreter versions
+                    raise BoardError(delegate_ignored_op_message(model, key, library)) from exc
+                raise BackendError(edgetpu_model_on_cpu_message(model, key)) from exc
             if UNRESOLVED_OP in text:  # the model file is wrong for any backend: a config error
                 raise ConfigError(
                     f"{key}: {model.path!r} uses an operator this interpreter cannot resolve ({text.strip().splitlines()[0]}); "
@@ -158,7 +158,7 @@ class InterpreterBackend:
             raise first
         if failed and len(self.workers) < min_ok:
             self.workers.clear()
-            raise BackendError(
+            raise type(first)(  # a BoardError stays one (its pointer to coral-runtime doctor, once)
                 f"backends.{self.name}: {len(labels) - len(failed)} of {len(labels)} Edge TPU(s) started, fewer "
                 f"than backends.{self.name}.min_devices={min_ok}; "
                 + "; ".join(f"{label} failed: {message}" for _, label, message in failed))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BoardError
 from .devices import EdgeTpuDevice
 
 INSTALL_RUNTIME = (
@@ -40,25 +40,26 @@ def open_library(library: str, key: str) -> None:
     try:
         handle = ctypes.CDLL(library)
     except OSError as exc:
-        raise BackendError(
+        raise BoardError(
             f"{key}: cannot load the Edge TPU delegate library {library!r} ({exc}): the Edge TPU runtime is not "
             f"installed or not on the library path. Next: {INSTALL_RUNTIME}."
         ) from None
     if not hasattr(handle, "tflite_plugin_create_delegate"):
-        raise BackendError(
+        raise BoardError(
             f"{key}: {library!r} is not a TFLite delegate plugin (no tflite_plugin_create_delegate symbol); "
             f"expected the Edge TPU runtime libedgetpu.so.1. Next: {INSTALL_RUNTIME}."
         )
 
 
 def load(provider: Any, library: str, device: EdgeTpuDevice, options: dict[str, Any], key: str) -> Any:
-    """One delegate for ``device`` (``options`` as passed, ``device`` included when set); BackendError
-    with the cause and the next step on failure."""
+    """One delegate for ``device`` (``options`` as passed, ``device`` included when set); an error
+    with the cause and the next step on failure
+    (a BoardError: its message ends with the pointer to coral-runtime doctor)."""
     open_library(library, key)
     try:
         return provider.load_delegate(library, options)
     except (OSError, ValueError, RuntimeError) as exc:
-        raise BackendError(failure_message(library, device, exc, key)) from exc
+        raise BoardError(failure_message(library, device, exc, key)) from exc
 
 
 def failure_message(library: str, device: EdgeTpuDevice, exc: Exception, key: str) -> str:

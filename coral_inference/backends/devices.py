@@ -42,7 +42,7 @@ class EdgeTpuDevice:
         return cls(**{k: data.get(k) for k in FIELDS})
 
 
-def _read(path: Path) -> str | None:
+def read_attr(path: Path) -> str | None:
     """A sysfs attribute's text, None when absent or unreadable; a FIFO, device or oversized file in its
     place is a FileProblem (exit 2) naming it and platform.device_root, never a blocking read."""
     from ..files import FileProblem, read_bytes_checked
@@ -84,10 +84,10 @@ def _usb(root: Path) -> list[EdgeTpuDevice]:
     base = root / "sys/bus/usb/devices"
     found = []
     for entry in sorted(base.iterdir()) if base.is_dir() else []:
-        ids = (_read(entry / "idVendor"), _read(entry / "idProduct"))
+        ids = (read_attr(entry / "idVendor"), read_attr(entry / "idProduct"))
         if ids not in USB_IDS:
             continue
-        bus, dev = _read(entry / "busnum"), _read(entry / "devnum")
+        bus, dev = read_attr(entry / "busnum"), read_attr(entry / "devnum")
         node = f"/dev/bus/usb/{int(bus):03d}/{int(dev):03d}" if bus and dev and bus.isdigit() and dev.isdigit() else None
         state = USB_IDS[ids]
         if node is not None:
@@ -122,8 +122,13 @@ def discover_with_source(device_root: str = "/") -> tuple[list[EdgeTpuDevice], s
         listed = _pycoral()
         if listed is not None:
             return listed, "pycoral"
+    return native(device_root), "native"
+
+
+def native(device_root: str = "/") -> list[EdgeTpuDevice]:
+    """The Edge TPUs in the tree under ``device_root`` (sysfs and /dev read here, never pycoral's list)."""
     root = Path(device_root or "/")
-    return _pci(root) + _usb(root), "native"
+    return _pci(root) + _usb(root)
 
 
 def discover(device_root: str = "/") -> list[EdgeTpuDevice]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BackendError
+from ..errors import BackendError, BoardError
 from . import delegate as delegate_step
 from .base import InterpreterBackend
 from .cpu import cpu_labels, cpu_model
@@ -38,7 +38,7 @@ class EdgeTpuBackend(InterpreterBackend):
         self.state.fallback = {"policy": self.spec.fallback.value, "taken": False, "reason": None}
         try:
             if len(found) < expected:
-                raise BackendError(self._not_found_message(expected, found))
+                raise BoardError(self._not_found_message(expected, found))
             chosen = select(found, specs)
             if segments:
                 chosen = self._one_per_segment(chosen, segments, specs)

@@ -13,6 +13,7 @@ from .. import __version__
 COMMANDS: list[str] = [
     "coral_inference.cli.cmd_audit",
     "coral_inference.cli.cmd_devices",
+    "coral_inference.cli.cmd_doctor",
     "coral_inference.cli.cmd_model",
     "coral_inference.cli.cmd_plugins",
     "coral_inference.cli.cmd_config",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..errors import BackendError, ConfigError, CoralError, Interrupted
+from ..errors import BackendError, BoardError, ConfigError, CoralError, Interrupted
 from ..plugins.registry import builtin_registry
 from . import patches as patch_step
 from . import plugins as plugin_step
@@ -96,7 +96,9 @@ def init(config: RuntimeConfig, *, run_dir: Any = None, steps: tuple = STEPS, re
     failed = [b for b in context.backends if b.status == "failed"]
     if failed:
         # A configuration mistake found while building a backend keeps its own exit code (2).
-        kind = ConfigError if all(isinstance(e, ConfigError) for e in context.errors) else BackendError
+        # One that coral-runtime doctor can explain (BoardError) ends with the pointer to it, once.
+        kind = (ConfigError if all(isinstance(e, ConfigError) for e in context.errors)
+                else BoardError if any(isinstance(e, BoardError) for e in context.errors) else BackendError)
         error = kind(
             "Backend initialization failed: " + "; ".join(f"{b.name}: {b.reason}" for b in failed)
         )
