@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable
 
-from .errors import BoardError, ConfigError, CoralError
+from .errors import BoardError, ConfigError, CoralError, Interrupted
 
 CHOICES = ("auto", "tflite_runtime", "ai_edge_litert", "tensorflow")
 MODULES = {  # run.interpreter choice -> (module, distribution), in the order auto tries them
@@ -118,6 +118,8 @@ def interpreter_in_use(choice: str) -> tuple[str | None, str | None, str | None]
     requirement checks (plugins/requirements.py) are given."""
     try:
         provider = get_provider(choice)
+    except Interrupted:  # a signal during the interpreter's import: the run stops, it is not "no interpreter"
+        raise
     except CoralError as exc:
         return None, None, exc.message
     return provider.module, provider.version, None

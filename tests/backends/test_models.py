@@ -140,3 +140,20 @@ def test_output_piped_into_a_reader_that_stops_early_is_no_traceback(tmp_path):
     proc.stderr.close()
     assert proc.wait(timeout=60) == 0, stderr
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_a_signal_during_the_interpreter_import_stops_the_run_instead_of_reading_as_no_interpreter(monkeypatch):
+    """SIGTERM while the interpreter package is imported (the plugin step asks for its version first) raised
+    Interrupted inside get_provider; interpreter_in_use took it for "no interpreter installed" and the run went
+    on to fail with exit 3 instead of stopping with 143."""
+    import pytest
+
+    from coral_inference import interpreter
+    from coral_inference.errors import EXIT_SIGTERM, Interrupted
+
+    def interrupted(choice="auto"):
+        raise Interrupted("interrupted: terminated by SIGTERM", exit_code=EXIT_SIGTERM)
+
+    monkeypatch.setattr(interpreter, "get_provider", interrupted)
+    with pytest.raises(Interrupted):
+        interpreter.interpreter_in_use("auto")
