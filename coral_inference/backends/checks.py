@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config.keys import backend_key, stream_models
 from ..errors import ConfigError, Issues
 from ..interpreter import CHOICES, interpreter_in_use
 from ..plugins.discovery import discover, entry_points, selected
@@ -31,7 +32,7 @@ def check(config: Any, issues: Issues) -> None:
                        expected="auto, cpu, edgetpu_single, edgetpu_multi or a key of backends.extra")
             continue
         if spec.kind not in known and spec.kind not in loadable_backend_kinds(config):
-            k = f"backends.{name}.kind"
+            k = f"{backend_key(config, name)}.kind"
             issues.add(k, f"unknown backend kind {spec.kind!r}{backend_kind_hint(config, spec.kind)}",
                        value=spec.kind,
                        expected=" | ".join(known) + " (or a plugin's kind)")
@@ -78,14 +79,14 @@ def check_backend_spec(config: Any, name: str, spec: Any, issues: Issues) -> Non
 
 def check_devices(config: Any, name: str, spec: Any, issues: Issues) -> None:
     """The libedgetpu device grammar (backends/specs.py); delegate options need an indexed spec."""
-    k = f"backends.{name}.devices"
+    k = f"{backend_key(config, name)}.devices"
     devices = list(spec.devices) if isinstance(spec.devices, tuple) else spec.devices
     problems = spec_problems(devices)
     for value, message in problems:
         issues.add(k, message, value=value, expected=EXPECTED)
     specs = spec_list(devices) if not problems else []
     if spec.delegate_options and specs is not None and len(specs) == 1 and not indexed(specs[0]):
-        ko = f"backends.{name}.delegate_options"
+        ko = f"{backend_key(config, name)}.delegate_options"
         issues.add(ko, f"libedgetpu ignores delegate options with the unindexed device spec {specs[0]!r}",
                    value=dict(spec.delegate_options), severity="warning",
                    expected=f"an indexed device spec such as usb:0 or pci:0 in {k}")
@@ -98,15 +99,17 @@ def check_interpreter(config: Any, issues: Issues) -> None:
 
 
 def check_segments(config: Any, issues: Issues) -> None:
-    """model.segments: each an existing TFLite file; only Edge TPU backends run them."""
-    segments = list(config.model.segments)
-    for i, path in enumerate(segments):
-        key = f"model.segments[{i}]"
-        try:
-            load_model(path, key)
-        except ConfigError as exc:
-            issues.add(key, exc.message.partition(": ")[2] or exc.message, value=path,
-                       expected="an existing .tflite segment file")
-    if len(segments) == 1:
-        issues.add("model.segments", "a single segment is just a model", value=segments, severity="warning",
-                   expected="two or more segments, or model.path alone")
+    """<model key>.segments of every model the run loads: each an existing TFLite file; only Edge TPU
+    backends run them."""
+    for use in stream_models(config):
+        segments = list(use.model.segments)
+        for i, path in enumerate(segments):
+            key = f"{use.key}.segments[{i}]"
+            try:
+                load_model(path, key)
+            except ConfigError as exc:
+                issues.add(key, exc.message.partition(": ")[2] or exc.message, value=path,
+                           expected="an existing .tflite segment file")
+        if len(segments) == 1:
+            issues.add(f"{use.key}.segments", "a single segment is just a model", value=segments,
+                       severity="warning", expected=f"two or more segments, or {use.key}.path alone")

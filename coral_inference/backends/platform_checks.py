@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config.keys import backend_key, model_key, stream_models, unused_models
 from ..errors import Issues
 from ..files import FileProblem, read_bytes_checked, read_text_checked
 from .models import EDGETPU_CUSTOM_OP, is_tflite
@@ -15,26 +16,38 @@ from .specs import SPEC_RE, spec_list
 
 
 def check_model(config: Any, issues: Issues) -> None:
-    for key in ("model.path", "model.cpu_path"):
-        value = config.model.path if key == "model.path" else config.model.cpu_path
+    """Every model the run loads (``model`` and each ``models.<name>`` an enabled stream runs,
+    config/keys.py): its path and CPU twin exist and are TFLite, its labels file is readable; each problem
+    names the model's own key. The problems of a ``models`` entry no enabled stream runs are warnings."""
+    for use in stream_models(config):
+        _check_model_files(use.key, use.model, issues)
+    for name in unused_models(config):
+        _check_model_files(model_key(name), config.models[name], issues, "warning")
+
+
+def _check_model_files(prefix: str, model: Any, issues: Issues, severity: str = "error") -> None:
+    for field in ("path", "cpu_path"):
+        key, value = f"{prefix}.{field}", getattr(model, field)
         if not value or value.startswith(BUILTIN_PREFIX):
             continue
         try:  # a regular file of bounded size: a FIFO or device never blocks here
             head = read_bytes_checked(value, "model file", "model", key=key, head=8)
         except FileProblem as exc:
             found = exc.reason != "not found"
-            issues.add(key, exc.reason if found else "model file not found", value=value,
+            issues.add(key, exc.reason if found else "model file not found", value=value, severity=severity,
                        expected=exc.expected if found else "an existing .tflite file")
             continue
         if not is_tflite(head):
-            issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value, expected="a .tflite flatbuffer")
-    labels = config.model.labels
+            issues.add(key, "not a TFLite model (no TFL3 identifier)", value=value, severity=severity,
+                       expected="a .tflite flatbuffer")
+    labels = model.labels
     if labels:
+        key = f"{prefix}.labels"
         try:  # a regular UTF-8 file of at most 1 MiB
-            read_text_checked(labels, "labels file", "labels", key="model.labels")
+            read_text_checked(labels, "labels file", "labels", key=key)
         except FileProblem as exc:
             found = exc.reason != "not found"
-            issues.add("model.labels", exc.reason if found else "labels file not found", value=labels,
+            issues.add(key, exc.reason if found else "labels file not found", value=labels, severity=severity,
                        expected="an existing UTF-8 text file of at most 1 MiB, one label per line (or 'N label' lines)")
 
 
@@ -61,7 +74,7 @@ def check_platform(config: Any, issues: Issues) -> None:
     types = set(platform.edgetpu_types)
     total = 0
     for name, spec, specs in _edgetpu_backends(config):
-        key = f"backends.{name}.devices"
+        key = f"{backend_key(config, name)}.devices"
         need = max(spec.min_devices, 1) if specs is None else len(specs)
         total += need
         for item in specs or []:
@@ -70,7 +83,7 @@ def check_platform(config: Any, issues: Issues) -> None:
                 issues.add(key, f"platform {platform.name} has no {kind} Edge TPU", value=item,
                            expected=f"a device type of platform.edgetpu_types {sorted(types)}")
         if need > platform.max_devices:
-            k = f"backends.{name}.min_devices" if specs is None else key
+            k = f"{backend_key(config, name)}.min_devices" if specs is None else key
             falls_back = _fallback(config, name) == "cpu"
             issues.add(k, f"backend {name} needs {need} Edge TPU(s); platform {platform.name} holds at most "
                        f"{platform.max_devices}" + ("; it will always fall back to the CPU" if falls_back else ""),
@@ -89,7 +102,7 @@ def check_devices_claimed(config: Any, issues: Issues) -> None:
     claims: dict[str, str] = {}
     backends = _edgetpu_backends(config)
     for name, _spec, specs in backends:
-        key = f"backends.{name}.devices"
+        key = f"{backend_key(config, name)}.devices"
         if specs is None:
             if len(backends) > 1:
                 issues.add(key, f"backend {name} claims every Edge TPU ('all') while other Edge TPU backends "
@@ -105,20 +118,33 @@ def check_devices_claimed(config: Any, issues: Issues) -> None:
 
 
 def check_model_fallback(config: Any, issues: Issues) -> None:
-    """An Edge-TPU-compiled model cannot run on the CPU: fallback=cpu needs model.cpu_path."""
-    path = config.model.path
-    falling = [n for n in config.active_backends() if _fallback(config, n) == "cpu"]
-    if not falling or config.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):
-        return
+    """An Edge-TPU-compiled model cannot run on the CPU: on a CPU backend, or one that may fall back to
+    the CPU, it needs its CPU twin (``<model key>.cpu_path``), for every model the run loads."""
+    for use in stream_models(config):
+        path = use.model.path
+        on_cpu = [n for n in use.backends if _on_cpu(config, n)]
+        if not on_cpu or use.model.cpu_path or not path or path.startswith(BUILTIN_PREFIX):
+            continue
+        try:
+            compiled = EDGETPU_CUSTOM_OP in read_bytes_checked(path, "model file", "model", key=f"{use.key}.path")
+        except FileProblem:
+            continue  # check_model reports a missing or unreadable file
+        if compiled:
+            users = f" (run by streams {', '.join(use.streams)})" if use.streams and use.key != "model" else ""
+            issues.add(f"{use.key}.cpu_path", f"model {path!r}{users} is Edge-TPU-compiled and backend(s) "
+                       f"{', '.join(on_cpu)} run (or may fall back) on the CPU, which cannot run it", value=None,
+                       source=issues.source(f"{use.key}.path"),
+                       expected=f"{use.key}.cpu_path: the CPU twin of the model (or fallback=error, or an Edge TPU "
+                       "backend)")
+
+
+def _on_cpu(config: Any, name: str) -> bool:
+    """A backend that runs on the CPU, or may fall back to it."""
     try:
-        compiled = EDGETPU_CUSTOM_OP in read_bytes_checked(path, "model file", "model", key="model.path")
-    except FileProblem:
-        return  # check_model reports a missing or unreadable file
-    if compiled:
-        key = "model.cpu_path"
-        issues.add(key, f"model {path!r} is Edge-TPU-compiled and backend(s) {', '.join(falling)} may fall back "
-                   "to the CPU, which cannot run it", value=None, source=issues.source("model.path"),
-                   expected="model.cpu_path: the CPU twin of the model (or fallback=error)")
+        spec = config.backend_spec(name)
+    except KeyError:
+        return False
+    return spec.kind == "cpu" or getattr(spec.fallback, "value", spec.fallback) == "cpu"
 
 
 def _fallback(config: Any, name: str) -> str | None:

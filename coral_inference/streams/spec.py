@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
+from ..config.keys import model_key
 from .checks import SOURCE_EXPECTED, source_kind, source_problem
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -138,8 +139,6 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
     if cfg.backend is not None and cfg.backend not in active:
         add(f"{key}.backend", f"backend {cfg.backend!r} is not enabled", cfg.backend,
             f"one of backends.enabled minus disabled: {', '.join(active) or '(none)'}")
-    elif model is not None and backend is not None and cfg.model != "default":
-        _check_model_on_backend(config, key, cfg.model, model, backend, add)
     rc = cfg.reconnect
     if 0 < rc.backoff_max_s < rc.backoff_s:  # each on its own: config/ranges.py
         add(f"{key}.reconnect.backoff_s", "longer than reconnect.backoff_max_s", rc.backoff_s,
@@ -152,7 +151,7 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
     preview = cfg.sinks.preview
     return StreamSpec(
         name=name, key=key, source=str(entry.source).strip(), source_key=entry.source_key, source_kind=kind,
-        live=kind in LIVE_KINDS, model_name=cfg.model, model_key="model" if cfg.model == "default" else f"models.{cfg.model}",
+        live=kind in LIVE_KINDS, model_name=cfg.model, model_key=model_key(cfg.model),
         model=model, backend_name=backend, max_fps=cfg.max_fps, max_frames=config.run.max_frames,
         workflow=tuple(cfg.workflow), sinks=_frozen(resolve_sinks(config, cfg)), preview=preview is not False,
         reconnect=rc, config=cfg)
@@ -162,31 +161,6 @@ def _frozen(mapping: dict) -> Mapping:
     from types import MappingProxyType
 
     return MappingProxyType(dict(mapping))
-
-
-def _check_model_on_backend(config: Any, key: str, model_name: str, model: Any, backend: str, add: Callable) -> None:
-    """An Edge-TPU-compiled model on a CPU backend (or one that may fall back to the CPU) needs cpu_path."""
-    from pathlib import Path
-
-    from ..backends.models import EDGETPU_CUSTOM_OP
-    from ..backends.selftest import BUILTIN_PREFIX
-
-    path_key = f"models.{model_name}.path"
-    if not model.path or model.path.startswith(BUILTIN_PREFIX):
-        return
-    path = Path(model.path).expanduser()
-    if not path.is_file():
-        add(path_key, "model file not found", model.path, "an existing .tflite file")
-        return
-    try:
-        spec = config.backend_spec(backend)
-    except KeyError:
-        return
-    on_cpu = spec.kind == "cpu" or getattr(spec.fallback, "value", spec.fallback) == "cpu"
-    if on_cpu and not model.cpu_path and EDGETPU_CUSTOM_OP in path.read_bytes():
-        add(f"{key}.model", f"model {model_name!r} ({model.path}) is Edge-TPU-compiled and backend "
-            f"{backend!r} runs (or may fall back) on the CPU, which cannot run it", model_name,
-            f"models.{model_name}.cpu_path (its CPU twin), or an Edge TPU backend")
 
 
 def _check_recording_folders(config: Any, specs: dict[str, StreamSpec], add: Callable) -> None:
