@@ -222,9 +222,12 @@ class Composition:
         try:
             self.config = RuntimeConfig.from_dictconfig(self.cfg, choices=self.choices, sources=self.sources)
         except ConfigError as exc:
-            key, _, message = exc.message.partition(": ")
-            chain = self.sources.get(key) or [{}]
-            self.issues.add(key, message or exc.message, source=chain[-1].get("source"))
+            if exc.problems:  # each bad entry of streams / models, with its key and source (frozen._type_entries)
+                self.issues.items += exc.problems
+            else:
+                key, _, message = exc.message.partition(": ")
+                chain = self.sources.get(key) or [{}]
+                self.issues.add(key, message or exc.message, source=chain[-1].get("source"))
             self.issues.raise_if_errors()
         if validate:
             self.issues.items += run_checks(self.config).items

@@ -226,18 +226,6 @@ class ReconnectConfig:
 
 
 @dataclass
-class StreamSinks:
-    """Per-stream switches over the defaults; None: the default (services.<x>.enabled for recording
-    and metrics; on for results, buffer and preview)."""
-
-    results: Optional[bool] = None  # results.jsonl lines
-    recording: Optional[bool] = None  # <services.recording.path>/<stream>/
-    metrics: Optional[bool] = None  # InfluxDB points tagged stream=<name>
-    preview: Optional[bool] = None  # results and frames to StreamManager.subscribe() (live view)
-    buffer: Optional[bool] = None  # the newest results in memory
-
-
-@dataclass
 class StreamConfig:
     source: Optional[str] = None  # video file, folder of images, camera index, rtsp:// or http:// URL
     model: str = "default"  # a key of `models`; "default" is `model`
@@ -246,7 +234,10 @@ class StreamConfig:
     enabled: bool = True
     # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: line_counter, line: [[..], [..]]}]
     workflow: List[Dict[str, Any]] = field(default_factory=list)
-    sinks: StreamSinks = field(default_factory=StreamSinks)
+    # Sink name -> true/false/null for this stream: registry kind "sink" (built-ins: results, recording,
+    # metrics, buffer, masks; plugins' too) plus preview (the live view); null or absent: the default
+    # (streams/spec.py sink_default); an unknown name is an error naming the sinks that exist.
+    sinks: Dict[str, Optional[bool]] = field(default_factory=dict)
     reconnect: ReconnectConfig = field(default_factory=ReconnectConfig)
 
 

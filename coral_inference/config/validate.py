@@ -94,20 +94,26 @@ def _records(config: Any) -> list[dict[str, Any]]:
         return []
 
 
-def plugin_checks(config: Any, registry: Any) -> list[tuple[str, Any, str]]:
-    """(name, check, source) of the checks that plugins which would load here contribute
-    (``contributes={"check": {...}}``) and ``registry`` does not hold yet: validation runs them before
-    the run has loaded any plugin."""
+def plugin_contributions(config: Any, kind: str) -> list[tuple[str, Any, str]]:
+    """(name, object, source) of every ``kind`` that the plugins which would load here contribute
+    (``contributes={kind: {...}}``): what validation knows of them before the run has loaded any plugin.
+    ``source`` is the distribution's name, as loading registers it."""
     out = []
     for record in _records(config):
         spec = record.get("spec")
         if spec is None or record["status"] != "ok":
             continue
-        source = (record.get("distribution") or {}).get("name") or f"plugin {spec.name}"  # as loading registers it
-        for name, check in ((spec.contributes or {}).get("check") or {}).items():
-            if not registry.has("check", name):  # checked against its kind when judged (contract.KIND_CHECKS)
-                out.append((name, check, source))
+        source = (record.get("distribution") or {}).get("name") or f"plugin {spec.name}"
+        entries = (spec.contributes or {}).get(kind) if isinstance(spec.contributes, dict) else None
+        out += [(name, obj, source) for name, obj in (entries or {}).items()] if isinstance(entries, dict) else []
     return out
+
+
+def plugin_checks(config: Any, registry: Any) -> list[tuple[str, Any, str]]:
+    """(name, check, source) of the checks that plugins which would load here contribute and
+    ``registry`` does not hold yet: validation runs them before the run has loaded any plugin."""
+    # each checked against its kind when judged (contract.KIND_CHECKS)
+    return [c for c in plugin_contributions(config, "check") if not registry.has("check", c[0])]
 
 
 def validate(config: Any, registry: Any = None) -> Issues:

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ..errors import ConfigError
-from .spec import SINKS
 ACTIONS = {"start": ("stopped", "finished", "failed"), "pause": ("starting", "running", "reconnecting"),
            "resume": ("paused",), "stop": ("starting", "running", "reconnecting", "paused")}
 CONTROL_WAIT_S = 2.0  # a control request waits this long for the one in progress on its stream, then 409
@@ -91,8 +90,8 @@ class StreamManager:
         if getattr(decode, "warning", None):
             self.context.note("streams", f"{spec.name}: {decode.warning}", "warning")
         sinks = {}
-        for name in SINKS:  # registry kind "sink"; a factory may decline (masks: only with run.mask_png)
-            factory = self.context.registry.get("sink", name) if spec.sinks.get(name) else None
+        for name, on in spec.sinks.items():  # registry kind "sink", in run order; a factory may decline (None)
+            factory = self.context.registry.get("sink", name) if on else None
             if factory is not None:
                 sinks[name] = (lambda f: lambda stream: f(stream, self.context))(factory)
         return Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
@@ -194,7 +193,8 @@ class StreamManager:
         return {"status": stream.status, **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
                 "last_error": stream.last_error, "source": redact_source(stream.spec.source),
                 "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
-                "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by}
+                "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by,
+                "sink_writes": stream.sink_writes()}
 
     def recordings(self, name: str) -> list[Path]:
         stream = self.streams[name]

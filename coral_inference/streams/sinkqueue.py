@@ -1,17 +1,20 @@
 """A stream's sink thread: every sink of the stream gets each result with its frame, in order, off the
 worker thread, through the stream's kind of buffer (streams/buffers.py): a live stream's keeps the
 newest results (a replaced one counts in ``sink_dropped``), so a slow sink never slows capture or
-inference; a file's waits for its sinks (nothing dropped unless the stream is stopping). One sink
-raising is recorded under its name (``errors``); the other sinks go on."""
+inference; a file's waits for its sinks (nothing dropped unless the stream is stopping). Each sink's
+``written`` and ``failed`` counts and first error are in ``counts()`` (the run status, the summary's
+``sink_writes``, /metrics); one sink raising is logged once, then counted, and the other sinks go on."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Optional
 
 from .buffers import END, for_source
 
 CAPACITY = 32  # results waiting for the sinks
+log = logging.getLogger(__name__)
 
 
 class SinkQueue:
@@ -19,7 +22,8 @@ class SinkQueue:
         self.name = name
         self.sinks = sinks
         self.stats = stats
-        self.errors: dict[str, str] = {}
+        self._counts = {label: {"written": 0, "failed": 0, "error": None} for label in sinks}
+        self._lock = threading.Lock()
         self._buffer = for_source(live)(capacity)
         self._thread: Optional[threading.Thread] = None
 
@@ -36,8 +40,24 @@ class SinkQueue:
         if dropped:
             self.stats.add("sink_dropped", dropped)
 
+    def failed(self, label: str, exc: BaseException) -> None:
+        """A failure of ``label`` (a sink, or ``preview`` for a subscriber): the first one logged, each counted."""
+        message = f"{type(exc).__name__}: {exc}"
+        with self._lock:
+            count = self._counts.setdefault(label, {"written": 0, "failed": 0, "error": None})
+            count["failed"] += 1
+            first, count["error"] = count["error"] is None, count["error"] or message
+        if first:
+            log.warning("stream %s: sink %s failed (logged once, then counted): %s", self.name, label, message)
+
+    def counts(self) -> dict[str, dict[str, Any]]:
+        """sink -> {written, failed, error (the first)}: a copy, safe to read while the stream runs."""
+        with self._lock:
+            return {label: dict(count) for label, count in self._counts.items()}
+
     def close(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Let the sinks take what is queued, close each one; their reports (and ``errors``)."""
+        """Let the sinks take what is queued, close each one; their reports (a sink whose close raised:
+        ``{"error": …}``)."""
         self._buffer.close()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -48,8 +68,6 @@ class SinkQueue:
                 reports[label] = sink.close()
             except Exception as exc:
                 reports[label] = {"error": f"{type(exc).__name__}: {exc}"}
-        if self.errors:
-            reports["errors"] = dict(self.errors)
         return reports
 
     def _loop(self) -> None:
@@ -61,5 +79,8 @@ class SinkQueue:
             for label, sink in self.sinks.items():
                 try:
                     sink.write(result, frame)
-                except Exception as exc:  # one sink's failure: recorded, the others go on
-                    self.errors[label] = f"{type(exc).__name__}: {exc}"
+                except Exception as exc:  # one sink's failure: logged once, counted; the others go on
+                    self.failed(label, exc)
+                    continue
+                with self._lock:
+                    self._counts[label]["written"] += 1

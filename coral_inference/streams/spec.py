@@ -18,7 +18,6 @@ from .checks import SOURCE_EXPECTED, source_kind, source_problem
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 LIVE_KINDS = ("camera", "url")
-SINKS = ("masks", "results", "recording", "metrics", "buffer")  # registry kind "sink", in the order they run
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class StreamSpec:
     max_fps: Optional[float]
     max_frames: Optional[int]  # run.max_frames: this stream stops after so many results
     workflow: tuple  # the configured workflow items ({block: <name>, <setting>: <value>, …})
-    sinks: Mapping[str, bool]  # every sink the stream may build, name -> on/off (null resolved)
+    sinks: Mapping[str, bool]  # every registry sink, name -> on/off (null resolved), in run order (streams/sinkset.py)
     preview: bool  # results and frames go to the subscribers (StreamManager.subscribe)
     reconnect: Any  # the frozen ReconnectConfig
     config: Any  # the frozen StreamConfig (every other key of streams.<name>)
@@ -77,25 +76,11 @@ def default_stream_config() -> Any:
     return frozen_from_data(StreamConfig, dataclasses.asdict(StreamConfig()))
 
 
-def sink_default(config: Any, sink: str) -> bool:
-    """A sink switch left null: services.<sink>.enabled when services has that section, else on."""
-    service = getattr(config.services, sink, None)
-    return bool(getattr(service, "enabled", True))
-
-
-def resolve_sinks(config: Any, cfg: Any) -> dict[str, bool]:
-    out = {}
-    for sink in SINKS:
-        value = getattr(cfg.sinks, sink, None)
-        out[sink] = sink_default(config, sink) if value is None else bool(value)
-    return out
-
-
 def build_specs(config: Any, issues: Any, *, registry: Any = None, check_workflow: bool = True) -> dict[str, StreamSpec]:
     """The spec of every enabled stream that has no problem; every problem into ``issues``.
-    ``registry``: where workflow blocks are looked up (default: the built-ins; installed plugins'
-    blocks pass). ``check_workflow``: build each block once to check its settings (the stream manager,
-    which builds them right after, says False)."""
+    ``registry``: where workflow blocks and sinks are looked up (default: the built-ins, and the
+    installed plugins' blocks and sinks pass). ``check_workflow``: build each block once to check its
+    settings (the stream manager, which builds them right after, says False)."""
     issues = issues.for_config(config)  # each problem's source: where the value at its key came from
 
     def add(key: str, message: str, value: Any, expected: str, severity: str = "error") -> None:
@@ -147,13 +132,16 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
         from .workflow import check_blocks
 
         check_blocks(cfg.workflow, f"{key}.workflow", add, registry)
+    from .sinkset import resolve
+
+    sinks = resolve(config, cfg, key, registry, add)
     kind = source_kind(entry.source)
-    preview = cfg.sinks.preview
+    preview = dict(cfg.sinks or {}).get("preview")
     return StreamSpec(
         name=name, key=key, source=str(entry.source).strip(), source_key=entry.source_key, source_kind=kind,
         live=kind in LIVE_KINDS, model_name=cfg.model, model_key=model_key(cfg.model),
         model=model, backend_name=backend, max_fps=cfg.max_fps, max_frames=config.run.max_frames,
-        workflow=tuple(cfg.workflow), sinks=_frozen(resolve_sinks(config, cfg)), preview=preview is not False,
+        workflow=tuple(cfg.workflow), sinks=_frozen(sinks), preview=preview is not False,
         reconnect=rc, config=cfg)
 
 

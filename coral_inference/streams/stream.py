@@ -92,9 +92,9 @@ class Stream:
     def model_name(self) -> str:
         return self.spec.model_name
 
-    @property
-    def sink_errors(self) -> dict[str, str]:
-        return self._sink_queue.errors
+    def sink_writes(self) -> dict[str, dict[str, Any]]:
+        """sink -> {written, failed, error}: what each sink of the stream took so far (streams/sinkqueue.py)."""
+        return self._sink_queue.counts()
 
     @property
     def ended(self) -> bool:
@@ -225,8 +225,8 @@ class Stream:
                 for fn in (list(self._subscribers) if self.spec.preview else ()):  # streams.<name>.sinks.preview
                     try:
                         fn(self.name, result, frame)
-                    except Exception as exc:  # a subscriber's bug never stops the stream
-                        self.sink_errors["subscriber"] = f"{type(exc).__name__}: {exc}"
+                    except Exception as exc:  # a subscriber's bug never stops the stream: counted as preview's
+                        self._sink_queue.failed("preview", exc)
                 self._sink_queue.put(result, frame, until=self._stop)
             else:
                 self.stats.add("filtered")

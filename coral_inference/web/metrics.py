@@ -55,7 +55,8 @@ class _Collector:
         fps = GaugeMetricFamily("coral_stream_fps", "Results per second per stream", labels=["stream"])
         state = GaugeMetricFamily("coral_stream_status", "1 for the stream's current status",
                                   labels=["stream", "status"])
-        for name, s in self._status().items():
+        streams = self._status()
+        for name, s in streams.items():
             frames.add_metric([name], float(s.get("frames") or 0))
             dropped.add_metric([name], float(s.get("dropped") or 0))
             reconnects.add_metric([name], float(s.get("reconnects") or 0))
@@ -63,6 +64,7 @@ class _Collector:
             for status in STATUSES:
                 state.add_metric([name, status], 1.0 if s.get("status") == status else 0.0)
         yield from (frames, dropped, reconnects, fps, state)
+        yield from _sink_families(streams)
 
         requests = CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker",
                                        labels=["backend", "worker"])
@@ -85,6 +87,21 @@ class _Collector:
         yield _counter("coral_webrtc_frames_sent", "Preview frames sent over WebRTC", web["frames_sent"])
         yield _counter("coral_mjpeg_frames_sent", "Preview frames sent over MJPEG", web["mjpeg_frames_sent"])
         yield _counter("coral_web_previews_refused", "Previews refused (services.web.max_viewers)", web["refused"])
+
+
+def _sink_families(status: dict) -> Any:
+    """Per stream and sink (built-in or a plugin's): results written, writes that failed."""
+    from prometheus_client.core import CounterMetricFamily
+
+    written = CounterMetricFamily("coral_stream_sink_written", "Results a sink of the stream took",
+                                  labels=["stream", "sink"])
+    failed = CounterMetricFamily("coral_stream_sink_failed", "Results a sink of the stream failed to take",
+                                 labels=["stream", "sink"])
+    for name, s in status.items():
+        for sink, count in (s.get("sink_writes") or {}).items():
+            written.add_metric([name, sink], float(count.get("written") or 0))
+            failed.add_metric([name, sink], float(count.get("failed") or 0))
+    return written, failed
 
 
 def _gauge(name: str, doc: str, value: float) -> Any:
