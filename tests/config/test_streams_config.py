@@ -30,7 +30,7 @@ def test_new_stream_and_model_names_without_plus(tmp_path):
     front = config.streams["front"]
     assert (front.source, front.max_fps, front.model, front.enabled) == (str(video), 5.0, "small", True)
     assert dict(front.workflow[0]) == {"block": "score_filter", "min_score": 0.5}
-    assert front.reconnect.max_attempts is None and front.sinks.recording is None
+    assert front.reconnect.max_attempts is None and dict(front.sinks) == {}
     assert config.models["small"].path == "builtin:selftest"
 
 
