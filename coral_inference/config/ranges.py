@@ -83,6 +83,7 @@ RANGES: dict[str, Range] = {
     "run.min_keypoint_score": _f(0, 1, "pose keypoints below this score are left out"),
     "run.concurrency": _i(1, 1024, "bench: requests in flight per backend (null: its worker count)"),
     "streams.*.max_fps": _f(0, 1000, "a stream's frames per second at most (null: as they come)", low_open=True),
+    "streams.*.open_timeout_s": _f(0, 600, "a live source's open (and read) timeout (seconds)", low_open=True),
     "streams.*.reconnect.max_attempts": _i(0, 10**9, "reconnect attempts of a live source (null: forever)"),
     "streams.*.reconnect.backoff_s": _f(0, DAY, "first wait before a reconnect (seconds)", low_open=True),
     "streams.*.reconnect.backoff_max_s": _f(0, DAY, "longest wait between reconnects (seconds)", low_open=True),

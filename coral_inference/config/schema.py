@@ -231,6 +231,9 @@ class StreamConfig:
     model: str = "default"  # a key of `models`; "default" is `model`
     backend: Optional[str] = None  # a backend name; None: the first running one
     max_fps: Optional[float] = None  # frames per second at most (None: as fast as they come)
+    # A live source that does not open (or send a frame) within this many seconds is retried (reconnect);
+    # every stream opens its source at the same time as the others, each within its own timeout.
+    open_timeout_s: float = 3.0
     enabled: bool = True
     # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: line_counter, line: [[..], [..]]}]
     workflow: List[Dict[str, Any]] = field(default_factory=list)

@@ -78,6 +78,16 @@ class StreamManager:
         self.disabled = [name for name, e in configured.items() if not e.config.enabled]
         for name, spec in specs.items():
             self.streams[name] = self._stream(spec)
+        self._note_serial_opens(specs)
+
+    def _note_serial_opens(self, specs: dict) -> None:
+        from .sources import pyav_available
+
+        urls = [name for name, spec in specs.items() if spec.source_kind == "url"]
+        if len(urls) > 1 and not pyav_available():
+            self.context.note("streams", f"PyAV is not installed: the URL sources of {', '.join(urls)} open one "
+                              "after another (OpenCV's FFmpeg backend holds one lock); pip install "
+                              "'coral_inference[live]' opens them in parallel", "warning")
 
     def _stream(self, spec: Any) -> Any:
         from .decode import make_decoder

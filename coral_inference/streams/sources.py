@@ -4,6 +4,12 @@ A source is opened, read frame by frame and closed by its stream's reader thread
 ``open()`` raises SourceError when it cannot be opened (for a live source the reader then reconnects),
 ``read()`` returns a BGR frame, or None at the end (a file, a folder) or when a live stream is lost.
 Folders skip unreadable images (counted in ``unreadable``).
+
+Live sources open in parallel, each within its own ``timeout_s`` (``streams.<name>.open_timeout_s``): every
+stream's reader thread opens its own source, and a URL goes through PyAV (FFmpeg; ``av``, installed with the
+``live`` or ``serve`` extra) because OpenCV's FFmpeg backend opens under one process-wide lock (four RTSP
+cameras opened one after the other, the fourth seconds late). Without PyAV a URL goes through OpenCV (the
+opens then queue behind that lock). Each open records ``open_started`` / ``open_ended`` (monotonic seconds).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from ..backends.images import IMAGE_SUFFIXES
 from .checks import SOURCE_EXPECTED, source_kind
 
 DEFAULT_FPS = 10.0  # image folders, and streams that report no rate
-OPEN_TIMEOUT_MS = 3000  # a live URL that does not answer: reconnect, not wait for ffmpeg's 30 s
-READ_TIMEOUT_MS = 3000
+OPEN_TIMEOUT_S = 3.0  # a live URL that does not answer: reconnect, not wait for ffmpeg's 30 s
+READ_TIMEOUT_S = 3.0
 
 
 class SourceError(Exception):
@@ -27,12 +33,25 @@ class Source:
     kind = "?"
     live = False
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, timeout_s: float = OPEN_TIMEOUT_S):
         self.text = text
+        self.timeout_s = timeout_s  # a live source's open (and read) gives up after this many seconds
         self.fps = DEFAULT_FPS
         self.unreadable = 0
+        self.open_started: float | None = None  # monotonic start and end of the last open attempt
+        self.open_ended: float | None = None
 
     def open(self) -> None:
+        """Open the source (SourceError when it cannot be), recording when the attempt started and ended."""
+        import time
+
+        self.open_started, self.open_ended = time.monotonic(), None
+        try:
+            self._open()
+        finally:
+            self.open_ended = time.monotonic()
+
+    def _open(self) -> None:
         pass
 
     def read(self) -> Any:
@@ -48,7 +67,7 @@ class Source:
 class FolderSource(Source):
     kind = "folder"
 
-    def open(self) -> None:
+    def _open(self) -> None:
         path = Path(self.text).expanduser()
         if not path.is_dir():
             raise SourceError(f"{self.text!r} is not a folder")
@@ -74,21 +93,22 @@ class FolderSource(Source):
 class CaptureSource(Source):
     """cv2.VideoCapture: a video file, or (live) a camera index or a stream URL."""
 
-    def __init__(self, text: str, kind: str):
-        super().__init__(text)
+    def __init__(self, text: str, kind: str, timeout_s: float = OPEN_TIMEOUT_S):
+        super().__init__(text, timeout_s)
         self.kind = kind
         self.live = kind in ("camera", "url")
         self.cap: Any = None
 
-    def open(self) -> None:
+    def _open(self) -> None:
         import cv2
 
         self.close()
+        ms = int(self.timeout_s * 1000)
         if self.kind == "camera":
             cap = cv2.VideoCapture(int(self.text))
         elif self.kind == "url":
-            cap = cv2.VideoCapture(self.text, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS,
-                                                               cv2.CAP_PROP_READ_TIMEOUT_MSEC, READ_TIMEOUT_MS])
+            cap = cv2.VideoCapture(self.text, cv2.CAP_FFMPEG, [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, ms,
+                                                               cv2.CAP_PROP_READ_TIMEOUT_MSEC, ms])
         else:
             cap = cv2.VideoCapture(str(Path(self.text).expanduser()))
         if not cap.isOpened():
@@ -114,8 +134,21 @@ class CaptureSource(Source):
             self.cap = None
 
 
-def make_source(text: str) -> Source:
-    """The source for a ``source`` value (not opened yet)."""
+def make_source(text: str, timeout_s: float = OPEN_TIMEOUT_S) -> Source:
+    """The source for a ``source`` value (not opened yet); ``timeout_s``: a live source's open timeout."""
     text = str(text).strip()
     kind = source_kind(text)
-    return FolderSource(text) if kind == "folder" else CaptureSource(text, kind)
+    if kind == "folder":
+        return FolderSource(text, timeout_s)
+    if kind == "url" and pyav_available():
+        from .urlsource import UrlSource
+
+        return UrlSource(text, timeout_s)
+    return CaptureSource(text, kind, timeout_s)
+
+
+def pyav_available() -> bool:
+    """PyAV is installed (URLs then open through it, in parallel)."""
+    import importlib.util
+
+    return importlib.util.find_spec("av") is not None

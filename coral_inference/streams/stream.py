@@ -51,7 +51,7 @@ class Stream:
         self.task = task
         self._shared = shared
         self._subscribers = subscribers
-        self.source = make_source(spec.source)
+        self.source = make_source(spec.source, spec.config.open_timeout_s)
         self.stats = StreamStats()
         self.status = "stopped"
         self.stopped_by: Optional[str] = None
