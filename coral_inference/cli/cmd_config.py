@@ -155,10 +155,15 @@ def _explain(args: argparse.Namespace) -> int:
         if not items:
             items = [{"key": key, "value": value(key), "chain": [], "source": None}]
         from ..config.ranges import range_for
+        from ..config.reference import describe
 
         lines = []
         for item in items:
             lines.append(f"{item['key']} = {json.dumps(item['value'], default=str)}")
+            entry = describe(item["key"])  # what the key does (config/reference.py, from the schema)
+            if entry is not None and entry.doc:
+                item["doc"] = entry.doc
+                lines.append(f"  what        {entry.doc}")
             rng = range_for(item["key"])
             if rng is not None:  # the documented valid range (config/ranges.py)
                 item["range"] = {"expected": rng.expected(), "doc": rng.doc}

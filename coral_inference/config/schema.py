@@ -54,7 +54,7 @@ class ModelConfig:
 
 @dataclass
 class RunConfig:
-    mode: RunMode = RunMode.init
+    mode: RunMode = RunMode.init  # what coral-run does after composing the config (see RunMode)
     warmup: int = 1  # warm-up inferences per backend after initialization
     iterations: int = 100  # timed inferences per backend (bench)
     min_seconds: float = 0.0  # bench: keep timing until at least this long
@@ -83,18 +83,18 @@ class PlatformDetect:
     device_tree_model: List[str] = field(default_factory=list)
     # At least this many PCIe / USB Edge TPUs discovered.
     min_pci: int = 0
-    min_usb: int = 0
+    min_usb: int = 0  # (min_pci likewise for PCIe)
     # Lower runs first; the first platform whose rules all hold wins.
     priority: int = 100
 
 
 @dataclass
 class PlatformConfig:
-    name: str = "auto"
-    description: str = ""
+    name: str = "auto"  # the platform option's name (auto: detected from platform.detect rules)
+    description: str = ""  # shown in the summary and by coral-runtime devices
     edgetpu_types: List[str] = field(default_factory=list)  # subset of [pci, usb]
     max_devices: int = 0  # Edge TPUs this platform can hold
-    delegate_library: str = "libedgetpu.so.1"
+    delegate_library: str = "libedgetpu.so.1"  # the Edge TPU runtime's shared library (a name or a path)
     clock: Clock = Clock.std  # libedgetpu1-std or libedgetpu1-max (same file name)
     cpu_cores: Optional[int] = None  # None: os.cpu_count()
     device_root: str = "/"  # where /sys, /dev and /proc are read from (tests use a fake tree)
@@ -106,19 +106,19 @@ class BackendSpec:
     kind: str = "cpu"  # cpu | edgetpu | auto | a plugin backend kind
     # Edge TPU device spec(s): "" (first found), ":N", "usb", "usb:N", "pci", "pci:N", "all", or a list.
     devices: Any = None
-    min_devices: int = 1
+    min_devices: int = 1  # Edge TPU: start (degraded) when at least this many devices start
     num_threads: Optional[int] = None  # interpreter threads (CPU kernels)
     workers: int = 1  # CPU: interpreters in the pool
     fallback: Fallback = Fallback.error  # what to do when the Edge TPU cannot be used
-    delegate_options: Dict[str, str] = field(default_factory=dict)
-    description: str = ""
+    delegate_options: Dict[str, str] = field(default_factory=dict)  # passed to the delegate (libedgetpu options)
+    description: str = ""  # shown in the summary
 
 
 @dataclass
 class BackendsConfig:
     # Backends to initialize, by name; a name is a field below or a key of `extra`.
     enabled: List[str] = field(default_factory=lambda: ["auto"])
-    disabled: List[str] = field(default_factory=list)
+    disabled: List[str] = field(default_factory=list)  # names left out of `enabled` (a layer can remove one)
     auto: BackendSpec = field(
         default_factory=lambda: BackendSpec(kind="auto", devices="", fallback=Fallback.cpu)
     )
@@ -133,9 +133,9 @@ class BackendsConfig:
 
 @dataclass
 class IceServer:
-    urls: List[str] = field(default_factory=list)
-    username: Optional[str] = None
-    credential: Optional[str] = None
+    urls: List[str] = field(default_factory=list)  # stun: or turn: URLs
+    username: Optional[str] = None  # TURN user name
+    credential: Optional[str] = None  # TURN password (a secret: prefer ${oc.env:NAME})
 
 
 @dataclass
@@ -160,25 +160,29 @@ class WebConfig:
 
 @dataclass
 class RecordingConfig:
-    enabled: bool = False
-    path: str = "recordings"
-    segment_s: float = 60.0
-    retain: int = 10
-    codec: str = "mp4v"
-    fps: Optional[float] = None
+    """Each stream's frames into rotating video segments (streams.<name>.sinks.recording)."""
+
+    enabled: bool = False  # record every stream (a stream's sinks.recording overrides it)
+    path: str = "recordings"  # folder of the recordings, inside the run folder: <path>/<stream>/
+    segment_s: float = 60.0  # seconds of video per segment file
+    retain: int = 10  # segments kept per stream; older ones are deleted
+    codec: str = "mp4v"  # the segments' FourCC
+    fps: Optional[float] = None  # frames per second written (None: the source's rate)
 
 
 @dataclass
 class MetricsConfig:
-    enabled: bool = False
-    influxdb_url: Optional[str] = None
+    """InfluxDB points of every stream and backend (v1: database; v2: org, bucket, token)."""
+
+    enabled: bool = False  # write points to InfluxDB
+    influxdb_url: Optional[str] = None  # http://host:8086 of the InfluxDB server
     database: Optional[str] = None  # InfluxDB v1
     token: Optional[str] = None  # InfluxDB v2 (a secret: prefer ${oc.env:INFLUX_TOKEN})
-    org: Optional[str] = None
-    bucket: Optional[str] = None
-    batch_size: int = 500
-    flush_interval_s: float = 1.0
-    measurement: str = "coral_inference"
+    org: Optional[str] = None  # InfluxDB v2 organisation
+    bucket: Optional[str] = None  # InfluxDB v2 bucket
+    batch_size: int = 500  # points per write request at most
+    flush_interval_s: float = 1.0  # a batch is written at least this often
+    measurement: str = "coral_inference"  # the InfluxDB measurement name
     max_buffer: int = 10000  # points held while the server is slow or down; the oldest are dropped
     retries: int = 3  # per batch, with exponential backoff from 0.2 s
     timeout_s: float = 2.0  # per HTTP request
@@ -200,15 +204,15 @@ class PluginMode(str, Enum):
 
 @dataclass
 class PluginsConfig:
-    mode: PluginMode = PluginMode.auto
-    allowlist: List[str] = field(default_factory=list)
+    mode: PluginMode = PluginMode.auto  # which discovered plugins load (see PluginMode)
+    allowlist: List[str] = field(default_factory=list)  # plugin names loaded under mode=allowlist
     strict: bool = False  # any plugin failure fails the run (exit 4)
     config: Dict[str, Any] = field(default_factory=dict)  # per-plugin settings, by plugin name
 
 
 @dataclass
 class SummaryConfig:
-    filename: str = "runtime_summary.json"
+    filename: str = "runtime_summary.json"  # the summary's file name in the run folder
     # Keys whose values are redacted in every artifact and in stdout (substring, case-insensitive).
     secret_keys: List[str] = field(
         default_factory=lambda: ["token", "password", "secret", "credential", "api_key"]
@@ -222,7 +226,7 @@ class ReconnectConfig:
 
     max_attempts: Optional[int] = None  # None: forever
     backoff_s: float = 0.5  # first wait; doubles each attempt
-    backoff_max_s: float = 8.0
+    backoff_max_s: float = 8.0  # the longest wait between two attempts
 
 
 @dataclass
@@ -234,7 +238,7 @@ class StreamConfig:
     # A live source that does not open (or send a frame) within this many seconds is retried (reconnect);
     # every stream opens its source at the same time as the others, each within its own timeout.
     open_timeout_s: float = 3.0
-    enabled: bool = True
+    enabled: bool = True  # false: the stream is configured but not run
     # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: line_counter, line: [[..], [..]]}]
     workflow: List[Dict[str, Any]] = field(default_factory=list)
     # Sink name -> true/false/null for this stream: registry kind "sink" (built-ins: results, recording,
