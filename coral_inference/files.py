@@ -441,12 +441,19 @@ def open_for_write(path: Any, what: str, *, replace: bool = False, key: str | No
 def reserve_new(folder: Any, stem: str, suffix: str, start: int = 0, what: str = "file") -> Path:
     """Create a new empty file ``<stem><n><suffix>`` (n from ``start``, 5 digits) in ``folder`` with
     O_EXCL and return its path: names already taken (by anyone) are skipped, never replaced."""
+    path, handle = create_new(folder, stem, suffix, start, what)
+    handle.close()
+    return path
+
+
+def create_new(folder: Any, stem: str, suffix: str, start: int = 0, what: str = "file") -> tuple[Path, Any]:
+    """``reserve_new``, keeping the file open: (path, binary file object) of a file this call created
+    (O_EXCL|O_NOFOLLOW), so what is written lands in that file and nowhere else."""
     n = start
     while True:
         path = Path(folder) / f"{stem}{n:05d}{suffix}"
         try:
-            with open_for_write(path, what):
-                return path
+            return path, open_for_write(path, what, binary=True)
         except (FileExistsError, FileProblem):
             if os.path.lexists(path):
                 n += 1

@@ -103,6 +103,7 @@ def build(
         "versions": getattr(context, "versions", None) or _versions(),
         "results": getattr(context, "results", None) or {},
         "log": getattr(context, "log", []),
+        "problems": dict(getattr(context, "problems", None) or {}),  # why the run is degraded while it ran
         "error": error,
     }
     if extra:

@@ -159,15 +159,29 @@ class WebConfig:
 
 
 @dataclass
-class RecordingConfig:
-    """Each stream's frames into rotating video segments (streams.<name>.sinks.recording)."""
+class RecordingEventsConfig:
+    """Event clips (docs/recording.md): a ring of each recording stream's recent video, a clip per event."""
 
-    enabled: bool = False  # record every stream (a stream's sinks.recording overrides it)
-    path: str = "recordings"  # folder of the recordings, inside the run folder: <path>/<stream>/
-    segment_s: float = 60.0  # seconds of video per segment file
-    retain: int = 10  # segments kept per stream; older ones are deleted
-    codec: str = "mp4v"  # the segments' FourCC
-    fps: Optional[float] = None  # frames per second written (None: the source's rate)
+    enabled: bool = False  # write a clip around each event of a recording stream (the event's `clip` field)
+    pre_s: float = 5.0  # seconds of video before the event
+    post_s: float = 5.0  # seconds of video after the event
+
+
+@dataclass
+class RecordingConfig:
+    """Recordings per stream in <path>/<stream>/ (docs/recording.md): the camera's H.264 packets copied
+    into MP4 segments when it can be, else frames encoded to H.264."""
+
+    enabled: bool = False  # record every stream (streams.<name>.sinks.recording overrides per stream)
+    path: str = "recordings"  # a relative folder inside the run folder
+    segment_s: float = 60.0  # seconds per segment (copied segments are cut on the next keyframe)
+    retain: int = 10  # segments kept per stream (older ones deleted)
+    retain_days: Optional[float] = None  # delete segments and clips older than this (null: no age limit)
+    max_gb: Optional[float] = None  # per stream: delete the oldest segments and clips above this size
+    codec: str = "h264"  # encoder when frames are encoded: h264 (browsers play it) or mp4v (they do not)
+    fps: Optional[float] = None  # encoded recordings of files: frame rate (null: the file's; live: arrival times)
+    draw: bool = False  # draw results, zones and lines into the recording (always encodes)
+    events: RecordingEventsConfig = field(default_factory=RecordingEventsConfig)  # event clips
 
 
 @dataclass

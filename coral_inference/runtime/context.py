@@ -36,6 +36,9 @@ class RuntimeContext:
     log: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)  # expected errors met during init
     results: dict[str, Any] = field(default_factory=dict)  # what a run mode produced (bench, pipeline)
+    # Parts running worse than asked while the run goes on (a stream's recording that failed): the run is
+    # degraded. Key (e.g. streams.cam.recording) -> the one reason.
+    problems: dict[str, str] = field(default_factory=dict)
     on_close: list[Any] = field(default_factory=list)  # callables run by close(), last first (plugins)
     started: float = field(default_factory=time.perf_counter)
     closed: bool = False
@@ -55,7 +58,7 @@ class RuntimeContext:
         states = [b.status for b in self.backends]
         if any(s == "failed" for s in states):
             return "failed"
-        if any(s == "degraded" for s in states):
+        if any(s == "degraded" for s in states) or self.problems:
             return "degraded"
         return "ok"
 

@@ -1,93 +1,117 @@
-"""Recording: annotated frames to video files with OpenCV's VideoWriter, in rotating segments.
+"""Recording by encoding: frames to H.264 (PyAV's libx264, yuv420p; browsers play it) or MPEG-4 Part 2
+(``mp4v``: smaller CPU cost, browsers do not play it), in rotating MP4 segments (services/mp4.py).
 
-A segment holds ``round(segment_s * fps)`` frames (``fps``: services.recording.fps, else the rate the
-stream's frames arrive at: streams/sinks.py RecordingSink writes frames by their arrival time), so segment lengths are exact in the video's own timeline. A frame whose size differs from
-the segment's first frame (an image folder of mixed sizes) is resized to it: VideoWriter would drop it
-without a word. After a segment is closed,
-the oldest files beyond ``retain`` are deleted. ``close()`` releases the writer, which completes the
-file (the pipeline calls it on stop, on Ctrl-C and on SIGTERM).
+``write(frame, t)``: ``t`` is when the frame arrived (time.monotonic(), a live source): the frame is
+stamped with it, so the video plays at the rate frames actually came, whatever a burst on connect did;
+``t=None`` (a file or folder): frame i is at i / fps. Segments are cut at ``segment_s`` on a keyframe
+the recorder forces there (and about every second, for clips). A frame whose size differs from the
+recording's first frame (an image folder of mixed sizes) is resized to it; odd sizes are made even
+(yuv420p). ``close()`` flushes the encoder and completes the file (the pipeline calls it on stop, on
+Ctrl-C and on SIGTERM).
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import ConfigError
 
-EXTENSIONS = {"mp4v": ".mp4", "avc1": ".mp4", "h264": ".mp4", "mjpg": ".avi", "xvid": ".avi"}
+CODECS = {"h264": "libx264", "mp4v": "mpeg4"}  # services.recording.codec -> PyAV encoder
+TICKS = {"h264": 90000, "mp4v": 1000}  # time base 1/ticks (MPEG-4 Part 2 takes at most 1/65535)
+KEY_EVERY_S = 1.0
 
 
 class Recorder:
-    def __init__(self, directory: Path, fps: float, segment_s: float, retain: int, codec: str = "mp4v"):
-        if len(codec) != 4:
-            raise ValueError(f"services.recording.codec: {codec!r} is not a FourCC (4 characters, e.g. mp4v)")
+    def __init__(self, directory: Path, fps: float, segment_s: float, retain: int, codec: str = "h264",
+                 store: Any = None, clips: Any = None):
+        from .mp4 import Segments
+        from .retention import Store
+
+        if codec not in CODECS:
+            raise ValueError(f"services.recording.codec: {codec!r} is not one of {', '.join(CODECS)}")
         self.directory = Path(directory)
         self.fps = float(fps)
-        self.frames_per_segment = max(1, round(segment_s * self.fps))
-        self.retain = max(1, int(retain))
+        self.segment_s = float(segment_s)
         self.codec = codec
-        self.suffix = EXTENSIONS.get(codec.lower(), ".mp4")
-        self._writer: Any = None
-        self._count = 0
-        self._size = (0, 0)  # (width, height) of the open segment
-        self.segments: list[dict[str, Any]] = []  # every segment written: file, frames (deleted too)
-        self.deleted: list[str] = []
-
-    def write(self, frame: Any) -> None:
-        if self._writer is not None and self._count >= self.frames_per_segment:
-            self._finish()
-        if self._writer is None:
-            self._open(frame)
-        if frame.shape[:2] != self._size[::-1]:
-            import cv2
-
-            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
-        self._writer.write(frame)
-        self._count += 1
-        self.segments[-1]["frames"] = self._count
+        self.ticks = TICKS[codec]
+        self.store = store or Store(self.directory, retain)
+        self.segments = Segments(self.store, segment_s, clips)
+        self._ctx: Any = None
+        self._size = (0, 0)  # (width, height) of the recording
+        self._t0: Optional[float] = None
+        self._last_pts = -1
+        self._last_key: Optional[int] = None
+        self._seg_start = 0
+        self.frames = 0
 
     def _open(self, frame: Any) -> None:
-        import cv2
+        import av
 
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"services.recording.path: cannot create {str(self.directory)!r} ({exc.strerror}); "
                               "expected a folder this user may write (relative: under the run directory)") from None
-        from ..files import reserve_new
-
-        # a new name, created with O_EXCL: a segment already there (the user's, or a link) is never replaced
-        start = int(Path(self.segments[-1]["file"]).stem.rpartition("_")[2]) + 1 if self.segments else 0
-        path = reserve_new(self.directory, "segment_", self.suffix, start=start, what="recording segment")
         height, width = frame.shape[:2]
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*self.codec), self.fps, (width, height))
-        if not writer.isOpened():
-            writer.release()
-            path.unlink(missing_ok=True)  # the empty file reserve_new made
-            raise ConfigError(f"services.recording.codec: OpenCV cannot write {self.codec!r} to {path}; expected a "
-                              "FourCC this OpenCV build encodes, e.g. mp4v (.mp4) or MJPG (.avi)")
-        self._writer, self._count, self._size = writer, 0, (width, height)
-        self.segments.append({"file": str(path), "frames": 0})
+        width, height = max(2, width - width % 2), max(2, height - height % 2)
+        ctx = av.CodecContext.create(CODECS[self.codec], "w")
+        ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
+        ctx.time_base = Fraction(1, self.ticks)
+        ctx.framerate = Fraction(self.fps).limit_denominator(1001)
+        if self.codec == "h264":
+            ctx.options = {"preset": "veryfast", "tune": "zerolatency"}
+        else:
+            ctx.bit_rate = 2_000_000
+        ctx.open()
+        self._ctx, self._size = ctx, (width, height)
+        name = "h264" if self.codec == "h264" else "mpeg4"
+        self._template = lambda out: out.add_mux_stream(name, width=width, height=height)
 
-    def _finish(self) -> None:
-        self._writer.release()
-        self._writer = None
-        kept = [s for s in self.segments if s["file"] not in self.deleted]
-        for old in kept[: max(0, len(kept) - self.retain)]:
-            Path(old["file"]).unlink(missing_ok=True)
-            self.deleted.append(old["file"])
+    def write(self, frame: Any, t: Optional[float] = None) -> None:
+        import av
+
+        if self._ctx is None:
+            self._open(frame)
+        if frame.shape[1::-1] != self._size:
+            import cv2
+
+            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
+        if t is None:
+            pts = round(self.frames * self.ticks / self.fps)
+        else:
+            self._t0 = t if self._t0 is None else self._t0
+            pts = round((t - self._t0) * self.ticks)
+        pts = max(pts, self._last_pts + 1)  # strictly increasing
+        image = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="yuv420p")
+        image.pts, image.time_base = pts, Fraction(1, self.ticks)
+        due = self._last_key is None or (pts - self._seg_start) >= self.segment_s * self.ticks - 1
+        if due:
+            self._seg_start = pts
+        if due or (pts - self._last_key) >= KEY_EVERY_S * self.ticks:
+            image.pict_type = av.video.frame.PictureType.I
+            self._last_key = pts
+        self._last_pts = pts
+        self.frames += 1
+        for packet in self._ctx.encode(image):
+            self.segments.add(packet, self._template)
 
     def close(self) -> dict[str, Any]:
-        if self._writer is not None:
-            self._finish()
+        if self._ctx is not None:
+            for packet in self._ctx.encode(None):
+                self.segments.add(packet, self._template)
+            self._ctx = None
+        self.segments.close()
         return self.report()
 
     def report(self) -> dict[str, Any]:
-        kept = [s for s in self.segments if s["file"] not in self.deleted]
-        return {"directory": str(self.directory), "codec": self.codec, "fps": self.fps,
-                "frames_per_segment": self.frames_per_segment, "segments_written": len(self.segments),
-                "deleted": len(self.deleted), "kept": kept}
+        kept = [{"file": str(self.directory / e["file"]), "frames": e.get("frames", self.segments.frames_in_open)}
+                for e in self.store.kept("segment")]
+        written = len(self.segments.written) + (1 if self.segments.current is not None else 0)
+        return {"directory": str(self.directory), "mode": "encode", "codec": self.codec, "fps": self.fps,
+                "frames": self.frames, "segments_written": written,
+                "deleted": self.store.deleted["segment"], "kept": kept}
 
 
 def annotate(frame: Any, result: Any) -> Any:

@@ -69,9 +69,18 @@ def check(config: Any, issues: Any) -> None:
 
 def _check_services(config: Any, add: Any) -> None:
     """What the stream sinks need of services (their numeric ranges: config/ranges.py)."""
+    from pathlib import PurePath
+
+    from ..services.recording import CODECS
+
     rec = config.services.recording
-    if len(rec.codec) != 4:
-        add("services.recording.codec", "not a FourCC code", rec.codec, "4 characters, e.g. mp4v or MJPG")
+    if rec.codec not in CODECS:
+        add("services.recording.codec", "not an encoder the recorder has", rec.codec,
+            "h264 (browsers play it) or mp4v (they do not)")
+    path = PurePath(str(rec.path).strip())
+    if not str(rec.path).strip() or path.is_absolute() or str(rec.path).startswith("~") or ".." in path.parts:
+        add("services.recording.path", "not a folder inside the run folder", rec.path,
+            "a relative folder without '..', e.g. recordings (it is made under the run folder)")
     metrics = config.services.metrics
     if metrics.enabled and not str(metrics.influxdb_url or "").startswith(("http://", "https://")):
         add("services.metrics.influxdb_url", "not an http(s) URL", metrics.influxdb_url,

@@ -200,20 +200,20 @@ class StreamManager:
     def _status(self, stream: Any) -> dict[str, Any]:
         from .workflow import summaries
 
+        recorder = stream.sinks.get("recording")
         return {"status": stream.status, **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
                 "last_error": stream.last_error, "source": redact_source(stream.spec.source),
                 "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
                 "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by,
-                "sink_writes": stream.sink_writes()}
+                "sink_writes": stream.sink_writes(),
+                "recording": recorder.state() if hasattr(recorder, "state") else None}
 
     def recordings(self, name: str) -> list[Path]:
         stream = self.streams[name]
         sink = stream.sinks.get("recording")
         if sink is None:
             return []
-        files = sink.files() if hasattr(sink, "files") else []
-        if not stream.ended or not getattr(self, "_reports", None):
-            files = files[:-1]  # the open segment is not finished yet
+        files = sink.files() if hasattr(sink, "files") else []  # finished segments and clips only
         return [f for f in files if f.is_file()]
 
     def summary(self) -> dict[str, Any]:

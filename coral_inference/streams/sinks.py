@@ -7,11 +7,10 @@ slowing capture or inference; for a file or folder the stream waits for its sink
 * results: one ``results.jsonl`` in the run directory for every stream; each line carries ``stream``
   (keys starting with ``_`` are never written). With ``run.mask_png`` the ``masks`` sink (tasks/sinks.py),
   run before it, writes ``masks/<stream>/<frame>.png`` and puts that path in ``mask``.
-* recording: annotated frames to ``<services.recording.path>/<stream>/`` in rotating segments. A live
-  source is timed by arrival: the rate is ``services.recording.fps`` or the stream's measured arrival
-  rate, and a frame is written as many times as the wall clock says (duplicated when frames arrive
-  slower, skipped when faster), so a recording plays at real speed. A file or folder keeps its own
-  timeline: every frame once, at ``services.recording.fps`` or the file's frame rate.
+* recording: ``<services.recording.path>/<stream>/`` in rotating MP4 segments (streams/recording.py):
+  an H.264 camera or file by copying its packets, anything else (or with ``services.recording.draw``)
+  encoded to H.264 at the times frames arrived; event clips; retention; a failure is the stream's
+  recording ``failed`` and the run ``degraded``.
 * metrics: one InfluxDB point per result, tagged ``stream``, ``backend``, ``model``, ``kind``.
 * buffer: the newest 100 results of the stream in memory (``context.services["buffer"][<stream>]``).
 """
@@ -20,10 +19,11 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Optional
+
+from .recording import RecordingSink  # noqa: F401  (registry sink "recording")
 
 KEEP = 100
 
@@ -97,67 +97,6 @@ def buffer_sink(stream: Any, context: Any) -> ResultBuffer:
     buffer = ResultBuffer()
     context.services.setdefault("buffer", {})[stream.name] = buffer
     return buffer
-
-
-class RecordingSink:
-    """Arrival-timed recording of one stream (services.recording settings)."""
-
-    def __init__(self, stream: Any, context: Any):
-        cfg = context.config.services.recording
-        base = Path(cfg.path).expanduser()
-        base = base if base.is_absolute() else Path(stream.run_dir) / base
-        self.directory = base / stream.name
-        self.cfg = cfg
-        self.stream = stream
-        self.recorder: Any = None
-        self.started: Optional[float] = None
-        self.written = 0
-        self.arrived = 0
-        self.duplicated = 0
-        self.skipped = 0
-
-    def _rate(self) -> float:
-        if self.cfg.fps:
-            return float(self.cfg.fps)
-        measured = self.stream.arrival_fps()
-        return measured if measured and measured > 0 else float(self.stream.source_fps or 10.0)
-
-    def write(self, result: dict, frame: Any) -> None:
-        from ..services.recording import Recorder, annotate
-
-        if frame is None:
-            return
-        now = float(result.get("_arrived") or time.monotonic())
-        if self.recorder is None:
-            rate = self._rate() if self.stream.live else float(self.cfg.fps or self.stream.source_fps or 10.0)
-            self.recorder = Recorder(self.directory, rate, self.cfg.segment_s, self.cfg.retain, self.cfg.codec)
-            self.started = now
-        self.arrived += 1
-        if not self.stream.live:  # a file or folder: its own timeline, every frame once
-            self.recorder.write(annotate(frame, result))
-            self.written += 1
-            return
-        due = int((now - self.started) * self.recorder.fps) + 1  # frames the wall clock says should exist by now
-        copies = due - self.written
-        if copies <= 0:
-            self.skipped += 1
-            return
-        image = annotate(frame, result)
-        for _ in range(min(copies, int(self.recorder.fps * 5) + 1)):  # a long outage: at most 5 s of one frame
-            self.recorder.write(image)
-        self.duplicated += copies - 1
-        self.written = due
-
-    def close(self) -> Optional[dict]:
-        if self.recorder is None:
-            return {"directory": str(self.directory), "segments_written": 0}
-        report = self.recorder.close()
-        return {**report, "arrived": self.arrived, "duplicated": self.duplicated, "skipped": self.skipped}
-
-    def files(self) -> list[Path]:
-        if self.recorder is None:
-            return []
-        return [Path(s["file"]) for s in self.recorder.report()["kept"]]
 
 
 class MetricsSink:

@@ -88,9 +88,12 @@ def gstreamer_rtsp_available() -> str | None:
 
 
 class RtspServer:
-    def __init__(self, port: int | None = None):
+    """``codec="h264"``: an H.264 camera at ``fps`` and ``size`` (tests/helpers/rtsp_server.py); else MJPEG."""
+
+    def __init__(self, port: int | None = None, codec: str = "jpeg", fps: int = 10, size=(640, 480)):
         self.port = port or free_port()
         self.proc = None
+        self.args = ["h264", str(fps), str(size[0]), str(size[1])] if codec == "h264" else []
 
     @property
     def url(self) -> str:
@@ -99,7 +102,7 @@ class RtspServer:
     def start(self) -> "RtspServer":
         script = Path(__file__).with_name("rtsp_server.py")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-        self.proc = subprocess.Popen([SYSTEM_PYTHON, str(script), str(self.port)], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([SYSTEM_PYTHON, str(script), str(self.port), *self.args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline().strip()
         if line != "ready":

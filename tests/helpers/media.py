@@ -30,3 +30,39 @@ def frame_count(path: Path) -> int:
         count += 1
     cap.release()
     return count
+
+
+def codec_of(path: Path) -> tuple:
+    """(codec name, pixel format) of the file's video, read with PyAV."""
+    import av
+
+    with av.open(str(path)) as container:
+        ctx = container.streams.video[0].codec_context
+        return ctx.name, ctx.pix_fmt
+
+
+def write_h264(path: Path, frames: int, fps: int = 10, size=(160, 120), gop: int = 10) -> Path:
+    """An H.264 MP4 written with PyAV (libx264): a keyframe every ``gop`` frames."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"g": str(gop), "keyint_min": str(gop),
+                                                              "preset": "ultrafast", "tune": "zerolatency"})
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        for i in range(frames):
+            image = np.full((size[1], size[0], 3), (i * 9) % 256, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def packets_of(path: Path) -> list:
+    """(pts, is_keyframe, bytes) of every video packet, in file order."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [(p.pts, p.is_keyframe, bytes(p)) for p in container.demux(stream) if p.size]

@@ -2,8 +2,10 @@
 python3 (python3-gi, gir1.2-gst-rtsp-server-1.0) as its own process:
 
     /usr/bin/python3 tests/helpers/rtsp_server.py PORT      # serves rtsp://127.0.0.1:PORT/test (MJPEG over RTP)
+    /usr/bin/python3 tests/helpers/rtsp_server.py PORT h264 FPS WIDTH HEIGHT   # H.264 (x264enc), a camera's shape
 
-It prints "ready" when it listens and runs until terminated."""
+The H.264 stream is what cameras send: a keyframe every second, and (x264's default look-ahead) a burst of
+frames when a client connects. It prints "ready" when it listens and runs until terminated."""
 
 import signal
 import sys
@@ -18,13 +20,22 @@ PIPELINE = ("( videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,
             "! jpegenc quality=60 ! rtpjpegpay name=pay0 pt=26 )")
 
 
+H264 = ("( videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,width={w},height={h},framerate={fps}/1 "
+        "! timeoverlay ! x264enc key-int-max={fps} bitrate=800 speed-preset=ultrafast ! video/x-h264,profile=baseline "
+        "! rtph264pay name=pay0 pt=96 config-interval=1 )")
+
+
 def main() -> None:
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(sys.argv[1])
     factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(PIPELINE)
+    if len(sys.argv) > 2 and sys.argv[2] == "h264":
+        fps, width, height = (int(v) for v in sys.argv[3:6])
+        factory.set_launch(H264.format(fps=fps, w=width, h=height))
+    else:
+        factory.set_launch(PIPELINE)
     factory.set_shared(True)
     server.get_mount_points().add_factory("/test", factory)
     if server.attach(None) == 0:

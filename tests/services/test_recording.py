@@ -1,9 +1,9 @@
-"""Recording: real files written by OpenCV's VideoWriter, read back with OpenCV."""
+"""Recording by encoding: real H.264 / MPEG-4 files written with PyAV, read back with OpenCV and PyAV."""
 
 import pytest
 
 from conftest import run_cli, summaries
-from media import frame_count, write_video
+from media import codec_of, frame_count, write_video
 
 
 def test_segments_rotate_and_retention_holds(tmp_path):
@@ -11,15 +11,28 @@ def test_segments_rotate_and_retention_holds(tmp_path):
 
     from coral_inference.services.recording import Recorder
 
-    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=0.5, retain=2, codec="mp4v")
+    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=0.5, retain=2)
     for i in range(23):
         recorder.write(np.full((48, 64, 3), i * 10 % 256, np.uint8))
     report = recorder.close()
-    assert report["segments_written"] == 5 and report["deleted"] == 3
-    files = sorted((tmp_path / "rec").iterdir())
+    assert report["segments_written"] == 5 and report["deleted"] == 3 and report["codec"] == "h264"
+    files = sorted((tmp_path / "rec").glob("segment_*"))
     assert [f.name for f in files] == ["segment_00003.mp4", "segment_00004.mp4"]
     assert [frame_count(f) for f in files] == [5, 3]
     assert [s["frames"] for s in report["kept"]] == [5, 3]
+    assert [codec_of(f) for f in files] == [("h264", "yuv420p")] * 2  # what browsers play
+
+
+def test_mp4v_is_still_written_when_asked(tmp_path):
+    import numpy as np
+
+    from coral_inference.services.recording import Recorder
+
+    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=10, retain=1, codec="mp4v")
+    for i in range(7):
+        recorder.write(np.full((48, 64, 3), i * 30, np.uint8))
+    [kept] = recorder.close()["kept"]
+    assert frame_count(kept["file"]) == 7 and codec_of(kept["file"])[0] == "mpeg4"
 
 
 def test_frames_of_another_size_are_resized_not_silently_lost(tmp_path):
@@ -29,8 +42,8 @@ def test_frames_of_another_size_are_resized_not_silently_lost(tmp_path):
 
     from coral_inference.services.recording import Recorder
 
-    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=10, retain=1, codec="mp4v")
-    for i, (height, width) in enumerate([(48, 64), (60, 64), (48, 64), (30, 40)]):
+    recorder = Recorder(tmp_path / "rec", fps=10, segment_s=10, retain=1)
+    for i, (height, width) in enumerate([(48, 64), (61, 65), (48, 64), (30, 40)]):
         recorder.write(np.full((height, width, 3), i * 60, np.uint8))
     report = recorder.close()
     [kept] = report["kept"]
@@ -40,19 +53,17 @@ def test_frames_of_another_size_are_resized_not_silently_lost(tmp_path):
 def test_bad_codec_is_refused():
     from coral_inference.services.recording import Recorder
 
-    with pytest.raises(ValueError, match="FourCC"):
+    with pytest.raises(ValueError, match="services.recording.codec: 'h26' is not one of h264, mp4v"):
         Recorder("x", fps=10, segment_s=1, retain=1, codec="h26")
 
 
-def test_a_codec_or_folder_opencv_cannot_write_is_a_config_error(tmp_path):
+def test_a_folder_that_cannot_be_made_is_a_config_error(tmp_path):
     import numpy as np
 
     from coral_inference.errors import ConfigError
     from coral_inference.services.recording import Recorder
 
     frame = np.zeros((48, 64, 3), np.uint8)
-    with pytest.raises(ConfigError, match="services.recording.codec: OpenCV cannot write 'ZZZZ'.*expected"):
-        Recorder(tmp_path / "rec", fps=10, segment_s=1, retain=1, codec="ZZZZ").write(frame)
     (tmp_path / "file").write_text("")
     with pytest.raises(ConfigError, match="services.recording.path: cannot create"):
         Recorder(tmp_path / "file" / "rec", fps=10, segment_s=1, retain=1).write(frame)
@@ -67,7 +78,8 @@ def test_pipeline_records_annotated_segments_in_the_run_dir(tmp_path):
     recording = summaries(tmp_path / "run")[0]["results"]["pipeline"]["streams"]["default"]["sinks"]["recording"]
     folder = tmp_path / "run" / "recordings" / "default"  # relative path: under the run directory, per stream
     assert recording["directory"] == str(folder) and recording["segments_written"] == 3
-    files = sorted(folder.iterdir())
+    assert recording["mode"] == "encode" and "not H.264" in recording["copy_unavailable"]  # OpenCV's mp4v file
+    files = sorted(folder.glob("segment_*"))
     assert [f.name for f in files] == ["segment_00001.mp4", "segment_00002.mp4"]
     assert [frame_count(f) for f in files] == [10, 5]
 
@@ -97,7 +109,7 @@ def test_files_are_complete_when_the_run_is_stopped_by_a_signal(tmp_path, runtim
     stream = totals["streams"]["default"]
     assert totals["stopped_by"] == signal_name and 7 <= stream["frames"] < 40 and stream["status"] == "stopped"
     report = stream["sinks"]["recording"]
-    files = sorted((context.run_dir / "recordings" / "default").iterdir())
+    files = sorted((context.run_dir / "recordings" / "default").glob("segment_*"))
     assert [frame_count(f) for f in files] == [s["frames"] for s in report["kept"]]  # the open segment was released
     assert sum(s["frames"] for s in report["kept"]) == stream["frames"]
     assert signal.getsignal(signal.SIGTERM) is not None  # the handler was put back
