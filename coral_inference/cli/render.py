@@ -85,4 +85,10 @@ def pipeline_line(p: dict[str, Any]) -> str:
             line += f"; {s['last_error']}"
     if p.get("metrics"):
         line += f"\n    metrics: {p['metrics']['sent']} sent, {p['metrics']['dropped']} dropped"
+    for key, where in (("mqtt", "broker"), ("webhook", "target")):
+        d = p.get(key)
+        if isinstance(d, dict):
+            line += (f"\n    {key} ({d.get(where)}): {d.get('delivered')} delivered, {d.get('dropped')} dropped"
+                     + (f", {d['rejected']} rejected" if d.get("rejected") else "")
+                     + (f"; last error: {d['last_error']}" if d.get("last_error") else ""))
     return line

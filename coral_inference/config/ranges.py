@@ -111,6 +111,12 @@ RANGES: dict[str, Range] = {
     "services.metrics.max_buffer": _i(1, 10_000_000, "points held while the server is slow or down"),
     "services.metrics.retries": _i(0, 100, "retries per batch"),
     "services.metrics.timeout_s": _f(0, 600, "seconds per HTTP request", low_open=True),
+    "services.mqtt.port": _i(1, 65535, "MQTT broker port"),
+    "services.mqtt.qos": _i(0, 2, "MQTT quality of service (0, 1 or 2)"),
+    "services.mqtt.max_queue": _i(1, 10_000_000, "MQTT messages held while the broker is down"),
+    "services.webhook.timeout_s": _f(0, 600, "seconds per webhook POST", low_open=True),
+    "services.webhook.retries": _i(0, 100, "quick retries of a failed webhook POST"),
+    "services.webhook.max_queue": _i(1, 10_000_000, "webhook events held while the server is down"),
 }
 
 

@@ -203,11 +203,41 @@ class MetricsConfig:
 
 
 @dataclass
+class MqttConfig:
+    """Events, object counts and stream status to an MQTT broker (docs/events.md "Delivery")."""
+
+    enabled: bool = False  # the default of every stream's sinks.mqtt
+    host: Optional[str] = None  # the broker's address (required when a stream's sinks.mqtt is on)
+    port: int = 1883  # the broker's port (8883 is usual with tls)
+    username: Optional[str] = None  # login name, if the broker wants one
+    password: Optional[str] = None  # a secret: prefer ${oc.env:CORAL_MQTT_PASSWORD}
+    tls: bool = False  # connect over TLS (the system's CA certificates)
+    topic_prefix: str = "coral"  # topics: <prefix>/available, <prefix>/<stream>/events|status|<label>
+    client_id: Optional[str] = None  # the MQTT client id (null: coral-<host name>-<process id>)
+    qos: int = 1  # 0 at most once, 1 at least once, 2 exactly once (events, counts, status)
+    max_queue: int = 10000  # messages held while the broker is down; beyond, the oldest are dropped (counted)
+
+
+@dataclass
+class WebhookConfig:
+    """One HTTP POST (JSON) per event (docs/events.md "Delivery")."""
+
+    enabled: bool = False  # the default of every stream's sinks.webhook
+    url: Optional[str] = None  # http:// or https:// address the events are posted to
+    token: Optional[str] = None  # a secret, sent as "Authorization: Bearer <token>" (prefer ${oc.env:CORAL_WEBHOOK_TOKEN})
+    timeout_s: float = 5.0  # seconds per POST
+    retries: int = 3  # quick retries of a failed POST before the server counts as down (the event stays queued)
+    max_queue: int = 10000  # events held while the server is down; beyond, the oldest are dropped (counted)
+
+
+@dataclass
 class ServicesConfig:
     webrtc: WebRTCConfig = field(default_factory=WebRTCConfig)
     web: WebConfig = field(default_factory=WebConfig)
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)  # events to an MQTT broker
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)  # events as HTTP POSTs
 
 
 class PluginMode(str, Enum):

@@ -49,6 +49,7 @@ class StreamManager:
         self.ended_at: Optional[float] = None
         self._closed = False
         self._stop_lock = threading.Lock()
+        self._service_reports: dict[str, dict] = {}  # the delivery services' totals once closed
         self._build()
         # one control at a time per stream: a capture or decoder is never used by two runs' threads
         self._control = {name: threading.Lock() for name in self.streams}
@@ -158,6 +159,9 @@ class StreamManager:
             if key == "metrics":
                 self._metrics_report = shared.close(timeout=min(timeout, shared.timeout + 1.0))
                 self.context.services.pop("metrics", None)
+            elif getattr(shared, "summary_key", None):  # a delivery service (services/mqtt.py, webhook.py)
+                self._service_reports[shared.summary_key] = shared.close(timeout=timeout)
+                self.context.services.pop(shared.summary_key, None)
             elif callable(close):
                 close()
         self.ended_at = time.monotonic()
@@ -208,6 +212,18 @@ class StreamManager:
                 "sink_writes": stream.sink_writes(),
                 "recording": recorder.state() if hasattr(recorder, "state") else None}
 
+    def services(self) -> dict[str, dict[str, Any]]:
+        """The delivery services of the run (mqtt, webhook): a live one's report with ``healthy`` (false
+        while its broker or server is down: the run is degraded, not failed), else its final totals."""
+        out = {key: dict(report) for key, report in self._service_reports.items()}
+        with self._shared_lock:
+            shared = list(self._shared.values())
+        for service in shared:
+            key = getattr(service, "summary_key", None)
+            if key and key not in out:
+                out[key] = {**service.report(), "healthy": service.healthy()}
+        return out
+
     def recordings(self, name: str) -> list[Path]:
         stream = self.streams[name]
         sink = stream.sinks.get("recording")
@@ -235,4 +251,5 @@ class StreamManager:
                "backends": self._backends.pools() if self._backends else {}}
         if getattr(self, "_metrics_report", None) is not None:
             out["metrics"] = self._metrics_report
+        out.update(self.services())
         return out
