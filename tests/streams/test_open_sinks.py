@@ -102,7 +102,8 @@ def test_the_sinks_of_a_spec_are_every_registry_sink_in_run_order(tmp_path):
     [spec] = build_specs(config, issues, registry=registry).values()
     assert issues.items == []
     assert list(spec.sinks.items()) == [("masks", True), ("results", True), ("recording", False),
-                                        ("metrics", False), ("buffer", True), ("aa", True), ("zz", False)]
+                                        ("metrics", False), ("buffer", True), ("mqtt", False), ("webhook", False),
+                                        ("aa", True), ("zz", False)]
 
 
 @pytest.mark.parametrize("value", ["true", "false"])
