@@ -2,10 +2,10 @@
 max_gb).
 
 ``Store`` creates every segment and clip (files.create_new: a new name, O_EXCL, never through a link)
-and lists it in ``manifest.json`` beside them: name, kind, when it was created, its size, and the
-file's device and inode. Retention deletes only files of that list, and only while the file at that
-name is still the one written (a regular file with the same device and inode): a user's file, or one
-put in place of ours, is never deleted. Oldest first: segments beyond ``retain``; segments and clips
+and lists it in ``manifest.json`` beside them: name, kind, when it was created, its size, the file's
+device and inode and (once finished) its modification time. Retention deletes only files of that list,
+and only while the file at that name is still the one written (a regular file with the same device,
+inode, size and modification time): a user's file, or one put in place of ours, is never deleted. Oldest first: segments beyond ``retain``; segments and clips
 older than ``retain_days``; then the oldest segments and clips while the folder's total is above
 ``max_gb``. Files still being written are never deleted. What was deleted is counted.
 """
@@ -20,6 +20,16 @@ from typing import Any, Optional
 
 MANIFEST = "manifest.json"
 GB = 1_000_000_000
+
+
+def _same(info: os.stat_result, entry: dict[str, Any]) -> bool:
+    """The file at the name is still the one written: device, inode (which a file system reuses), and,
+    once finished, size and modification time."""
+    if (info.st_dev, info.st_ino) != (entry.get("dev"), entry.get("ino")):
+        return False
+    if "mtime_ns" in entry:
+        return (info.st_size, info.st_mtime_ns) == (entry["bytes"], entry["mtime_ns"])
+    return True
 
 
 class Store:
@@ -59,7 +69,8 @@ class Store:
             for entry in self.entries:
                 if entry["file"] == path.name:
                     try:
-                        entry["bytes"] = os.lstat(path).st_size
+                        info = os.lstat(path)
+                        entry.update(bytes=info.st_size, mtime_ns=info.st_mtime_ns)
                     except OSError:
                         pass
                     entry.update(facts)
@@ -104,7 +115,7 @@ class Store:
             info = os.lstat(path)
         except OSError:
             return  # already gone
-        if not stat.S_ISREG(info.st_mode) or (info.st_dev, info.st_ino) != (entry["dev"], entry["ino"]):
+        if not stat.S_ISREG(info.st_mode) or not _same(info, entry):
             self.not_ours += 1  # not the file this product wrote any more: never deleted
             return
         try:
@@ -129,7 +140,7 @@ class Store:
         for entry in data.get("files", []) if isinstance(data, dict) else []:
             try:
                 info = os.lstat(self.directory / str(entry["file"]))
-                if (info.st_dev, info.st_ino) == (entry["dev"], entry["ino"]) and "/" not in str(entry["file"]):
+                if _same(info, entry) and "/" not in str(entry["file"]):
                     self.entries.append(dict(entry))
             except (OSError, KeyError, TypeError):
                 continue

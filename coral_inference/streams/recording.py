@@ -64,6 +64,8 @@ class RecordingSink:
         if self.status == "failed":
             self.lost += 1
             return
+        if self._detach is None and self.cfg.events.enabled:
+            self._attach()  # stream.events may come after the sinks are built
         try:
             if self.mode is None:
                 self._start()

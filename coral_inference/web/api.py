@@ -31,6 +31,7 @@ def routes(app: Any) -> None:
         web.get("/api/streams/{name}/latest", latest), web.get("/api/results", results),
         web.get("/api/streams/{name}/recordings", recordings),
         web.get("/api/streams/{name}/recordings/{file}", recording),
+        web.get("/api/recordings", all_recordings), web.get("/api/recordings/{name}/{file}", recording),
         web.delete("/api/webrtc/{peer}", hang_up),
         web.get("/api/streams/{name}/mjpeg", mjpeg),
         web.get("/api/summary", summary), web.get("/api/config", config),
@@ -61,7 +62,9 @@ async def healthz(request: Any) -> Any:
     from aiohttp import web
 
     status = {name: s.get("status") for name, s in _service(request).status().items()}
-    return web.json_response({"ok": True, "streams": status})
+    context = getattr(_service(request).manager, "context", None)
+    run = getattr(context, "status", None)  # ok, or degraded (a stream's recording failed, a CPU fallback)
+    return web.json_response({"ok": True, "streams": status, "status": run if isinstance(run, str) else "ok"})
 
 
 async def metrics(request: Any) -> Any:
@@ -147,7 +150,28 @@ async def recordings(request: Any) -> Any:
     return web.json_response({"stream": name, "recordings": listed})
 
 
+async def all_recordings(request: Any) -> Any:
+    """Every stream's finished segments and clips, each with the URL that serves it (range requests)."""
+    from aiohttp import web
+
+    service = _service(request)
+
+    def listed() -> dict:
+        from urllib.parse import quote
+
+        out = {}
+        for name in service.names:
+            items = files.listing(service.recordings(name))
+            for item in items:
+                item["url"] = f"/api/recordings/{quote(name, safe='')}/{quote(item['name'], safe='')}"
+                item["kind"] = "clip" if item["name"].startswith("clip_") else "segment"
+            out[name] = items
+        return out
+    return web.json_response({"recordings": await asyncio.to_thread(listed)})
+
+
 async def recording(request: Any) -> Any:
+    """One listed recording; aiohttp's FileResponse answers Range requests (206), so players seek."""
     from aiohttp import web
 
     service, name = _service(request), _name(request)

@@ -91,6 +91,12 @@ function showStatus(name, s) {
   $(el, ".workflow").textContent = Object.keys(wf).length ? "workflow: " + JSON.stringify(wf) : "";
   const err = $(el, ".error");
   if (s.last_error) { err.hidden = false; err.textContent = s.last_error; }
+  const rec = s.recording, recEl = $(el, ".recording-state");
+  if (recEl) {
+    recEl.textContent = !rec ? "not recorded" : rec.status === "failed" ? `recording failed: ${rec.reason}`
+      : `recording: ${rec.status}${rec.mode ? ` (${rec.mode === "copy" ? "camera's stream copied" : "encoded"})` : ""}`;
+    recEl.className = `recording-state ${rec && rec.status === "failed" ? "error" : "muted"}`;
+  }
 }
 
 async function refresh() {
