@@ -13,8 +13,9 @@ Each round is one `coral-run run.mode=pipeline` process on a fake tree of two US
 (tests/helpers/edgetpu_double.c) as platform.delegate_library; medians over the rounds. Inferences/s is the sum of
 the streams' steady rates (results between the first and the last, from the summary); device inferences come
 from the double's own count. The host CPU the run used (user+sys ÷ wall, in cores of the 2 here) says where the
-host, not the devices, is the limit. A figure whose feature is not in the schema yet (streams.<name>.in_flight,
-streams.<name>.motion) runs without it and says what it waits for.
+host, not the devices, is the limit. A figure whose feature is not in the schema yet (streams.<name>.in_flight)
+runs without it and says what it waits for. The motion figure turns on streams.a.motion (default settings) and
+reads which source frames were inferred from results.jsonl (`source_frame`).
 """
 
 from __future__ import annotations
@@ -93,21 +94,10 @@ class Rig:
 
 
 def write_moving_video(path: Path, frames: int, moving: range) -> Path:
-    """A textured still background; a bright square crosses it in the frames of ``moving``."""
-    import cv2
-    import numpy as np
+    """A textured still background; a bright square crosses it in the frames of ``moving`` (tests/helpers/media.py)."""
+    from media import write_moving_video as write
 
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, SIZE)
-    background = np.random.default_rng(0).integers(0, 256, (SIZE[1], SIZE[0], 3)).astype(np.uint8)
-    background = cv2.GaussianBlur(background, (9, 9), 0)
-    for i in range(frames):
-        frame = background.copy()
-        if i in moving:
-            x = int((i - moving.start) / max(len(moving) - 1, 1) * (SIZE[0] - 80))
-            cv2.rectangle(frame, (x, 140), (x + 80, 220), (255, 255, 255), -1)
-        writer.write(frame)
-    writer.release()
-    return path
+    return write(path, frames, moving, size=SIZE)
 
 
 def med(rows: list[dict], key: str) -> float:
@@ -131,7 +121,7 @@ def motion(rig: Rig, rows: dict) -> None:
     video, moving = rig.still_video()
     extra = ["streams.a.motion.enabled=true"] if has_stream_key("motion") else []
     row = rig.run(1, 2.6, {"a": video}, extra)
-    inferred = {r["frame"] for r in row["records"] if r.get("inferred", True)}  # a gated frame: inferred false
+    inferred = {r.get("source_frame", r["frame"]) for r in row["records"]}  # gated frames have no result
     row["ratio"] = row["device_inferences"] / rig.frames
     row["moving_inferred"] = sum(1 for i in moving if i in inferred) / len(moving)
     rows.setdefault("motion", []).append(row)

@@ -81,6 +81,10 @@ def pipeline_line(p: dict[str, Any]) -> str:
         line += (f"\n    {name}: {s.get('status')}, {s.get('frames')} frames ({s.get('dropped')} dropped, "
                  f"{s.get('reconnects')} reconnects)" + (f" at {s['fps']} fps" if s.get("fps") is not None else "")
                  + f", inference p50 {lat.get('p50', '-')} ms")
+        motion = s.get("motion")
+        if motion:
+            line += (f"; motion: {motion['gated']} of {motion['frames']} frames gated, {motion['inferred']} inferred"
+                     f" ({motion['idle']} after max_idle_s)")
         if s.get("last_error") and s.get("status") in ("failed", "reconnecting"):
             line += f"; {s['last_error']}"
     if p.get("metrics"):

@@ -87,6 +87,11 @@ RANGES: dict[str, Range] = {
     "streams.*.reconnect.max_attempts": _i(0, 10**9, "reconnect attempts of a live source (null: forever)"),
     "streams.*.reconnect.backoff_s": _f(0, DAY, "first wait before a reconnect (seconds)", low_open=True),
     "streams.*.reconnect.backoff_max_s": _f(0, DAY, "longest wait between reconnects (seconds)", low_open=True),
+    "streams.*.motion.threshold": _i(1, 255, "gray levels a pixel must change to count as moving"),
+    "streams.*.motion.min_area": _f(0, 1, "fraction of the frame the largest moving region must cover", low_open=True),
+    "streams.*.motion.max_idle_s": _f(0, 365 * DAY, "seconds without inference before a frame is inferred anyway "
+                                      "(null: never)", low_open=True),
+    "streams.*.motion.mask.*.*.*": _f(0, 1, "motion mask polygon coordinates (normalized)"),
     "platform.max_devices": _i(0, 64, "Edge TPUs the platform can hold"),
     "platform.cpu_cores": _i(1, 4096, "CPU cores (null: os.cpu_count())"),
     "platform.detect.min_pci": _i(0, 64, "platform=auto: PCIe Edge TPUs needed"),

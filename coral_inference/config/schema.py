@@ -274,6 +274,19 @@ class ReconnectConfig:
 
 
 @dataclass
+class MotionConfig:
+    """Motion gating (coral_inference/streams/motion.py): frames in which nothing moves are not inferred."""
+
+    enabled: bool = False  # on: only frames with motion (the first one, and one after max_idle_s) go to the device
+    threshold: int = 25  # gray levels (of 255) a pixel must differ from the running average to count as moving
+    min_area: float = 0.001  # the largest moving region must cover at least this fraction of the frame
+    # Areas where motion is ignored: polygons [[[x, y], …], …] in normalized coordinates (0–1), or the path
+    # of a PNG file whose black pixels are ignored (stretched to the frame).
+    mask: Any = None
+    max_idle_s: Optional[float] = 10.0  # seconds without an inferred frame after which one is inferred anyway (null: never)
+
+
+@dataclass
 class StreamConfig:
     source: Optional[str] = None  # video file, folder of images, camera index, rtsp:// or http:// URL
     model: str = "default"  # a key of `models`; "default" is `model`
@@ -290,6 +303,7 @@ class StreamConfig:
     # (streams/spec.py sink_default); an unknown name is an error naming the sinks that exist.
     sinks: Dict[str, Optional[bool]] = field(default_factory=dict)
     reconnect: ReconnectConfig = field(default_factory=ReconnectConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)  # motion gating: still frames skip the device
 
 
 @dataclass

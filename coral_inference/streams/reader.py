@@ -18,8 +18,9 @@ class SourceLost(RuntimeError):
 
 @dataclass
 class Reader:
-    """Reads ``source`` into a frame buffer. ``prepare(frame)`` (or None) converts a frame to the model's
-    inputs before it is queued; ``report(status, error)`` tells the stream it is reconnecting and why."""
+    """Reads ``source`` into a frame buffer as ``(frame, inputs, arrived, index)``. ``prepare(frame)`` (or None)
+    converts a frame to the model's inputs before it is queued; ``gate(frame, t)`` (or None) says whether it is
+    queued at all; ``report(status, error)`` tells the stream it is reconnecting and why."""
 
     source: Any
     live: bool
@@ -29,7 +30,9 @@ class Reader:
     running: threading.Event  # cleared while the stream is paused
     report: Callable[[Optional[str], Optional[str]], None]
     prepare: Optional[Callable[[Any], Any]] = None
+    gate: Optional[Callable[[Any, float], bool]] = None  # motion gating (streams/motion.py): False drops the frame
     fps: Optional[float] = None  # the source's rate once opened
+    read: int = 0  # frames read so far (a frame's index in the source; a file's clock for the motion gate)
 
     def run(self, frames: Any) -> None:
         """Until stopped, the end of a file or folder, or the reconnect attempts used up; closes
@@ -53,8 +56,11 @@ class Reader:
             if frame is None:
                 return
             self.stats.arrived(now)
+            index, self.read = self.read, self.read + 1
+            if self.gate is not None and not self.gate(frame, now if self.live else index / (self.fps or 1.0)):
+                continue  # nothing moved: not converted, not inferred (counted in gated)
             inputs = self.prepare(frame) if self.prepare is not None else None
-            dropped = frames.put((frame, inputs, now), until=self.stop)
+            dropped = frames.put((frame, inputs, now, index), until=self.stop)
             if dropped and self.running.is_set() and not self.stop.is_set():  # paused or stopping: not a drop
                 self.stats.add("dropped", dropped)
 

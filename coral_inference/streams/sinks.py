@@ -109,6 +109,7 @@ class MetricsSink:
         context.services.setdefault("metrics", self.client)
         self.tags = {"stream": stream.name, "backend": stream.backend_name, "model": stream.model_file}
         self.points = 0
+        self.stats = stream.stats if getattr(stream.stats, "motion_enabled", False) else None  # motion gating on
 
     def write(self, result: dict, frame: Any) -> None:
         latency = result.get("latency_ms") or {}
@@ -121,6 +122,8 @@ class MetricsSink:
             for name, value in counts.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     fields[f"{block}.{name}"] = value
+        if self.stats is not None:
+            fields["motion_gated"] = self.stats.gated  # frames kept from the device so far
         self.client.write({**self.tags, "kind": result.get("kind")}, fields)
         self.points += 1
 

@@ -128,6 +128,9 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
     if 0 < rc.backoff_max_s < rc.backoff_s:  # each on its own: config/ranges.py
         add(f"{key}.reconnect.backoff_s", "longer than reconnect.backoff_max_s", rc.backoff_s,
             f"at most streams.{name}.reconnect.backoff_max_s ({rc.backoff_max_s})")
+    from .motion import check_motion
+
+    check_motion(cfg.motion, f"{key}.motion", add)
     if check_workflow:
         from .workflow import check_blocks
 

@@ -36,6 +36,10 @@ class StreamStats:
         self.unreadable = 0
         self.reconnects = 0  # successful reconnections
         self.reconnect_attempts = 0
+        self.motion_enabled = False  # streams.<name>.motion.enabled (streams/motion.py)
+        self.gated = 0  # frames motion gating kept from the device (nothing moved)
+        self.motion_inferred = 0  # frames the gate let through: motion, the first frame, or max_idle_s
+        self.motion_idle = 0  # of those, let through only because max_idle_s passed
         self.inference_ms: deque = deque(maxlen=WINDOW)
         self.capture_to_result_ms: deque = deque(maxlen=WINDOW)
         self.arrivals: deque = deque(maxlen=64)  # monotonic arrival times of recent frames
@@ -62,6 +66,15 @@ class StreamStats:
             self.first_result = self.first_result or now
             self.last_result = now
 
+    def motion(self, outcome: str) -> None:
+        """One frame looked at by the motion gate: ``moved``, ``idle`` (max_idle_s) or ``gated``."""
+        with self.lock:
+            if outcome == "gated":
+                self.gated += 1
+            else:
+                self.motion_inferred += 1
+                self.motion_idle += outcome == "idle"
+
     def add(self, name: str, n: int = 1) -> None:
         with self.lock:
             setattr(self, name, getattr(self, name) + n)
@@ -78,6 +91,9 @@ class StreamStats:
             inference, c2r = list(self.inference_ms), list(self.capture_to_result_ms)
             counts = {"frames": self.frames, "captured": self.captured, "dropped": self.dropped,
                       "sink_dropped": self.sink_dropped, "filtered": self.filtered, "unreadable": self.unreadable,
-                      "reconnects": self.reconnects, "reconnect_attempts": self.reconnect_attempts}
-        return {**counts, "fps": fps, "latency_ms": latency_stats(inference),
+                      "reconnects": self.reconnects, "reconnect_attempts": self.reconnect_attempts,
+                      "gated": self.gated}
+            motion = ({"frames": self.gated + self.motion_inferred, "gated": self.gated,
+                       "inferred": self.motion_inferred, "idle": self.motion_idle} if self.motion_enabled else None)
+        return {**counts, "motion": motion, "fps": fps, "latency_ms": latency_stats(inference),
                 "capture_to_result_ms": latency_stats(c2r)}

@@ -120,6 +120,7 @@ class Stream:
 
     def start(self) -> None:
         from ..backends.inputs import to_input
+        from .motion import make_gate
         from .reader import Reader
 
         self._sink_queue.start()
@@ -132,7 +133,7 @@ class Stream:
         details = self.backend.input_details
         prepare = (lambda frame: [to_input(frame, d) for d in details]) if self._buffer.prepare_on_put else None
         self._reader = Reader(self.source, self.spec.live, self.spec.reconnect, self.stats, self._stop,
-                              self._running, self._report, prepare)
+                              self._running, self._report, prepare, make_gate(self.spec.config, self.stats))
         self._threads = [threading.Thread(target=self._guard(self._read), name=f"stream-{self.name}-reader", daemon=True),
                          threading.Thread(target=self._guard(self._work), name=f"stream-{self.name}-worker", daemon=True)]
         for thread in self._threads:
@@ -199,7 +200,7 @@ class Stream:
             item = self._frames.get(until=self._stop)
             if item is END:
                 break
-            frame, inputs, arrived = item
+            frame, inputs, arrived, index = item
             if not self._running.is_set():  # paused while waiting: this frame is not processed
                 continue
             last = time.monotonic()
@@ -212,6 +213,8 @@ class Stream:
             t1 = time.monotonic()
             self.height, self.width = frame.shape[:2]
             result = {"stream": self.name, "frame": self.frame, "time": now_iso()}
+            if self.stats.motion_enabled:  # motion gating skips frames: which frame of the source this is
+                result["source_frame"] = index
             result.update(self.decode(outputs, self.width, self.height))
             result["latency_ms"] = {"inference": round((t1 - t0) * 1000.0, 3)}
             result["workflow"] = {}

@@ -52,6 +52,8 @@ class _Collector:
         frames = CounterMetricFamily("coral_stream_frames", "Results produced per stream", labels=["stream"])
         dropped = CounterMetricFamily("coral_stream_dropped_frames", "Frames dropped per stream", labels=["stream"])
         reconnects = CounterMetricFamily("coral_stream_reconnects", "Source reconnects per stream", labels=["stream"])
+        gated = CounterMetricFamily("coral_stream_motion_gated_frames", "Frames motion gating kept from the device "
+                                    "per stream (streams.<name>.motion)", labels=["stream"])
         fps = GaugeMetricFamily("coral_stream_fps", "Results per second per stream", labels=["stream"])
         state = GaugeMetricFamily("coral_stream_status", "1 for the stream's current status",
                                   labels=["stream", "status"])
@@ -60,10 +62,11 @@ class _Collector:
             frames.add_metric([name], float(s.get("frames") or 0))
             dropped.add_metric([name], float(s.get("dropped") or 0))
             reconnects.add_metric([name], float(s.get("reconnects") or 0))
+            gated.add_metric([name], float(s.get("gated") or 0))
             fps.add_metric([name], float(s.get("fps") or 0.0))
             for status in STATUSES:
                 state.add_metric([name, status], 1.0 if s.get("status") == status else 0.0)
-        yield from (frames, dropped, reconnects, fps, state)
+        yield from (frames, dropped, reconnects, gated, fps, state)
         yield from _sink_families(streams)
 
         requests = CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker",

@@ -66,3 +66,24 @@ def packets_of(path: Path) -> list:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         return [(p.pts, p.is_keyframe, bytes(p)) for p in container.demux(stream) if p.size]
+
+
+def write_moving_video(path: Path, frames: int, moving: range, size=(640, 360), fps: float = 30.0) -> Path:
+    """A textured still background; a bright square crosses it in the frames of ``moving`` (a mostly still
+    scene for motion gating; bench/edgetpu_utilization.py uses it too)."""
+    import cv2
+    import numpy as np
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    assert writer.isOpened(), "OpenCV cannot write mp4v here"
+    background = np.random.default_rng(0).integers(0, 256, (size[1], size[0], 3)).astype(np.uint8)
+    background = cv2.GaussianBlur(background, (9, 9), 0)
+    side = size[0] // 8
+    for i in range(frames):
+        frame = background.copy()
+        if i in moving:
+            x = int((i - moving.start) / max(len(moving) - 1, 1) * (size[0] - side))
+            cv2.rectangle(frame, (x, size[1] * 7 // 18), (x + side, size[1] * 7 // 18 + side), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path

@@ -257,3 +257,17 @@ def test_webrtc_peer_from_an_aiortc_client_gets_frames_then_hangs_up():
         totals = rtc.totals()
     assert totals["peers_served"] == 1 and totals["frames_sent"] >= 3 and totals["peers_open"] == 0
     assert totals["peers_refused"] == 1
+
+
+def test_metrics_count_the_frames_motion_gating_kept_from_the_device():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from coral_inference.web.metrics import Metrics
+
+    metrics = Metrics(lambda: {"a": {"frames": 3, "gated": 17, "status": "running"}, "b": {"frames": 2, "gated": 0}},
+                      lambda: {}, lambda: dict.fromkeys(("viewers", "requests", "peers_served", "frames_sent",
+                                                         "mjpeg_frames_sent", "refused"), 0))
+    families = {f.name: f for f in text_string_to_metric_families(metrics.text().decode())}
+    gated = {x.labels["stream"]: x.value for x in families["coral_stream_motion_gated_frames"].samples
+             if x.name.endswith("_total")}
+    assert gated == {"a": 17.0, "b": 0.0}
