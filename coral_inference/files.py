@@ -41,6 +41,7 @@ LIMITS = {
 MAX_DEPTH = 64  # nesting of YAML / JSON documents
 MAX_ALIASES = 256  # YAML aliases (*name) per document
 MAX_NODES = 200_000  # YAML nodes once aliases are expanded (a ~500-byte alias bomb expands to billions)
+MAX_ITEMS = 4096  # items of one YAML / JSON list (a config's longest list is far shorter; composing costs per item)
 MAX_INT_DIGITS = 64  # integers in YAML / JSON / environment values
 MAX_NAME = 255  # bytes of a file name
 
@@ -203,7 +204,7 @@ def load_yaml_checked(path: Any, what: str = "config file", kind: str = "config"
         if size > MAX_NODES:
             raise FileProblem(path, what, f"{size} nodes once its aliases are expanded (at most {MAX_NODES})",
                               "YAML without alias bombs", key)
-        return loader.construct_document(node)
+        return no_surrogates(loader.construct_document(node), path, what, key)
     except FileProblem:
         raise
     except yaml.YAMLError as exc:
@@ -261,6 +262,10 @@ def _loader_class() -> Any:
         aliases = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
+            if isinstance(parent, yaml.SequenceNode) and isinstance(index, int) and index >= MAX_ITEMS:
+                raise FileProblem(self.checked_path, self.checked_what,
+                                  f"a list of more than {MAX_ITEMS} items (line {parent.start_mark.line + 1})",
+                                  f"lists of at most {MAX_ITEMS} items", self.checked_key)
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
                 if self.aliases > MAX_ALIASES:
@@ -333,9 +338,50 @@ def parse_json(text: str, path: Any, what: str, *, key: str | None = None) -> An
         raise FileProblem(path, what, f"nested more than {MAX_DEPTH} levels deep",
                           f"JSON with at most {MAX_DEPTH} levels of nesting", key)
     try:
-        return json.loads(text, parse_int=bounded_int)
+        data = json.loads(text, parse_int=bounded_int)
     except (ValueError, RecursionError) as exc:
         raise FileProblem(path, what, f"not valid JSON: {str(exc)[:200]}", "a JSON document", key) from None
+    return no_surrogates(data, path, what, key)
+
+
+def surrogate_at(value: Any, where: str = "") -> str | None:
+    """The dotted place of the first text (a key or a value) in ``value`` holding an unpaired surrogate
+    (``\\ud800``, which YAML and JSON escapes can spell but no UTF-8 file, message or summary can hold);
+    None when there is none. Iterative: a deep document costs no recursion."""
+    stack = [(where, value)]
+    while stack:
+        place, item = stack.pop()
+        if isinstance(item, str):
+            if not _encodable(item):
+                return place or "(top level)"
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                sub = f"{place}.{k}" if place else str(k)
+                if isinstance(k, str) and not _encodable(k):
+                    return sub
+                stack.append((sub, v))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{place}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def no_surrogates(data: Any, path: Any, what: str, key: str | None) -> Any:
+    """``data``, or a FileProblem naming the key whose text holds an unpaired surrogate."""
+    place = surrogate_at(data)
+    if place is not None:
+        shown = place.encode("ascii", "backslashreplace").decode("ascii")
+        raise FileProblem(path, what, f"{shown}: text holding an unpaired surrogate (a lone \\uD800-\\uDFFF escape)",
+                          "text of valid Unicode characters (an escape pair such as \\ud83d\\ude00, or the character itself)",
+                          key)
+    return data
 
 
 def _json_depth(text: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import BackendError, ConfigError
 from .devices import EdgeTpuDevice, describe
 
-SPEC_RE = re.compile(r"^(?:(usb|pci)(?::(\d{1,3}))?|:(\d{1,3})|)$")  # an index of at most 3 digits
+SPEC_RE = re.compile(r"^(?:(usb|pci)(?::([0-9]{1,3}))?|:([0-9]{1,3})|)\Z")  # an index of at most 3 digits
 EXPECTED = "'', ':N', 'usb', 'usb:N', 'pci', 'pci:N', 'all' or a list of these"
 
 

@@ -112,8 +112,8 @@ def _type_entries(cfg: Any, sources: Mapping[str, Any]) -> None:
     from .schema import typed_entries
 
     issues = Issues(config=SimpleNamespace(sources=sources))
-    for key, message, value in typed_entries(cfg):
-        issues.add(key, message, value=value, expected="a key and type of the schema (config/schema.py)")
+    for key, message, value, expected in typed_entries(cfg):
+        issues.add(key, message, value=value, expected=expected)
     issues.raise_if_errors()
 
 

@@ -82,11 +82,12 @@ RANGES: dict[str, Range] = {
     "run.max_detections": _i(1, 100_000, "detections kept per frame"),
     "run.min_keypoint_score": _f(0, 1, "pose keypoints below this score are left out"),
     "run.concurrency": _i(1, 1024, "bench: requests in flight per backend (null: its worker count)"),
-    "streams.*.max_fps": _f(0, 1000, "a stream's frames per second at most (null: as they come)", low_open=True),
-    "streams.*.open_timeout_s": _f(0, 600, "a live source's open (and read) timeout (seconds)", low_open=True),
+    # Rates have a floor, not just > 0: 1 / max_fps is a wait in seconds (1e-300 would overflow a timestamp).
+    "streams.*.max_fps": _f(0.001, 1000, "a stream's frames per second at most (null: as they come)"),
+    "streams.*.open_timeout_s": _f(0, 600, "a live source\'s open (and read) timeout (seconds)", low_open=True),
     "streams.*.reconnect.max_attempts": _i(0, 10**9, "reconnect attempts of a live source (null: forever)"),
-    "streams.*.reconnect.backoff_s": _f(0, DAY, "first wait before a reconnect (seconds)", low_open=True),
-    "streams.*.reconnect.backoff_max_s": _f(0, DAY, "longest wait between reconnects (seconds)", low_open=True),
+    "streams.*.reconnect.backoff_s": _f(0.001, DAY, "first wait before a reconnect (seconds)"),
+    "streams.*.reconnect.backoff_max_s": _f(0.001, DAY, "longest wait between reconnects (seconds)"),
     "streams.*.motion.threshold": _i(1, 255, "gray levels a pixel must change to count as moving"),
     "streams.*.motion.min_area": _f(0, 1, "fraction of the frame the largest moving region must cover", low_open=True),
     "streams.*.motion.max_idle_s": _f(0, 365 * DAY, "seconds without inference before a frame is inferred anyway "
@@ -100,19 +101,19 @@ RANGES: dict[str, Range] = {
     **{f"backends.*.{k}": r for k, r in _BACKEND.items()},
     **{f"backends.extra.*.{k}": r for k, r in _BACKEND.items()},
     "services.webrtc.width": _i(64, 1920, "live preview width in pixels (height keeps the aspect ratio)"),
-    "services.webrtc.max_fps": _f(0, 30, "live preview frames per second per stream", low_open=True),
+    "services.webrtc.max_fps": _f(0.01, 30, "live preview frames per second per stream"),
     "services.web.port": _i(0, 65535, "HTTP port (0: a free port)"),
     "services.web.max_viewers": _i(1, 1000, "live viewers at once"),
     "services.web.max_body_kb": _i(1, 10240, "request size limit (KiB)"),
-    "services.recording.segment_s": _f(0, DAY, "seconds per recording segment", low_open=True),
+    "services.recording.segment_s": _f(0.1, DAY, "seconds per recording segment"),
     "services.recording.retain": _i(1, 1_000_000, "segments kept (older ones deleted)"),
-    "services.recording.fps": _f(0, 1000, "recording frame rate (null: the source's)", low_open=True),
+    "services.recording.fps": _f(0.01, 1000, "recording frame rate (null: the source's)"),
     "services.recording.retain_days": _f(0, 36500, "days recordings are kept", low_open=True),
     "services.recording.max_gb": _f(0, 1_000_000, "gigabytes of recordings per stream", low_open=True),
     "services.recording.events.pre_s": _f(0, 300, "seconds of video before an event"),
     "services.recording.events.post_s": _f(0, 300, "seconds of video after an event"),
     "services.metrics.batch_size": _i(1, 1_000_000, "points per HTTP write"),
-    "services.metrics.flush_interval_s": _f(0, 3600, "seconds between writes", low_open=True),
+    "services.metrics.flush_interval_s": _f(0.001, 3600, "seconds between writes"),
     "services.metrics.max_buffer": _i(1, 10_000_000, "points held while the server is slow or down"),
     "services.metrics.retries": _i(0, 100, "retries per batch"),
     "services.metrics.timeout_s": _f(0, 600, "seconds per HTTP request", low_open=True),
@@ -123,6 +124,12 @@ RANGES: dict[str, Range] = {
     "services.webhook.retries": _i(0, 100, "quick retries of a failed webhook POST"),
     "services.webhook.max_queue": _i(1, 10_000_000, "webhook events held while the server is down"),
 }
+
+
+# Ranges of values that are not numeric keys of their own (checked by the part that reads them):
+CAMERA_INDEX = _i(0, 1023, "a camera source: the index of a video device (/dev/videoN)")
+WORKFLOW_BLOCKS = _i(0, 256, "blocks in one stream's workflow")
+WORKFLOW_DEPTH = 8  # nesting of a block setting's value (lists in lists, mappings in mappings)
 
 
 def _parts(key: str) -> list[str]:

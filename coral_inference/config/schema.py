@@ -364,7 +364,7 @@ def typed_entries(cfg: Any) -> list[tuple[str, str, Any]]:
         if node is None:
             continue
         if not isinstance(node, DictConfig):
-            problems.append((key, f"must be a mapping of name -> {entry_type.__name__}", node))
+            problems.append((key, f"must be a mapping of name -> {entry_type.__name__}", _plain(node), "a mapping"))
             continue
         for name in list(node.keys()):
             entry = node._get_node(name)
@@ -375,12 +375,55 @@ def typed_entries(cfg: Any) -> list[tuple[str, str, Any]]:
                     raise TypeError(f"must be a mapping of {entry_type.__name__} keys")
                 node[name] = OmegaConf.merge(OmegaConf.structured(entry_type), entry)
             except OmegaConfBaseException as exc:
-                sub = getattr(exc, "full_key", None)
-                message = str(exc).splitlines()[0]
-                problems.append((f"{key}.{name}" + (f".{sub}" if sub else ""), message, None))
+                found = _field_problems(entry_type, entry, f"{key}.{name}")
+                if not found:
+                    sub = getattr(exc, "full_key", None)
+                    found = [(f"{key}.{name}" + (f".{sub}" if sub else ""), str(exc).splitlines()[0], None,
+                              f"a mapping of {entry_type.__name__} fields")]
+                problems += found
             except TypeError as exc:
-                problems.append((f"{key}.{name}", str(exc), OmegaConf.to_container(entry) if entry is not None else None))
+                problems.append((f"{key}.{name}", str(exc), _plain(entry), f"a mapping of {entry_type.__name__} fields"))
     return problems
+
+
+def _plain(node: Any) -> Any:
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    if isinstance(node, (DictConfig, ListConfig)):
+        try:
+            return OmegaConf.to_container(node, resolve=False)
+        except Exception:  # noqa: BLE001 - shown only
+            return str(node)
+    return node
+
+
+def _field_problems(entry_type: Any, entry: Any, where: str) -> list[tuple[str, str, Any, str]]:
+    """The entry's fields one by one: (key, message, value, expected) of each the schema refuses, so a
+    wrong type names its own key (``streams.s.workflow``) and its value."""
+    import dataclasses as dc
+    import typing
+
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from .sources import expectation
+
+    fields = {f.name: f for f in dc.fields(entry_type)}
+    hints = typing.get_type_hints(entry_type)
+    out = []
+    for field_name in list(entry.keys()):
+        key = f"{where}.{field_name}"
+        value = _plain(entry._get_node(field_name))
+        if field_name not in fields:
+            out.append((key, "unknown key", value, f"one of {', '.join(fields)}"))
+            continue
+        try:
+            OmegaConf.merge(OmegaConf.structured(entry_type), {field_name: entry._get_node(field_name)})
+        except OmegaConfBaseException as exc:
+            sub = getattr(exc, "full_key", None) or ""
+            inner = f"{where}.{sub}" if sub and sub.startswith(field_name + ".") else key
+            out.append((inner, "wrong type", value, expectation(hints[field_name])))
+    return out
 
 
 def register() -> None:

@@ -47,8 +47,8 @@ RESERVED = frozenset({"CORAL_DEBUG", "CORAL_STRICT", "CORAL_INFLUX_TOKEN"})
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
-_INT = re.compile(r"^[+-]?\d{1,64}$")  # longer digit runs stay text: the key's type check refuses them
-_FLOAT = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+)$")
+_INT = re.compile(r"^[+-]?[0-9]{1,64}\Z")  # longer digit runs stay text: the key's type check refuses them
+_FLOAT = re.compile(r"^[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?[eE][+-]?[0-9]+)\Z")
 ENV_RULE = ("true/false/yes/no/on/off, null or ~, a number, a list a,b or [a,b], "
             "'quoted text', or plain text")
 
@@ -243,7 +243,20 @@ def check_tree(value: Any, key: str, source: str, issues: Issues, *, where: str 
     if not _fits(tp, value):
         issues.add(key, "wrong type", value=value, source=source, expected=expectation(tp) + where)
         return _DROP
+    limit = _length_limit(key)
+    if limit is not None and isinstance(value, (list, tuple)) and len(value) > limit.high:
+        # refused before composition, which costs per item (20,000 workflow blocks took minutes)
+        issues.add(key, f"{len(value)} items ({limit.doc})", value=f"a list of {len(value)} items", source=source,
+                   expected=f"at most {int(limit.high)} items")
+        return _DROP
     return value
+
+
+def _length_limit(key: str) -> Any:
+    from .ranges import WORKFLOW_BLOCKS
+
+    parts = key.split(".")
+    return WORKFLOW_BLOCKS if len(parts) == 3 and parts[0] == "streams" and parts[2] == "workflow" else None
 
 
 _DROP = object()

@@ -22,11 +22,31 @@ from __future__ import annotations
 from typing import Any, Optional
 
 
+def _is_number(value: Any) -> bool:
+    """A real number as YAML gives it: int or float, never a bool or text ('0.5' is not coerced)."""
+    import math
+
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flag(value: Any, what: str) -> bool:
+    """A switch: true or false only ('false', 'no', 0 are refused, never read as true)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{what}: expected true or false, got {value!r}")
+    return value
+
+
+def _label(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what}: expected a non-empty text, got {value!r}")
+    return value
+
+
 def _point(value: Any, what: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what}: expected a point [x, y] of two numbers, got {value!r}") from None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2 \
+            or not all(_is_number(v) for v in value):
+        raise ValueError(f"{what}: expected a point [x, y] of two numbers, got {value!r}")
+    x, y = (float(v) for v in value)
     if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
         raise ValueError(f"{what}: {value!r} is outside the frame (normalized coordinates 0..1)")
     return x, y
@@ -52,9 +72,9 @@ def _counts(result: dict, name: str) -> dict:
 
 class ScoreFilter:
     def __init__(self, min_score: float = 0.5, drop_empty: bool = False):
-        if not isinstance(min_score, (int, float)) or not 0.0 <= float(min_score) <= 1.0:
+        if not _is_number(min_score) or not 0.0 <= float(min_score) <= 1.0:
             raise ValueError(f"min_score: expected a number from 0 to 1, got {min_score!r}")
-        self.min_score, self.drop_empty = float(min_score), bool(drop_empty)
+        self.min_score, self.drop_empty = float(min_score), _flag(drop_empty, "drop_empty")
         self.removed = 0
         self.dropped = 0
 
@@ -80,7 +100,8 @@ class ScoreFilter:
 class LabelFilter:
     def __init__(self, include: Any = (), exclude: Any = ()):
         for name, value in (("include", include), ("exclude", exclude)):
-            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or hasattr(value, "items") \
+                    or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
                 raise TypeError(f"{name}: expected a list of labels or class ids, got {value!r}")
         self.include = {str(v) for v in include}
         self.exclude = {str(v) for v in exclude}
@@ -104,15 +125,15 @@ class LabelFilter:
 
 class LineCounter:
     def __init__(self, line: Any = ((0.0, 0.5), (1.0, 0.5)), max_distance: float = 0.2, name: str = "line_counter"):
-        if not hasattr(line, "__len__") or len(line) != 2:
+        if isinstance(line, (str, bytes)) or not hasattr(line, "__len__") or len(line) != 2:
             raise ValueError(f"line: expected two points [[x1, y1], [x2, y2]], got {line!r}")
         self.a, self.b = _point(line[0], "line[0]"), _point(line[1], "line[1]")
         if self.a == self.b:
             raise ValueError("line: the two points are the same")
-        if not isinstance(max_distance, (int, float)) or not max_distance > 0:
+        if not _is_number(max_distance) or not max_distance > 0:
             raise ValueError(f"max_distance: expected a positive number, got {max_distance!r}")
         self.max_distance = float(max_distance)
-        self.name = name
+        self.name = _label(name, "name")
         self.previous: list[tuple[float, float]] = []
         self.totals = {"in": 0, "out": 0}
 
@@ -161,10 +182,10 @@ class LineCounter:
 
 class ZoneCount:
     def __init__(self, polygon: Any = ((0, 0), (1, 0), (1, 1), (0, 1)), name: str = "zone_count"):
-        if not hasattr(polygon, "__len__") or len(polygon) < 3:
-            raise ValueError(f"polygon: expected at least three points [[x, y], …], got {polygon!r}")
+        if isinstance(polygon, (str, bytes)) or not hasattr(polygon, "__len__") or not 3 <= len(polygon) <= 1000:
+            raise ValueError(f"polygon: expected at least three points (at most 1000) [[x, y], …], got {polygon!r}")
         self.polygon = [_point(p, f"polygon[{i}]") for i, p in enumerate(polygon)]
-        self.name = name
+        self.name = _label(name, "name")
         self.max_inside = 0
         self.frames_occupied = 0
 

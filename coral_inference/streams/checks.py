@@ -6,6 +6,7 @@ ranges (max_fps, reconnect.*, run.max_frames, …) are config/ranges.py's."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,13 @@ URL_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt")
 RUNS_STREAMS = ("pipeline", "serve")
 
 
+_DIGITS = re.compile(r"[0-9]+")  # ASCII digits only ('١' or '²' are not a camera index); fullmatch: no '0\n'
+
+
 def source_kind(source: str) -> str:
     """camera | url | folder | file (by the text; existence is checked separately)."""
     text = str(source).strip()
-    if text.isdigit():
+    if _DIGITS.fullmatch(text):
         return "camera"
     if "://" in text:
         return "url"
@@ -30,7 +34,13 @@ def source_problem(text: Any) -> str | None:
         return "no source"
     text = str(text).strip()
     kind = source_kind(text)
-    if kind == "url":
+    if kind == "camera":
+        from ..config.ranges import CAMERA_INDEX
+
+        why = CAMERA_INDEX.problem(int(text)) if len(text) <= 12 else "too large"
+        if why:
+            return f"camera index {why} ({CAMERA_INDEX.doc}: {CAMERA_INDEX.expected()})"
+    elif kind == "url":
         scheme, _, rest = text.partition("://")
         if scheme.lower() not in URL_SCHEMES:
             return f"unknown URL scheme {scheme!r}"

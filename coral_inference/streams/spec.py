@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Optional
 from ..config.keys import model_key
 from .checks import SOURCE_EXPECTED, source_kind, source_problem
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")  # matched from the start; \Z: no name ending in a newline
 LIVE_KINDS = ("camera", "url")
 
 
@@ -106,7 +106,8 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
 
     name, cfg, key = entry.name, entry.config, f"streams.{entry.name}"
     if not NAME_RE.match(name):
-        add(key, "not a usable stream name (it names a folder and a metrics tag)", name,
+        shown = name.encode("ascii", "backslashreplace").decode().replace("\n", "\\n").replace("\r", "\\r")
+        add(f"streams.{shown}", "not a usable stream name (it names a folder and a metrics tag)", name,
             "letters, digits, _ and -, starting with a letter or digit")
     if not cfg.enabled:
         return None

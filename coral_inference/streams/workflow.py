@@ -24,6 +24,37 @@ def _items(workflow: Iterable[Any]) -> list[tuple[int, Any, dict[str, Any]]]:
     return out
 
 
+def _shape_problem(name: Any, settings: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """(key suffix, message, value) when an item's shape is wrong before any block sees it: a block
+    name that is not text (``{block: {x: 1}}``), a setting name that is not text, settings nested
+    deeper than ranges.WORKFLOW_DEPTH."""
+    from ..config.ranges import WORKFLOW_DEPTH
+
+    if name is not None and not isinstance(name, str):
+        return ".block", "the block name is not text", _plain(name)
+    for k, v in settings.items():
+        if not isinstance(k, str):
+            return "", f"setting name {k!r} is not text", k
+        if _depth(v) > WORKFLOW_DEPTH:
+            return f".{k}", f"nested more than {WORKFLOW_DEPTH} levels deep", "(a deeply nested value)"
+    return None
+
+
+def _depth(value: Any) -> int:
+    """Nesting of lists and mappings (iterative)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > 64:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, d + 1) for v in item)
+    return deepest
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_plain(v) for v in value]
@@ -45,20 +76,33 @@ def _plugin_block_names() -> set[str]:
 
 def check_blocks(workflow: Iterable[Any], key: str, add: Any, registry: Any = None) -> None:
     """Problems of a workflow list: unknown blocks, bad settings (the factory is built to find out)."""
+    from ..config.ranges import WORKFLOW_BLOCKS
     from ..plugins.registry import new_registry
 
     registry = registry or new_registry()
+    workflow = tuple(workflow or ())
+    if len(workflow) > WORKFLOW_BLOCKS.high:  # checked before any block is built: 20,000 blocks is no workflow
+        add(key, f"{len(workflow)} blocks ({WORKFLOW_BLOCKS.doc})", f"a list of {len(workflow)} items",
+            f"at most {int(WORKFLOW_BLOCKS.high)} blocks")
+        return
+    expected = "{block: <name>, <setting>: <value>, …} with a block of: " + ", ".join(_names(registry))
+    plugin_blocks: set[str] | None = None
     for i, name, settings in _items(workflow):
         item_key = f"{key}[{i}]"
-        expected = "{block: <name>, <setting>: <value>, …} with a block of: " + ", ".join(_names(registry))
         if "_not_a_mapping" in settings:
             add(item_key, "not a mapping", settings["_not_a_mapping"], expected)
+            continue
+        shape = _shape_problem(name, settings)
+        if shape is not None:
+            add(item_key + shape[0], shape[1], shape[2], expected)
             continue
         if not name:
             add(f"{item_key}.block", "no block name", None, expected)
             continue
         if not registry.has("workflow", name):
-            if name in _plugin_block_names():
+            if plugin_blocks is None:
+                plugin_blocks = _plugin_block_names()  # entry points read once per workflow, not per item
+            if name in plugin_blocks:
                 continue  # an installed plugin's block: its settings are checked when the plugin loads
             import difflib
 
@@ -81,6 +125,9 @@ def build(workflow: Iterable[Any], registry: Any, key: str) -> list[tuple[str, A
     blocks: list[tuple[str, Any]] = []
     seen: dict[str, int] = {}
     for i, name, settings in _items(workflow):
+        shape = _shape_problem(name, settings)
+        if shape is not None:
+            raise ConfigError(f"{key}[{i}]{shape[0]}: {shape[1]}")
         factory = registry.get("workflow", name) if name else None
         if factory is None:
             raise ConfigError(f"{key}[{i}].block: unknown workflow block {name!r} (expected one of "
