@@ -82,6 +82,7 @@ def build(
     summary: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "status": status,
+        "status_reasons": list(getattr(context, "status_reasons", None) or []),  # why not ok (names what and why)
         "started_at": started_at,
         "finished_at": now_iso(),
         "argv": redact_argv(argv, secret_keys),

@@ -40,6 +40,7 @@ def backend_line(b: dict[str, Any]) -> str:
 
 def summary_text(summary: dict[str, Any], path: Path | None = None, title: str = "coral-run") -> str:
     lines = [f"{title}: {summary['status']}"]
+    lines += [f"  why: {reason}" for reason in summary.get("status_reasons") or []]
     platform = summary.get("platform")
     if platform:
         lines.append(f"  platform {platform.get('name')} ({platform.get('detected_by')}: {platform.get('reason')})")
@@ -87,6 +88,8 @@ def pipeline_line(p: dict[str, Any]) -> str:
                      f" ({motion['idle']} after max_idle_s)")
         if s.get("last_error") and s.get("status") in ("failed", "reconnecting"):
             line += f"; {s['last_error']}"
+        elif s.get("health") == "degraded":
+            line += "; degraded: " + "; ".join(s.get("reasons") or [])
     if p.get("metrics"):
         line += f"\n    metrics: {p['metrics']['sent']} sent, {p['metrics']['dropped']} dropped"
     for key, where in (("mqtt", "broker"), ("webhook", "target")):

@@ -36,8 +36,9 @@ class RuntimeContext:
     log: list[dict[str, Any]] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)  # expected errors met during init
     results: dict[str, Any] = field(default_factory=dict)  # what a run mode produced (bench, pipeline)
-    # Parts running worse than asked while the run goes on (a stream's recording that failed): the run is
-    # degraded. Key (e.g. streams.cam.recording) -> the one reason.
+    # Parts running worse than asked while the run goes on (a stream's recording that failed, a stream that
+    # failed or is degraded: streams/run.py verdict): the run is degraded. Key (e.g. streams.cam.recording,
+    # streams.cam) -> the one reason.
     problems: dict[str, str] = field(default_factory=dict)
     on_close: list[Any] = field(default_factory=list)  # callables run by close(), last first (plugins)
     started: float = field(default_factory=time.perf_counter)
@@ -61,6 +62,12 @@ class RuntimeContext:
         if any(s == "degraded" for s in states) or self.problems:
             return "degraded"
         return "ok"
+
+    @property
+    def status_reasons(self) -> list[str]:
+        """Why the status is not ok: each failed or degraded backend's reason, then what the run mode added."""
+        out = [f"backend {b.name}: {b.reason}" for b in self.backends if b.status in ("failed", "degraded")]
+        return out + [f"{key}: {reason}" for key, reason in self.problems.items()]
 
     def close(self) -> None:
         """Release what init and the run mode hold: services, then patches (disabled, last applied

@@ -153,6 +153,7 @@ class StreamManager:
                 lock.release()
         for stream in self.streams.values():
             stream.join(timeout)
+            stream.conclude()  # no frame in the whole run: failed, with the reason
         self._reports = {name: stream.close_sinks(timeout) for name, stream in self.streams.items()}
         for key, shared in list(self._shared.items()):
             close = getattr(shared, "close", None)
@@ -205,8 +206,10 @@ class StreamManager:
         from .workflow import summaries
 
         recorder = stream.sinks.get("recording")
-        return {"status": stream.status, **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
-                "last_error": stream.last_error, "source": redact_source(stream.spec.source),
+        health = stream.health()
+        return {"status": stream.status, "health": health["state"], "reasons": health["reasons"],
+                **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
+                "last_error": stream.last_error, "recovered_errors": stream.recovered, "source": redact_source(stream.spec.source),
                 "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
                 "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by,
                 "sink_writes": stream.sink_writes(),
@@ -244,7 +247,8 @@ class StreamManager:
         running = [s for s in streams.values() if s["status"] != "disabled"]
         totals = {"frames": sum(s["frames"] for s in running), "dropped": sum(s["dropped"] for s in running),
                   "reconnects": sum(s["reconnects"] for s in running),
-                  "failed": sorted(n for n, s in streams.items() if s["status"] == "failed")}
+                  "failed": sorted(n for n, s in streams.items() if s["status"] == "failed"),
+                  "degraded": sorted(n for n, s in streams.items() if s.get("health") == "degraded")}
         out = {"streams": streams, "totals": totals, "duration_s": round(duration, 3),
                "fps": round(totals["frames"] / duration, 3) if duration > 0 else None,
                "results": str(self._shared["results"].path) if "results" in self._shared else None,

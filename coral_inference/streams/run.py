@@ -58,11 +58,25 @@ def run(context: Any, on_result: Any = None) -> dict[str, Any]:
     frames = result["totals"]["frames"]
     context.note("pipeline", f"{len(manager.streams)} stream(s), {frames} frames in {result['duration_s']}s, "
                              f"stopped by {stopped_by}")
-    states = [s["status"] for s in result["streams"].values() if s["status"] != "disabled"]
-    if states and all(s == "failed" for s in states):
-        context.results["pipeline"] = result
-        errors = "; ".join(f"{n}: {s.get('last_error')}" for n, s in result["streams"].items() if s["status"] == "failed")
+    verdict(context, result, "pipeline")
+    return result
+
+
+def verdict(context: Any, result: dict[str, Any], mode: str) -> None:
+    """The run's truth from its streams (pipeline and serve): every enabled stream failed -> StreamsFailed
+    (exit 6, the summary still written, ``results.<mode>`` kept); some failed or degraded -> the run is
+    degraded, each stream named with why (``context.problems["streams.<name>"]``: the summary's problems and
+    status_reasons)."""
+    streams = {n: s for n, s in result["streams"].items() if s.get("status") != "disabled"}
+    failed = {n: s for n, s in streams.items() if s.get("status") == "failed"}
+    if streams and len(failed) == len(streams):
+        context.results[mode] = result
+        errors = "; ".join(f"{n}: {s.get('last_error')}" for n, s in failed.items())
         error = StreamsFailed(f"every stream failed: {errors}")
         error.context = context  # type: ignore[attr-defined]
         raise error
-    return result
+    for name, s in streams.items():
+        if name in failed:
+            context.problems[f"streams.{name}"] = f"failed: {s.get('last_error')}"
+        elif s.get("health") == "degraded":
+            context.problems[f"streams.{name}"] = f"degraded: {'; '.join(s.get('reasons') or [])}"

@@ -12,7 +12,10 @@ worker thread and a sink thread (streams/sinkqueue.py).
 * sink thread: every sink of the stream, behind a buffer of the same kind.
 
 A failure (the source, the backend, a block raising) ends this stream ``failed`` with ``last_error``;
-the other streams go on.
+the other streams go on. ``conclude`` (the manager, at the end of the run) makes a stream that produced no
+frame in the whole run ``failed`` with the reason. ``health()`` says whether the stream runs what was asked
+(``ok``), something less (``degraded``: its backend fell back, e.g. to the CPU twin of an Edge TPU model;
+a sink failing; the source lost and reconnecting) or nothing (``failed``), with the reasons.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from ..summary import now_iso
 from .buffers import END, for_source
 from .stats import StreamStats
 
-FRAMES = {"Newest": 1, "Bounded": 4}  # frames held between reader and worker: the newest, or read ahead
+FRAMES = {"Newest": 1, "Bounded": 4}
+SIGNALS = ("SIGINT", "SIGTERM")  # frames held between reader and worker: the newest, or read ahead
 
 
 class Stream:
@@ -56,6 +60,7 @@ class Stream:
         self.status = "stopped"
         self.stopped_by: Optional[str] = None
         self.last_error: Optional[str] = None
+        self.recovered = 0  # source errors that cleared when frames flowed again
         self.frame = 0
         self.width = self.height = 0
         self._lock = threading.Lock()
@@ -117,6 +122,53 @@ class Stream:
             self.last_error = error
         if status is not None and self.status != "paused":
             self._set(status)
+
+    def _flowing(self) -> None:
+        """Frames flow: running; the error the stream had before (the source down, a previous run's failure)
+        is over: cleared from the status, counted in ``recovered``."""
+        with self._lock:
+            if self.status not in ("starting", "reconnecting"):
+                return
+            if self.last_error is not None:
+                self.recovered += 1
+                self.last_error = None
+            self.status = "running"
+
+    def conclude(self) -> None:
+        """At the end of the run: a stream that produced no frame in the whole run failed (the reason kept)
+        -- unless an operator stopped it, or a signal ended the run before a source without trouble had
+        delivered."""
+        with self._lock:
+            if self.stats.frames or self.status == "failed" or self.stopped_by == "control":
+                return
+            if self.last_error is None and self.stopped_by in SIGNALS:
+                return
+            why = self.last_error or ("the source ended without a frame" if self.status == "finished"
+                                      else "the source delivered no frame")
+            self.status, self.last_error = "failed", f"no frame in the whole run: {why}"
+
+    def health(self) -> dict[str, Any]:
+        """{"state": ok | degraded | failed, "reasons": [...]} (generic over the backend and the sinks)."""
+        reasons = []
+        if self.status == "failed":
+            return {"state": "failed", "reasons": [self.last_error or "failed"]}
+        state = getattr(self.backend, "state", None)
+        if getattr(state, "status", None) == "degraded":
+            reasons.append(f"backend {self.backend_name}: {state.reason}")
+        for sink, error in sorted(self.sink_failures().items()):
+            reasons.append(f"sink {sink}: {error}")
+        for label, sink in self.sinks.items():  # a sink that reports its own state (recording) and failed
+            state_of = getattr(sink, "state", None)
+            sink_state = state_of() if callable(state_of) else None
+            if isinstance(sink_state, dict) and sink_state.get("status") == "failed" and label not in self.sink_failures():
+                reasons.append(f"sink {label}: {sink_state.get('reason') or 'failed'}")
+        if self.status == "reconnecting":
+            reasons.append(f"reconnecting: {self.last_error}")
+        return {"state": "degraded" if reasons else "ok", "reasons": reasons}
+
+    def sink_failures(self) -> dict[str, str]:
+        """sink -> the error of each sink that failed (a failing sink degrades its stream)."""
+        return dict(self.sink_errors)
 
     def start(self) -> None:
         from ..backends.inputs import to_input
@@ -205,7 +257,7 @@ class Stream:
                 continue
             last = time.monotonic()
             if self.status in ("starting", "reconnecting"):
-                self._set("running")
+                self._flowing()
             if inputs is None:
                 inputs = [to_input(frame, d) for d in details]
             t0 = time.monotonic()

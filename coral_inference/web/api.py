@@ -61,10 +61,10 @@ async def page(request: Any) -> Any:
 async def healthz(request: Any) -> Any:
     from aiohttp import web
 
-    status = {name: s.get("status") for name, s in _service(request).status().items()}
-    context = getattr(_service(request).manager, "context", None)
-    run = getattr(context, "status", None)  # ok, or degraded (a stream's recording failed, a CPU fallback)
-    return web.json_response({"ok": True, "streams": status, "status": run if isinstance(run, str) else "ok"})
+    report = _service(request).health()  # docs/serve.md "Health"
+    if "any" in request.query:  # /healthz?any: the service is up (whatever its streams do)
+        return web.json_response({**report, "service": "up"})
+    return web.json_response(report, status=200 if report["ok"] else 503)
 
 
 async def metrics(request: Any) -> Any:

@@ -1,6 +1,7 @@
 """run.mode=serve (registry kind "mode", name "serve"): the configured streams with the web service
 until SIGTERM or Ctrl-C (or run.duration_s). Then the previews are closed, the streams stopped (their
-recordings complete), and the totals returned for the summary's results.serve; the run exits 0."""
+recordings complete), and the totals returned for the summary's results.serve; the run exits 0, or 6 when every
+stream failed (streams/run.py verdict: a stream that produced no frame in the whole run failed)."""
 
 from __future__ import annotations
 
@@ -72,17 +73,22 @@ def run(context: Any) -> dict[str, Any]:
     service = Service(manager, options(context))
     started = time.perf_counter()
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    _stopped_by: list[str] = []
     try:
-        stopped_by = asyncio.run(_serve(context, manager, service))
+        stopped_by = asyncio.run(_serve(context, manager, service, _stopped_by))
     finally:
         if threading.current_thread() is threading.main_thread():
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        manager.stop()  # idempotent: also when the loop never got that far
+        manager.stop(reason=_stopped_by[0] if _stopped_by else "stopped")  # idempotent
     elapsed = time.perf_counter() - started
     context.note("serve", f"served {service.url} for {elapsed:.1f}s, stopped by {stopped_by}")
-    return {**manager.summary(), "web": service.totals(), "stopped_by": stopped_by,
-            "duration_s": round(elapsed, 3)}
+    from ..streams.run import verdict
+
+    result = {**manager.summary(), "web": service.totals(), "stopped_by": stopped_by,
+              "duration_s": round(elapsed, 3)}
+    verdict(context, result, "serve")
+    return result
 
 
 def _cannot_listen(config: Any, exc: OSError) -> ConfigError:
@@ -97,10 +103,10 @@ def _cannot_listen(config: Any, exc: OSError) -> ConfigError:
     return ConfigError("run.mode=serve: the web service cannot start", problems=issues.items)
 
 
-async def _serve(context: Any, manager: Any, service: Any) -> str:
+async def _serve(context: Any, manager: Any, service: Any, reason: list[str]) -> str:
+    """Serve until a signal or run.duration_s; ``reason`` gets what stopped it (the streams' stopped_by)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    reason: list[str] = []
 
     def on_signal(name: str) -> None:
         reason.append(name)
@@ -125,5 +131,5 @@ async def _serve(context: Any, manager: Any, service: Any) -> str:
             reason.append("run.duration_s")
     finally:
         await service.stop()  # peers closed, feeds ended
-        await asyncio.to_thread(manager.stop)  # streams stopped, recordings complete
+        await asyncio.to_thread(manager.stop, reason=reason[0] if reason else "stopped")  # recordings complete
     return reason[0] if reason else "stopped"

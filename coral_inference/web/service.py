@@ -16,6 +16,18 @@ from .metrics import Metrics
 from .preview import PreviewHub
 
 
+FINISHED_NORMALLY = ("end of source", "run.max_frames")  # a stream that finished so is healthy
+
+
+def _why_not_running(s: dict[str, Any]) -> str:
+    state = s.get("status")
+    if state == "finished":
+        return f"finished ({s.get('stopped_by')})"
+    if state == "stopped":
+        return f"stopped by {s.get('stopped_by') or 'a request'}"
+    return {"starting": "starting: no frame yet", "paused": "paused by a request"}.get(state, str(state))
+
+
 @dataclass
 class Options:
     host: str = "127.0.0.1"
@@ -128,6 +140,25 @@ class Service:
         for name, s in status.items():
             s["viewers"] = self.hub.viewers(name)
         return status
+
+    def health(self) -> dict[str, Any]:
+        """/healthz: ok only when every enabled stream is running, or finished normally (its source ended,
+        run.max_frames); the others are ``failing`` with why; degraded ones (running something less than
+        asked) are listed but do not fail it."""
+        status = self.manager.status()
+        failing, degraded = {}, {}
+        for name, s in status.items():
+            state = s.get("status")
+            if state == "running" or (state == "finished" and s.get("stopped_by") in FINISHED_NORMALLY):
+                if s.get("health") == "degraded":
+                    degraded[name] = "; ".join(s.get("reasons") or [])
+                continue
+            failing[name] = {"status": state, "reason": s.get("last_error") or _why_not_running(s)}
+        context = getattr(self.manager, "context", None)
+        run = getattr(context, "status", None)  # ok, or degraded (a stream's recording failed, a CPU fallback)
+        return {"ok": not failing and not self.stopping, "streams": {n: s.get("status") for n, s in status.items()},
+                "status": run if isinstance(run, str) else "ok",
+                **({"failing": failing} if failing else {}), **({"degraded": degraded} if degraded else {})}
 
     def recordings(self, name: str) -> list[Path]:
         return [Path(p) for p in self.manager.recordings(name)]

@@ -68,8 +68,8 @@ async function webrtc(name, info) {
   } catch (e) {
     pc.close();
     delete window.coralPeers[name];
-    $(t.el, ".error").hidden = false;
-    $(t.el, ".error").textContent = `live view: ${e.message}`;
+    $(t.el, ".view-error").hidden = false;
+    $(t.el, ".view-error").textContent = `live view: ${e.message}`;
     if (!/too many viewers/.test(e.message)) mjpeg(name, "no WebRTC");
   }
 }
@@ -78,8 +78,12 @@ function showStatus(name, s) {
   const el = tiles[name] && tiles[name].el;
   if (!el) return;
   const pill = $(el, ".status");
-  pill.textContent = s.status;
-  pill.className = `status pill ${s.status}`;
+  const degraded = s.health === "degraded" && s.status !== "failed";
+  pill.textContent = degraded ? `${s.status} · degraded` : s.status;
+  pill.className = `status pill ${s.status}${degraded ? " degraded" : ""}`;
+  const why = $(el, ".reasons");
+  why.hidden = !degraded;
+  why.textContent = degraded ? (s.reasons || []).join("; ") : "";
   $(el, ".fps").textContent = fmt(s.fps);
   const lat = s.latency_ms || {};
   $(el, ".latency").textContent = lat.p50 === undefined ? "–" : `${fmt(lat.p50)} / ${fmt(lat.p95)} ms`;
@@ -89,8 +93,9 @@ function showStatus(name, s) {
   $(el, ".model").textContent = [s.model, s.backend].filter(Boolean).join(" / ") || "–";
   const wf = s.workflow || {};
   $(el, ".workflow").textContent = Object.keys(wf).length ? "workflow: " + JSON.stringify(wf) : "";
-  const err = $(el, ".error");
-  if (s.last_error) { err.hidden = false; err.textContent = s.last_error; }
+  const err = $(el, ".last-error");  // the API clears last_error when the stream recovers: so does the tile
+  err.hidden = !s.last_error;
+  err.textContent = s.last_error || "";
   const rec = s.recording, recEl = $(el, ".recording-state");
   if (recEl) {
     recEl.textContent = !rec ? "not recorded" : rec.status === "failed" ? `recording failed: ${rec.reason}`
