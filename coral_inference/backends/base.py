@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..config.keys import backend_key
 from ..errors import BackendError, BoardError, ConfigError
 from .state import BackendState
 from .models import ModelRef
@@ -25,10 +26,15 @@ from .pool import InputError, WorkerPool
 UNRESOLVED_OP = "Encountered unresolved custom op"
 
 
+def _prefix(key: str) -> str:
+    """``model`` / ``models.<name>`` of a model's key (``models.x.path`` -> ``models.x``)."""
+    return key.rsplit(".", 1)[0] if "." in key else key
+
+
 def edgetpu_model_on_cpu_message(model: ModelRef, key: str) -> str:
     return (
         f"{key}: {model.path!r} is compiled for the Edge TPU (it holds edgetpu-custom-op) and cannot run on "
-        "the CPU without the Edge TPU delegate. Either give its CPU twin as model.cpu_path=<file.tflite>, "
+        f"the CPU without the Edge TPU delegate. Either give its CPU twin as {_prefix(key)}.cpu_path=<file.tflite>, "
         "or run it on an Edge TPU backend (backends=edgetpu_single) with the Edge TPU runtime installed."
     )
 
@@ -38,7 +44,7 @@ def delegate_ignored_op_message(model: ModelRef, key: str, library: str) -> str:
         f"{key}: {model.path!r} is compiled for the Edge TPU, but the delegate loaded from {library!r} did not "
         "take its edgetpu-custom-op: the library is not the Edge TPU runtime, or its version is older than the "
         "compiler that built the model. Either install a matching libedgetpu1-std (and point "
-        "platform.delegate_library at it), or give the CPU twin as model.cpu_path=<file.tflite> with "
+        f"platform.delegate_library at it), or give the CPU twin as {_prefix(key)}.cpu_path=<file.tflite> with "
         "fallback=cpu."
     )
 
@@ -131,6 +137,12 @@ class InterpreterBackend:
         self.pool = self.runner = None
         self.workers.clear()
 
+    @property
+    def model_key(self) -> str:
+        """``model`` or ``models.<name>``: the key prefix of the model this backend runs (config/keys.py),
+        named in every message about it."""
+        return getattr(self.context.config, "model_key", None) or "model"
+
     # Shared steps -------------------------------------------------------------------------
     def _start_workers(self, provider: Any, model: ModelRef | list[ModelRef], labels: list[str], delegates_for=None,
                        key: str = "model.path", library: str | None = None,
@@ -159,8 +171,8 @@ class InterpreterBackend:
         if failed and len(self.workers) < min_ok:
             self.workers.clear()
             raise type(first)(  # a BoardError stays one (its pointer to coral-runtime doctor, once)
-                f"backends.{self.name}: {len(labels) - len(failed)} of {len(labels)} Edge TPU(s) started, fewer "
-                f"than backends.{self.name}.min_devices={min_ok}; "
+                f"{backend_key(self.context.config, self.name)}: {len(labels) - len(failed)} of {len(labels)} Edge "
+                f"TPU(s) started, fewer than {backend_key(self.context.config, self.name)}.min_devices={min_ok}; "
                 + "; ".join(f"{label} failed: {message}" for _, label, message in failed))
         labels = [label for i, label in enumerate(labels) if i not in {f[0] for f in failed}]
         if isinstance(model, list):
@@ -173,7 +185,7 @@ class InterpreterBackend:
             self.state.model = {"path": ", ".join(m.path for m in model), "key": key, "pair": self._model_pair(),
                                 "sha256": _joined_sha256(model), "segments": [m.inspect() for m in model]}
         else:
-            self.runner = self.pool = WorkerPool(self.workers, labels, name=f"backends.{self.name}",
+            self.runner = self.pool = WorkerPool(self.workers, labels, name=self._pool_name(),
                                                  on_unhealthy=self._unhealthy)
             self.state.model = {**model.inspect(), "key": key, "pair": self._model_pair()}
             self.state.pool = self.pool.health()
@@ -182,6 +194,11 @@ class InterpreterBackend:
         self.state.num_threads = self.spec.num_threads
         self.state.workers = len(labels)
         return failed
+
+    def _pool_name(self) -> str:
+        """What the pool's messages call it: the backend's key, with the model's when it is not `model`."""
+        key = backend_key(self.context.config, self.name)
+        return key if self.model_key == "model" else f"{key} ({self.model_key})"
 
     def _model_pair(self) -> dict[str, Any]:
         model = self.context.config.model
@@ -212,7 +229,7 @@ class InterpreterBackend:
 
             self.state.selfcheck = selfcheck(inputs, outputs)
             if not self.state.selfcheck["passed"]:  # wrong numbers: the backend failed (exit 3)
-                raise BackendError(selfcheck_failure(self.state.model.get("key", "model.path"),
+                raise BackendError(selfcheck_failure(self.state.model.get("key", f"{self.model_key}.path"),
                                                      self.state.selfcheck, self.state.interpreter))
 
 

@@ -29,7 +29,7 @@ class CpuBackend(InterpreterBackend):
     def initialize(self):
         config = self.context.config
         provider = get_provider(config.run.interpreter)
-        model, key = cpu_model(config)
+        model, key = cpu_model(config, self.model_key)
         self.state.device = "cpu"
         self._start_workers(provider, model, cpu_labels(self.spec.workers), key=key)
         self.state.status = "ok"

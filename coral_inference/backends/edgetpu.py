@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config.keys import backend_key
 from ..errors import BackendError, BoardError
 from . import delegate as delegate_step
 from .base import InterpreterBackend
@@ -54,9 +55,9 @@ class EdgeTpuBackend(InterpreterBackend):
         at_least = "at least " if self.spec.devices == "all" else ""
         # Once fallback=cpu is set (and about to be taken) the last way out is already in use.
         way_out = ("" if self.spec.fallback.value == "cpu"
-                   else f", or set backends.{self.name}.fallback=cpu to run on the CPU")
+                   else f", or set {backend_key(self.context.config, self.name)}.fallback=cpu to run on the CPU")
         return (
-            f"backends.{self.name}: expected {at_least}{expected} Edge TPU(s) (platform {platform.get('name')}: "
+            f"{backend_key(self.context.config, self.name)}: expected {at_least}{expected} Edge TPU(s) (platform {platform.get('name')}: "
             f"{', '.join(platform.get('edgetpu_types', [])) or 'no Edge TPU types'}), found "
             f"{f'{len(found)}: ' + describe(found) if found else 'none'} under platform.device_root={platform.get('device_root')!r} "
             "(looked for /sys/class/apex/apex_N and USB ids 1a6e:089a / 18d1:9302). Next: connect the device and "
@@ -70,7 +71,8 @@ class EdgeTpuBackend(InterpreterBackend):
             return chosen[:len(segments)]
         if len(chosen) != len(segments):
             raise BackendError(
-                f"backends.{self.name}.devices selects {len(chosen)} Edge TPU(s) but model.segments has "
+                f"{backend_key(self.context.config, self.name)}.devices selects {len(chosen)} Edge TPU(s) but "
+                f"{self.model_key}.segments has "
                 f"{len(segments)} segments; expected one Edge TPU per segment"
             )
         return chosen
@@ -86,12 +88,13 @@ class EdgeTpuBackend(InterpreterBackend):
         config = self.context.config
         provider = get_provider(config.run.interpreter)
         segments = list(config.model.segments)
-        model = ([load_model(path, f"model.segments[{i}]") for i, path in enumerate(segments)] if segments
-                 else load_model(config.model.path, "model.path"))
+        mk = self.model_key
+        model = ([load_model(path, f"{mk}.segments[{i}]") for i, path in enumerate(segments)] if segments
+                 else load_model(config.model.path, f"{mk}.path"))
         library = config.platform.delegate_library
         options = {str(k): str(v) for k, v in self.spec.delegate_options.items()}
         strings = self._device_strings(chosen, specs)
-        key = f"backends.{self.name}"
+        key = backend_key(config, self.name)
         for device_string in strings:
             if options and not indexed(device_string):
                 self.state.warnings.append(
@@ -106,7 +109,7 @@ class EdgeTpuBackend(InterpreterBackend):
         # A pool runs with the devices that started, if at least min_devices did (degraded, naming the rest).
         min_ok = None if segments else min(max(self.spec.min_devices, 1), len(chosen))
         failed = self._start_workers(provider, model, [d.spec for d in chosen], delegates_for,
-                                     key="model.segments" if segments else "model.path", library=library,
+                                     key=f"{mk}.segments" if segments else f"{mk}.path", library=library,
                                      min_ok=min_ok)
         if failed:
             down = {i for i, _, _ in failed}
@@ -114,7 +117,7 @@ class EdgeTpuBackend(InterpreterBackend):
             strings = [s for i, s in enumerate(strings) if i not in down]
         if not segments and not model.builtin and not model.edgetpu_compiled:
             self.state.warnings.append(
-                f"model.path: {model.path!r} is not compiled for the Edge TPU (no edgetpu-custom-op): the delegate "
+                f"{mk}.path: {model.path!r} is not compiled for the Edge TPU (no edgetpu-custom-op): the delegate "
                 "loaded but runs none of it, every op runs on the CPU. Compile it with edgetpu_compiler, or use "
                 "backends=cpu"
             )
@@ -140,15 +143,15 @@ class EdgeTpuBackend(InterpreterBackend):
         configured (CPU) model.path."""
         config = self.context.config
         provider = get_provider(config.run.interpreter)
-        model, key = cpu_model(config)
+        model, key = cpu_model(config, self.model_key)
         self._start_workers(provider, model, cpu_labels(self.spec.workers), key=key)
         self.state.device = "cpu"
         self.state.devices = []
         self.state.delegate = None
         self.state.fallback = {"policy": self.spec.fallback.value, "taken": True, "reason": reason, "model_key": key}
-        if found_none and key == "model.path":
+        if found_none and key == f"{self.model_key}.path":
             self.state.status = "ok"
-            self.state.reason = "no Edge TPU found; backends=auto runs model.path on the CPU"
+            self.state.reason = f"no Edge TPU found; backends=auto runs {key} on the CPU"
         else:
             self.state.status = "degraded"
             self.state.reason = f"running {key} on the CPU instead of the Edge TPU: {reason}"

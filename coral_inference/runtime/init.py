@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..config.keys import backend_key
 from ..errors import BackendError, BoardError, ConfigError, CoralError, Interrupted
 from ..plugins.registry import builtin_registry
 from . import patches as patch_step
@@ -46,7 +47,7 @@ def init_backends(context: RuntimeContext) -> None:
         factory = context.registry.get("backend", spec.kind)
         if factory is None:
             raise ConfigError(
-                f"backends.{name}.kind: unknown backend kind {spec.kind!r}; expected one of "
+                f"{backend_key(config, name)}.kind: unknown backend kind {spec.kind!r}; expected one of "
                 f"{', '.join(context.registry.names('backend'))} (or install the plugin that provides it)"
             )
         started = time.perf_counter()

@@ -12,9 +12,10 @@ from ..errors import ConfigError
 class _ConfigView:
     """The run's config with another `model` (what a backend reads to load its model)."""
 
-    def __init__(self, config: Any, model: Any):
+    def __init__(self, config: Any, model: Any, model_key: str):
         self._config = config
         self.model = model
+        self.model_key = model_key  # "models.<name>": what the backend's messages name
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._config, name)
@@ -45,12 +46,12 @@ class StreamBackends:
             return self.context.backend_objects[backend_name]
         pair = (backend_name, spec.model_name)
         if pair not in self.extra:
-            self.extra[pair] = self._build(backend_name, spec.model)
+            self.extra[pair] = self._build(backend_name, spec.model, spec.model_key)
         return self.extra[pair]
 
-    def _build(self, backend_name: str, model: Any) -> Any:
+    def _build(self, backend_name: str, model: Any, model_key: str) -> Any:
         spec = self.context.config.backend_spec(backend_name)
-        view = _ContextView(self.context, _ConfigView(self.context.config, model))
+        view = _ContextView(self.context, _ConfigView(self.context.config, model, model_key))
         backend = self.context.registry.get("backend", spec.kind)(backend_name, spec, view)
         backend.initialize()
         self.context.on_close.append(backend.close)

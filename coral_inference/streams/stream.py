@@ -167,8 +167,10 @@ class Stream:
         return {"state": "degraded" if reasons else "ok", "reasons": reasons}
 
     def sink_failures(self) -> dict[str, str]:
-        """sink -> the error of each sink that failed (a failing sink degrades its stream)."""
-        return dict(self.sink_errors)
+        """sink -> "N failed write(s), first: <error>" of each sink (any kind, a plugin's too; ``preview`` for
+        a subscriber) that failed: a failing sink degrades its stream."""
+        return {label: f"{c['failed']} failed write(s), first: {c['error']}"
+                for label, c in self.sink_writes().items() if c.get("failed")}
 
     def start(self) -> None:
         from ..backends.inputs import to_input
