@@ -35,7 +35,7 @@ def test_the_cpu_twin_of_an_edgetpu_model_degrades_its_stream(tmp_path):
     assert any("models.x.cpu_path" in r and "instead of the Edge TPU" in r for r in streams["s"]["reasons"])
     assert streams["plain"]["health"] == "ok"  # builtin:selftest on the CPU: what was asked
     assert summary["status"] == "degraded"
-    assert any(r.startswith("stream s degraded") for r in summary["status_reasons"])
+    assert any(r.startswith("streams.s: degraded: backend auto") for r in summary["status_reasons"])
     assert "s: finished" in proc.stdout and "degraded: backend auto" in proc.stdout
 
 
