@@ -4,6 +4,7 @@
     m.start(); m.wait(timeout=…); m.stop()
     m.control(name, "pause" | "resume" | "stop" | "start"); m.status(); m.summary()
     m.subscribe(fn)              # fn(stream_name, result, frame_bgr) after the workflow (preview)
+    m.subscribe_events(fn)       # fn(event) for every event of every stream (their hubs' threads)
     m.recordings(name)           # finished recording files of a stream
 
 run.mode=serve builds on this API (web/service.py); docs/streams.md is its user documentation.
@@ -197,6 +198,17 @@ class StreamManager:
                 self._subscribers.remove(fn)
             except ValueError:
                 pass
+        return unsubscribe
+
+    def subscribe_events(self, fn: Callable[[dict], None]) -> Callable[[], None]:
+        """``fn(event)`` for every event of every stream, on the stream's event-hub thread (streams/events/
+        hub.py): it must return at once. The unsubscribe function."""
+        stops = [hub.subscribe(fn) for hub in (getattr(s, "events", None) for s in self.streams.values())
+                 if hub is not None]
+
+        def unsubscribe() -> None:
+            for stop in stops:
+                stop()
         return unsubscribe
 
     def status(self) -> dict[str, dict[str, Any]]:

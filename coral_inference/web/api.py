@@ -35,6 +35,7 @@ def routes(app: Any) -> None:
         web.delete("/api/webrtc/{peer}", hang_up),
         web.get("/api/streams/{name}/mjpeg", mjpeg),
         web.get("/api/summary", summary), web.get("/api/config", config),
+        web.get("/api/events", events), web.get("/api/events/feed", events_feed),
     ])
     app.router.add_static("/static/", STATIC, follow_symlinks=False)
 
@@ -139,6 +140,69 @@ async def results(request: Any) -> Any:
         pass
     finally:
         service.feed.unsubscribe(queue)
+    return response
+
+
+def _event_filters(request: Any) -> Any:
+    """(stream, types, since) from ``?stream=NAME&type=start,enter&since=TIME``; an error response if bad."""
+    from .events import parse_since
+
+    service, query = _service(request), request.query
+    stream = query.get("stream")
+    if stream is not None and stream not in service.names:
+        return error(404, f"no stream named {stream!r} (streams: {', '.join(service.names)})")
+    types = {t.strip() for t in query.get("type", "").split(",") if t.strip()} or None
+    since = query.get("since")
+    if since is not None:
+        try:
+            since = parse_since(since)
+        except ValueError:
+            return error(400, f"since={since!r} is not a time (expected ISO 8601, e.g. 2026-12-02T17:40:00Z, "
+                         "or seconds since the epoch)")
+    return stream, types, since
+
+
+async def events(request: Any) -> Any:
+    """The newest events, oldest first: ``?stream=NAME&type=T[,T]&since=TIME&limit=N`` (N <= 1000)."""
+    from aiohttp import web
+
+    filters = _event_filters(request)
+    if not isinstance(filters, tuple):
+        return filters
+    text = request.query.get("limit", "100")
+    if not text.isdigit() or not 0 < int(text) <= 1000:
+        return error(400, f"limit={text!r} is not a whole number from 1 to 1000")
+    found = _service(request).events.select(*filters, limit=int(text))
+    return web.json_response({"events": found, "count": len(found)}, dumps=_dumps)
+
+
+async def events_feed(request: Any) -> Any:
+    """Server-Sent Events: ``event: event`` per new event (the same filters as /api/events)."""
+    from aiohttp import web
+
+    from .events import matches
+
+    service = _service(request)
+    filters = _event_filters(request)
+    if not isinstance(filters, tuple):
+        return filters
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    queue = service.events.subscribe()
+    try:
+        await response.write(sse("hello", {"streams": service.names}))
+        while not service.stopping:
+            try:
+                item = await asyncio.wait_for(queue.get(), 15.0)
+            except asyncio.TimeoutError:
+                await response.write(b": keep-alive\n\n")
+                continue
+            if matches(item, *filters, None):
+                await response.write(sse("event", item))
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        service.events.unsubscribe(queue)
     return response
 
 

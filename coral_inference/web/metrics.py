@@ -14,14 +14,15 @@ STATUSES = ("starting", "running", "paused", "reconnecting", "stopped", "finishe
 
 
 class Metrics:
-    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict]):
+    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict],
+                 delivery: Callable[[], dict] = dict):
         from prometheus_client import CollectorRegistry, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
         self.latency = Histogram("coral_stream_latency_seconds", "Per-result latency by stage "
                                  "(inference; capture_to_result: frame read to result)",
                                  ["stream", "stage"], buckets=BUCKETS, registry=self.registry)
-        self.registry.register(_Collector(status, pools, web))
+        self.registry.register(_Collector(status, pools, web, delivery))
 
     def on_result(self, name: str, result: dict, frame: Any) -> None:
         latency = result.get("latency_ms")
@@ -40,8 +41,9 @@ class Metrics:
 
 
 class _Collector:
-    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict]):
-        self._status, self._pools, self._web = status, pools, web
+    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict],
+                 delivery: Callable[[], dict] = dict):
+        self._status, self._pools, self._web, self._delivery = status, pools, web, delivery
 
     def describe(self) -> list:
         return []  # families are only known at scrape time
@@ -83,6 +85,8 @@ class _Collector:
                 healthy.add_metric(label, 1.0 if w.get("healthy", True) else 0.0)
         yield from (requests, failures, healthy)
 
+        yield from _delivery(self._delivery())
+
         web = self._web()
         yield _gauge("coral_web_viewers", "Live previews open (WebRTC peers and MJPEG clients)", web["viewers"])
         yield _counter("coral_web_requests", "HTTP requests answered", web["requests"])
@@ -105,6 +109,27 @@ def _sink_families(status: dict) -> Any:
             written.add_metric([name, sink], float(count.get("written") or 0))
             failed.add_metric([name, sink], float(count.get("failed") or 0))
     return written, failed
+
+
+DELIVERY = (("delivered", "coral_delivery_delivered", "Messages the broker or server took"),
+            ("queued", "coral_delivery_queued", "Messages put in the outbox"),
+            ("dropped", "coral_delivery_dropped", "Messages dropped: beyond max_queue, or left when the run ended"),
+            ("rejected", "coral_delivery_rejected", "Events the webhook server refused (a 4xx answer)"))
+
+
+def _delivery(services: dict) -> Any:
+    """services.mqtt / services.webhook: counters by service, the outbox's length and whether it is up."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    families = {key: CounterMetricFamily(name, doc, labels=["service"]) for key, name, doc in DELIVERY}
+    pending = GaugeMetricFamily("coral_delivery_pending", "Messages waiting in the outbox", labels=["service"])
+    up = GaugeMetricFamily("coral_delivery_up", "1 while the broker or server is reachable", labels=["service"])
+    for service, report in sorted(services.items()):
+        for key, family in families.items():
+            family.add_metric([service], float(report.get(key) or 0))
+        pending.add_metric([service], float(report.get("pending") or 0))
+        up.add_metric([service], 1.0 if report.get("healthy", True) else 0.0)
+    yield from (*families.values(), pending, up)
 
 
 def _gauge(name: str, doc: str, value: float) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .events import EventsFeed
 from .feed import ResultsFeed
 from .guard import error, middlewares
 from .metrics import Metrics
@@ -62,11 +63,13 @@ class Service:
         self.names = list(self.manager.names)
         self.hub = PreviewHub(self.names, o.width, o.max_fps, o.draw or draw)
         self.feed = ResultsFeed(self.names)
-        self.metrics = Metrics(self.manager.status, o.pools, self.web_counts)
+        self.events = EventsFeed()
+        self.metrics = Metrics(self.manager.status, o.pools, self.web_counts, self.delivery)
         self.webrtc = o.webrtc
         self.peers = None
         self._runner = None
         self._unsubscribe: Callable[[], None] | None = None
+        self._unsubscribe_events: Callable[[], None] | None = None
         self._started = time.monotonic()
 
     # lifecycle -------------------------------------------------------------------------------------
@@ -81,6 +84,7 @@ class Service:
         loop = asyncio.get_running_loop()
         self.hub.bind(loop)
         self.feed.bind(loop)
+        self.events.bind(loop)
         if self.webrtc is not None:
             self.peers = Peers(self.hub, self.webrtc, self.webrtc.ice_servers,
                                lambda name: self.take_slot(name, "webrtc"), self.give_slot)
@@ -96,6 +100,8 @@ class Service:
         host = f"[{o.host}]" if ":" in o.host else o.host
         self.url = f"http://{host}:{self.port}/"
         self._unsubscribe = self.manager.subscribe(self._on_result)
+        events = getattr(self.manager, "subscribe_events", None)
+        self._unsubscribe_events = events(self.events.on_event) if events is not None else None
         return self.url
 
     async def stop(self) -> None:
@@ -103,6 +109,9 @@ class Service:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unsubscribe_events is not None:
+            self._unsubscribe_events()
+            self._unsubscribe_events = None
         if self.peers is not None:
             await self.peers.close_all()
         if self._runner is not None:
@@ -144,7 +153,8 @@ class Service:
     def health(self) -> dict[str, Any]:
         """/healthz: ok only when every enabled stream is running, or finished normally (its source ended,
         run.max_frames); the others are ``failing`` with why; degraded ones (running something less than
-        asked) are listed but do not fail it."""
+        asked) are listed but do not fail it, and so is a delivery service (services.mqtt, services.webhook)
+        that cannot reach its broker or server (it queues meanwhile)."""
         status = self.manager.status()
         failing, degraded = {}, {}
         for name, s in status.items():
@@ -156,9 +166,17 @@ class Service:
             failing[name] = {"status": state, "reason": s.get("last_error") or _why_not_running(s)}
         context = getattr(self.manager, "context", None)
         run = getattr(context, "status", None)  # ok, or degraded (a stream's recording failed, a CPU fallback)
+        run = run if isinstance(run, str) else "ok"
+        services = {key: {"state": d.get("state"), "healthy": d.get("healthy", True), "pending": d.get("pending"),
+                          "dropped": d.get("dropped"), "last_error": d.get("last_error")}
+                    for key, d in self.delivery().items()}
+        for key, d in services.items():  # a broker or server down: degraded (events queue), never failing
+            if not d["healthy"]:
+                degraded[f"services.{key}"] = f"{d['state']}: {d['last_error']}; {d['pending']} queued"
+                run = "degraded" if run == "ok" else run
         return {"ok": not failing and not self.stopping, "streams": {n: s.get("status") for n, s in status.items()},
-                "status": run if isinstance(run, str) else "ok",
-                **({"failing": failing} if failing else {}), **({"degraded": degraded} if degraded else {})}
+                "status": run, **({"failing": failing} if failing else {}),
+                **({"degraded": degraded} if degraded else {}), **({"services": services} if services else {})}
 
     def recordings(self, name: str) -> list[Path]:
         return [Path(p) for p in self.manager.recordings(name)]
@@ -177,6 +195,11 @@ class Service:
         return {"streams": self.names, "webrtc": webrtc, "mjpeg": True, "max_viewers": o.max_viewers,
                 "width": o.width, "max_fps": o.max_fps}
 
+    def delivery(self) -> dict[str, dict[str, Any]]:
+        """The delivery services (services.mqtt, services.webhook) of the streams, live."""
+        services = getattr(self.manager, "services", None)
+        return services() if services is not None else {}
+
     def web_counts(self) -> dict[str, Any]:
         rtc = self.webrtc.totals() if self.webrtc is not None else {}
         return {**self.counters, "viewers": self.hub.viewers(), "peers_served": rtc.get("peers_served", 0),
@@ -188,6 +211,7 @@ class Service:
         return {"url": self.url, "host": o.host, "port": self.port, "access": "token" if o.token else "open",
                 "uptime_s": round(time.monotonic() - self._started, 3), **self.counters,
                 "sse": {"results": self.feed.results, "dropped": self.feed.dropped},
+                "events": self.events.counts(),
                 "preview": {"width": o.width, "max_fps": o.max_fps, "frames_kept": self.hub.frames_kept,
                             "frames_made": self.hub.frames_made},
                 "webrtc": self.webrtc.totals() if self.webrtc is not None else None}

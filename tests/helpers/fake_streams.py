@@ -20,6 +20,8 @@ class FakeManager:
         self._threads = []
         self._recordings = recordings or {}
         self.controls = []
+        self._event_subscribers = []
+        self.delivery = {}  # what services() answers (mqtt, webhook reports)
 
     def start(self):
         for name in self.names:
@@ -79,6 +81,18 @@ class FakeManager:
     def subscribe(self, fn):
         self._subscribers.append(fn)
         return lambda: self._subscribers.remove(fn) if fn in self._subscribers else None
+
+    def subscribe_events(self, fn):
+        self._event_subscribers.append(fn)
+        return lambda: self._event_subscribers.remove(fn) if fn in self._event_subscribers else None
+
+    def emit(self, event):
+        """An event of a stream, as its hub's thread hands it to the subscribers."""
+        for fn in list(self._event_subscribers):
+            fn(event)
+
+    def services(self):
+        return {k: dict(v) for k, v in self.delivery.items()}
 
     def summary(self):
         return {"streams": self.status(), "frames": sum(self._frames.values())}
