@@ -17,15 +17,21 @@ from typing import Any, Optional
 
 def object_counts(result: dict) -> Optional[dict[str, int]]:
     """Objects per label in one result: detections by label (their class id when unlabelled), poses
-    as ``person``; None for a result that holds no objects (classification, segmentation, raw)."""
+    as ``person`` (or their label); None for a result that holds no objects (classification,
+    segmentation, raw). With a tracker (entries carry ``track_id``) only tracked objects count: one
+    seen fewer than ``min_hits`` times (``track_id`` null) is not an object yet."""
     kind = result.get("kind")
     if "poses" in result and kind != "detection":
-        return {"person": len(result.get("poses") or [])}
-    if kind != "detection":
+        items, default = result.get("poses") or [], "person"
+    elif kind == "detection":
+        items, default = result.get("predictions") or [], None
+    else:
         return None
     counts: dict[str, int] = {}
-    for p in result.get("predictions") or []:
-        label = p.get("label") if p.get("label") not in (None, "") else p.get("class")
+    for p in items:
+        if "track_id" in p and p["track_id"] is None:
+            continue
+        label = p.get("label") if p.get("label") not in (None, "") else (default or p.get("class"))
         counts[str(label)] = counts.get(str(label), 0) + 1
     return counts
 
