@@ -200,6 +200,26 @@ class StreamManager:
                 pass
         return unsubscribe
 
+    def geometry(self) -> dict[str, dict[str, Any]]:
+        """Each stream's zones and lines (streams.<name>.zones / .lines, normalized coordinates) for the
+        live page: {stream: {"zones": {name: {"polygon": [[x, y], …]}}, "lines": {name: {"points": …,
+        "directions": […]}}}}."""
+        def plain(value: Any) -> Any:
+            if isinstance(value, (list, tuple)):
+                return [plain(v) for v in value]
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+        out: dict[str, dict[str, Any]] = {}
+        for name, stream in self.streams.items():
+            cfg = stream.spec.config
+            zones = dict(getattr(cfg, "zones", None) or {})
+            lines = dict(getattr(cfg, "lines", None) or {})
+            out[name] = {"zones": {z: {"polygon": plain(getattr(c, "polygon", None) or [])} for z, c in zones.items()},
+                         "lines": {n: {"points": plain(getattr(c, "points", None) or []),
+                                       "directions": [str(d) for d in (getattr(c, "directions", None) or [])]}
+                                   for n, c in lines.items()}}
+        return out
+
     def subscribe_events(self, fn: Callable[[dict], None]) -> Callable[[], None]:
         """``fn(event)`` for every event of every stream, on the stream's event-hub thread (streams/events/
         hub.py): it must return at once. The unsubscribe function."""

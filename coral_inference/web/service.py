@@ -192,8 +192,9 @@ class Service:
         webrtc = None
         if self.webrtc is not None:  # the browser needs the ICE servers (a TURN credential too) to connect
             webrtc = {"ice_servers": list(self.webrtc.ice_servers), "width": o.width, "max_fps": o.max_fps}
+        geometry = getattr(self.manager, "geometry", None)  # zones and lines the page draws
         return {"streams": self.names, "webrtc": webrtc, "mjpeg": True, "max_viewers": o.max_viewers,
-                "width": o.width, "max_fps": o.max_fps}
+                "width": o.width, "max_fps": o.max_fps, "geometry": geometry() if geometry is not None else {}}
 
     def delivery(self) -> dict[str, dict[str, Any]]:
         """The delivery services (services.mqtt, services.webhook) of the streams, live."""

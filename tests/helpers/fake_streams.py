@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 class FakeManager:
-    def __init__(self, names=("default",), fps=30.0, size=(320, 240), recordings=None):
+    def __init__(self, names=("default",), fps=30.0, size=(320, 240), recordings=None, geometry=None, track_id=None):
         self.names = list(names)
         self.fps, self.size = fps, size
         self._status = {n: "starting" for n in self.names}
@@ -22,6 +22,8 @@ class FakeManager:
         self.controls = []
         self._event_subscribers = []
         self.delivery = {}  # what services() answers (mqtt, webhook reports)
+        self._geometry = geometry or {}  # what geometry() answers: {stream: {"zones": …, "lines": …}}
+        self.track_id = track_id  # the predictions' track_id (None: no tracking, no key)
 
     def start(self):
         for name in self.names:
@@ -44,6 +46,8 @@ class FakeManager:
                                            "box": [0.25, 0.25, 0.5, 0.5], "box_px": [w // 4, h // 4, w // 2, h // 2]}],
                           "latency_ms": {"inference": 2.0, "capture_to_result": 5.0}, "workflow": {},
                           "_mask": frame[:, :, 0]}  # private keys (numpy) never reach the API
+                if self.track_id is not None:
+                    result["predictions"][0]["track_id"] = self.track_id
                 self._frames[name] += 1
                 for fn in list(self._subscribers):
                     fn(name, result, frame)
@@ -90,6 +94,9 @@ class FakeManager:
         """An event of a stream, as its hub's thread hands it to the subscribers."""
         for fn in list(self._event_subscribers):
             fn(event)
+
+    def geometry(self):
+        return {n: self._geometry.get(n, {"zones": {}, "lines": {}}) for n in self.names}
 
     def services(self):
         return {k: dict(v) for k, v in self.delivery.items()}

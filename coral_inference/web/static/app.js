@@ -131,6 +131,71 @@ async function recordings(name) {
   } catch (e) { /* shown by the status poll */ }
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
+function geometry(name, g) {   // the stream's zones and lines, normalized coordinates (viewBox 0 0 1 1)
+  const layer = $(tiles[name].el, ".overlay .geometry");
+  layer.replaceChildren();
+  for (const [zone, z] of Object.entries((g && g.zones) || {})) {
+    const pts = z.polygon || [];
+    if (pts.length < 3) continue;
+    layer.appendChild(svg("polygon", {class: "zone", "data-zone": zone, points: pts.map(p => p.join(",")).join(" ")}));
+    layer.appendChild(svg("text", {class: "zone-name", x: pts[0][0] + 0.01, y: pts[0][1] + 0.05}, zone));
+  }
+  for (const [line, l] of Object.entries((g && g.lines) || {})) {
+    const [a, b] = l.points || [];
+    if (!a || !b) continue;
+    layer.appendChild(svg("line", {class: "line", "data-line": line, x1: a[0], y1: a[1], x2: b[0], y2: b[1]}));
+    layer.appendChild(svg("text", {class: "line-name", x: b[0] + 0.01, y: b[1] - 0.01}, line));
+  }
+}
+
+function tracks(name, r) {     // the tracked boxes of the newest result, with their ids
+  const layer = $(tiles[name].el, ".overlay .tracks");
+  layer.replaceChildren();
+  for (const o of [...(r.predictions || []), ...(r.poses || [])]) {
+    if (o.track_id === undefined || o.track_id === null || !o.box) continue;
+    const [x0, y0, x1, y1] = o.box;
+    layer.appendChild(svg("rect", {class: "track", "data-track": o.track_id, x: x0, y: y0,
+                                   width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0)}));
+    layer.appendChild(svg("text", {class: "track-id", x: x0, y: Math.max(0.04, y0 - 0.01)},
+                          `#${o.track_id} ${o.label ?? o.class ?? "person"}`));
+  }
+}
+
+const EVENTS_SHOWN = 8;
+function showEvent(e) {
+  const t = tiles[e.stream];
+  if (!t) return;
+  const ol = $(t.el, ".events");
+  const none = $(ol, ".none");
+  if (none) none.remove();
+  const li = document.createElement("li");
+  li.dataset.type = e.type;
+  const where = e.zone ? ` ${e.zone}` : e.line ? ` ${e.line} ${e.direction || ""}` : "";
+  const time = String(e.time || "").slice(11, 19);
+  li.append(Object.assign(document.createElement("span"), {className: "type", textContent: e.type}),
+            ` ${e.label ?? ""} #${e.track_id ?? "–"}${where} `,
+            Object.assign(document.createElement("span"), {className: "muted", textContent: time}));
+  ol.prepend(li);
+  while (ol.children.length > EVENTS_SHOWN) ol.lastElementChild.remove();
+}
+
+async function events() {
+  try {
+    const r = await api("/api/events?limit=100");
+    r.events.forEach(showEvent);
+  } catch (e) { /* shown by the status poll */ }
+  const source = new EventSource("/api/events/feed");
+  source.addEventListener("event", ev => showEvent(JSON.parse(ev.data)));
+}
+
 function results() {
   const source = new EventSource("/api/results");
   const last = {};
@@ -140,7 +205,10 @@ function results() {
   });
   setInterval(() => {   // at most a few updates a second, whatever the result rate
     for (const [name, r] of Object.entries(last)) {
-      if (tiles[name]) $(tiles[name].el, ".result").textContent = JSON.stringify(r, null, 1);
+      if (tiles[name]) {
+        $(tiles[name].el, ".result").textContent = JSON.stringify(r, null, 1);
+        tracks(name, r);
+      }
       delete last[name];
     }
   }, 300);
@@ -171,13 +239,14 @@ window.addEventListener("pagehide", () => {
 
 (async function main() {
   const info = await api("/api/info");
-  for (const name of info.streams) tile(name);
+  for (const name of info.streams) { tile(name); geometry(name, (info.geometry || {})[name]); }
   await refresh();
   for (const name of info.streams) {
     if (info.webrtc && window.RTCPeerConnection) webrtc(name, info); else mjpeg(name, info.webrtc ? "" : "WebRTC off");
     recordings(name);
   }
   results();
+  events();
   config().catch(() => {});
   setInterval(refresh, 1000);
   setInterval(() => info.streams.forEach(recordings), 5000);
