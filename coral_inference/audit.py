@@ -98,4 +98,22 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
         "config": config_check,
         "models": models,
         "missing": [m["path"] for m in models if m["status"] == "missing"],
+        "services": delivery_services(summary),
     }
+
+
+DELIVERY = ("mqtt", "webhook")  # the run's delivery services (services/mqtt.py, services/webhook.py)
+
+
+def delivery_services(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the run's delivery services say they did (as recorded, for the reader: not recomputed)."""
+    results = summary.get("results") if isinstance(summary.get("results"), dict) else {}
+    out = {}
+    for mode in ("pipeline", "serve"):
+        run = results.get(mode) if isinstance(results.get(mode), dict) else {}
+        for key in DELIVERY:
+            report = run.get(key)
+            if isinstance(report, dict):
+                out[key] = {k: report.get(k) for k in ("broker", "target", "state", "queued", "delivered",
+                                                       "dropped", "rejected", "last_error") if k in report}
+    return out

@@ -41,5 +41,8 @@ def run(args) -> int:
         print(f"config: {c['status']} (sha256 {str(c.get('recorded'))[:16]}…)")
         for m in report["models"]:
             print(f"model {m['path']}: {m['status']}" + (f" ({m['detail']})" if m.get("detail") else ""))
+        for key, d in report.get("services", {}).items():  # recorded, not recomputed
+            print(f"service {key} ({d.get('broker') or d.get('target')}): {d.get('delivered')} delivered, "
+                  f"{d.get('dropped')} dropped (as recorded)")
         print("audit: " + ("MISMATCH" if failed else "ok"))
     return EXIT_MISMATCH if failed else 0

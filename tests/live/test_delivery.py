@@ -247,8 +247,11 @@ def test_coral_run_pipeline_publishes_counts_and_status_and_reports_without_the_
         assert pipeline["webhook"]["target"] == receiver.url and pipeline["webhook"]["access"] == "bearer"
         assert pipeline["streams"]["default"]["sinks"]["mqtt"]["count_messages"] == 3
         assert "mqtt (127.0.0.1:" in result.stdout and "webhook (" in result.stdout
-        texts = [result.stdout, result.stderr] + [p.read_text(errors="replace") for p in (tmp_path / "run").rglob("*")
-                                                   if p.is_file()]
+        audit = run_cli("coral-runtime", "audit", "verify", str(tmp_path / "run"), cwd=tmp_path)
+        assert audit.returncode == 0, audit.stderr
+        assert f"service mqtt (127.0.0.1:{broker.port}): {pipeline['mqtt']['delivered']} delivered, 0 dropped" in audit.stdout
+        texts = [result.stdout, result.stderr, audit.stdout] + [p.read_text(errors="replace")
+                                                                for p in (tmp_path / "run").rglob("*") if p.is_file()]
         assert not [t for t in texts if "pw-Ux19" in t or "tok-Ux19" in t]
     finally:
         receiver.stop()
