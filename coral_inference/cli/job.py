@@ -60,7 +60,7 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, f
             job.sources = dict(composition.sources) if composition else {}
             return execute(job, failure=exc)
         job.sources = dict(composition.sources)
-        if runtime_config.run.mode.value != "validate" and _single_run(hc):
+        if runtime_config.run.mode != "validate" and _single_run(hc):
             from .runner import exec_runner
 
             exec_runner(job, runtime_config)  # returns only where the runner cannot replace this process
@@ -178,17 +178,17 @@ def _execute(runtime_config: Any, run_dir: Path | None = None) -> Any:
     from ..runtime import modes
     from ..runtime.init import hold, init
 
-    mode = runtime_config.run.mode.value
+    mode = runtime_config.run.mode
     if mode == "validate":  # the config only: no hardware touched, no model run
         return None
     context = init(runtime_config, run_dir=run_dir)
-    runner = modes.get(mode, context.registry)
-    if runner is not None:
-        try:
+    try:
+        runner = modes.runner(context)  # a plugin's mode: registered by its plugin at init
+        if runner is not None:
             context.results[mode] = runner(context)
-        except BaseException as exc:  # the caller still closes the context and writes its summary
-            hold(exc, context)
-            raise
+    except BaseException as exc:  # the caller still closes the context and writes its summary
+        hold(exc, context)
+        raise
     return context
 
 

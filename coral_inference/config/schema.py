@@ -14,14 +14,6 @@ from enum import Enum
 from typing import Any, Dict, List, Optional
 
 
-class RunMode(str, Enum):
-    init = "init"  # initialize backends, warm up, write the summary
-    validate = "validate"  # validate the config only; touch no hardware, run no model
-    bench = "bench"  # init, then time inference per backend
-    pipeline = "pipeline"  # init, then run frames from run.source through the backends
-    serve = "serve"  # init, then run the streams with the web page and API (services.web) until SIGTERM/Ctrl-C
-
-
 class Fallback(str, Enum):
     error = "error"
     cpu = "cpu"
@@ -54,7 +46,11 @@ class ModelConfig:
 
 @dataclass
 class RunConfig:
-    mode: RunMode = RunMode.init  # what coral-run does after composing the config (see RunMode)
+    # What the run does: init (initialize backends, warm up, write the summary) | validate (the config only;
+    # no hardware, no model) | bench (init, then time inference per backend) | pipeline (init, then every
+    # stream through the backends) | serve (the streams with the web page and API until SIGTERM/Ctrl-C) |
+    # a plugin's mode (registry kind "mode"; its dict is results.<mode>). Another name is an error.
+    mode: str = "init"
     warmup: int = 1  # warm-up inferences per backend after initialization
     iterations: int = 100  # timed inferences per backend (bench)
     min_seconds: float = 0.0  # bench: keep timing until at least this long

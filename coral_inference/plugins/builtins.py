@@ -38,6 +38,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "fallback": "coral_inference.backends.platform_checks:check_model_fallback",
         "interpreter": "coral_inference.backends.checks:check_interpreter",
         "model": "coral_inference.backends.platform_checks:check_model",
+        "modes": "coral_inference.runtime.modes:check",
         "platform": "coral_inference.backends.platform_checks:check_platform",
         "segments": "coral_inference.backends.checks:check_segments",
         "streams": "coral_inference.streams.checks:check",

@@ -164,7 +164,7 @@ def check_bench(config: Any, issues: Any) -> None:
     """The registry check "bench" (plugins/builtins.py): the image folder (the counts' ranges:
     config/ranges.py)."""
     run_cfg = config.run
-    if run_cfg.mode.value == "bench" and run_cfg.images:
+    if run_cfg.mode == "bench" and run_cfg.images:
         from pathlib import Path
 
         if not Path(run_cfg.images).expanduser().is_dir():

@@ -139,11 +139,17 @@ def test_composition_errors_read_the_same_in_both_clis(tmp_path):
 
 def test_a_composition_error_inside_a_config_file_names_key_file_and_expectation(tmp_path):
     (tmp_path / "myconf").mkdir()
+    (tmp_path / "myconf" / "site.yaml").write_text("defaults:\n  - config\n  - _self_\nrun:\n  warmup: sprint\n")
+    proc = run_cli("coral-run", "--config-dir", "myconf", "--config-name", "site", cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "  - run.warmup: " in proc.stderr and "'sprint'" in proc.stderr
+    assert "from config 'site'" in proc.stderr and "expected an integer" in proc.stderr
+    # run.mode is checked against the registry's modes (runtime/modes.py), naming the file
     (tmp_path / "myconf" / "site.yaml").write_text("defaults:\n  - config\n  - _self_\nrun:\n  mode: sprint\n")
     proc = run_cli("coral-run", "--config-dir", "myconf", "--config-name", "site", cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "  - run.mode: " in proc.stderr and "'sprint'" in proc.stderr
-    assert "from config 'site'" in proc.stderr and "expected one of init | validate | bench | pipeline" in proc.stderr
+    assert "  - run.mode: no run mode 'sprint'" in proc.stderr and "from myconf/site.yaml" in proc.stderr
+    assert "expected one of init | validate | bench | pipeline | serve" in proc.stderr
 
 
 def test_a_missing_config_dir_is_said_without_a_wrong_expectation(tmp_path):

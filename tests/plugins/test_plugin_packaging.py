@@ -39,6 +39,25 @@ def pythonpath(*roots) -> dict:
     return {"PYTHONPATH": ":".join(str(r) for r in roots)}
 
 
+def test_the_example_sink_and_run_mode_through_coral_run(tmp_path, example_site):
+    from media import write_video
+
+    video = write_video(tmp_path / "clip.mp4", frames=5)
+    proc = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}",
+                   "streams.default.sinks.example_labels=true", "hydra.run.dir=run", cwd=tmp_path,
+                   env=pythonpath(example_site))
+    assert proc.returncode == 0, proc.stderr
+    stream = summaries(tmp_path / "run")[0]["results"]["pipeline"]["streams"]["default"]
+    report = stream["sinks"]["example_labels"]
+    assert report["results"] == 5 and sum(report["labels"].values()) >= 5, report  # the selftest classifies
+    assert stream["sink_writes"]["example_labels"]["written"] == 5
+    proc = run_cli("coral-run", "run.mode=example_probe", "backends=example_cpu", "hydra.run.dir=probe",
+                   cwd=tmp_path, env=pythonpath(example_site))
+    assert proc.returncode == 0, proc.stderr
+    [summary] = summaries(tmp_path / "probe")
+    assert summary["results"]["example_probe"] == {"backends": {"example_cpu": {"outputs": [[1, 4]]}}}
+
+
 def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site):
     proc = run_cli("coral-run", "backends=example_cpu", cwd=tmp_path, env=pythonpath(example_site))
     assert proc.returncode == 0, proc.stderr
@@ -47,7 +66,7 @@ def test_installed_example_backend_is_selectable_and_runs(tmp_path, example_site
     [backend] = summary["backends"]
     assert backend["kind"] == "example_cpu" and backend["device"] == "cpu" and backend["selfcheck"]["passed"]
     assert summary["plugins"]["loaded"] == {"example_cpu": True, "example_patch": True, "example_top1": True,
-                                            "example_hello": True}
+                                            "example_extras": True, "example_hello": True}
     details = {d["name"]: d for d in summary["plugins"]["details"]}
     assert details["example_cpu"]["distribution"] == {"name": "coral-plugin-example", "version": "0.1.0"}
     assert details["example_cpu"]["group"] == "coral_inference.backends"

@@ -106,6 +106,46 @@ def workflow_plugins() -> list[PluginSpec]:
                        description="workflow block: top-1 prediction of each result, below min_score dropped")]
 
 
+class LabelCounts:
+    """A sink (the Sink contract): switched on per stream with ``streams.<name>.sinks.example_labels=true``,
+    built once per such stream by ``factory(stream, context)``, given ``write(result, frame)`` for every
+    result on the stream's sink thread, closed at the end: its report (labels seen, most frequent first) is
+    the summary's ``results.pipeline.streams.<name>.sinks.example_labels``."""
+
+    def __init__(self, stream: Any, context: Any):
+        self.stream = stream.name
+        self.counts: dict[str, int] = {}
+        self.results = 0
+
+    def write(self, result: dict, frame: Any) -> None:
+        self.results += 1
+        for item in result.get("predictions") or result.get("classes") or []:
+            label = str(item.get("label") or item.get("class"))
+            self.counts[label] = self.counts.get(label, 0) + 1
+
+    def close(self) -> dict:
+        top = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return {"results": self.results, "labels": dict(top[:10])}
+
+
+def probe_mode(context: Any) -> dict:
+    """A run mode (``coral-run run.mode=example_probe``): after init, one inference with zeros on every
+    running backend; the dict returned is the summary's ``results.example_probe``."""
+    import numpy as np
+
+    out = {}
+    for name, backend in context.backend_objects.items():
+        inputs = [np.zeros(d["shape"], d["dtype"]) for d in backend.input_details]
+        out[str(name)] = {"outputs": [list(o.shape) for o in backend.infer(inputs)]}
+    return {"backends": out}
+
+
+# A plugin that only contributes: a sink and a run mode (kinds without a PluginSpec field of their own).
+extras_plugin = PluginSpec(name="example_extras", min_core_version="0.1",
+                           description="sink example_labels (labels per stream) and run mode example_probe",
+                           contributes={"sink": {"example_labels": LabelCounts}, "mode": {"example_probe": probe_mode}})
+
+
 def _hello(context) -> bool:
     context.note("plugins", "example_hello: activated")
     return True
