@@ -220,11 +220,14 @@ class MqttService:
 
     # The end ---------------------------------------------------------------------------------------
     def close(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Deliver what is queued (at most ``timeout`` s while connected), say ``offline``, disconnect."""
+        """Deliver what is queued within ``timeout`` seconds (a broker that is down may come back
+        meanwhile: paho keeps reconnecting), say ``offline``, disconnect; what is left is dropped and counted."""
         if self.state == "closed":
             return self.report()
         deadline = time.monotonic() + timeout
-        while self.outbox.pending and time.monotonic() < deadline and self._connected.is_set():
+        if self.outbox.pending and not self._connected.is_set():
+            self.client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MIN_S)  # try again every second now
+        while self.outbox.pending and time.monotonic() < deadline:
             self.outbox.wait_empty(min(0.2, max(0.0, deadline - time.monotonic())))
         self._stop.set()
         self._sender.join(2.0)

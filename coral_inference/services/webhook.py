@@ -26,6 +26,7 @@ from .outbox import Outbox, public
 
 BACKOFF_S = 0.2  # first quick retry; doubles
 DOWN_WAIT_MAX_S = 8.0  # longest wait between tries while the server is down
+CLOSING_WAIT_S = 0.25  # between tries once the run is ending
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -54,6 +55,8 @@ class WebhookService:
         self._noted = False
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # cuts a wait between tries short (closing, stopping)
+        self._closing = False
         self._opener = urllib.request.build_opener(_NoRedirect)
         self._thread = threading.Thread(target=self._send, name="coral-webhook", daemon=True)
         self._thread.start()
@@ -88,7 +91,8 @@ class WebhookService:
                     self._note("webhook", f"{self.target}: {self.last_error}; events queue (at most "
                                           f"services.webhook.max_queue={self.outbox.max_queue}) until it answers",
                                "warning")
-            self._stop.wait(wait)
+            self._wake.wait(CLOSING_WAIT_S if self._closing else wait)
+            self._wake.clear()
             wait = min(wait * 2, DOWN_WAIT_MAX_S)
 
     def _post(self, body: bytes) -> str:
@@ -123,13 +127,17 @@ class WebhookService:
 
     # The end ---------------------------------------------------------------------------------------
     def close(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Deliver what is queued (at most ``timeout`` s unless the server is down), stop."""
+        """Deliver what is queued within ``timeout`` seconds (a server that is down is tried every
+        CLOSING_WAIT_S meanwhile), stop; what is left is dropped and counted."""
         if self.state == "closed":
             return self.report()
         deadline = time.monotonic() + timeout
-        while self.outbox.pending and time.monotonic() < deadline and self.state != "down":
+        self._closing = True
+        self._wake.set()
+        while self.outbox.pending and time.monotonic() < deadline:
             self.outbox.wait_empty(min(0.2, max(0.0, deadline - time.monotonic())))
         self._stop.set()
+        self._wake.set()
         self._thread.join(self.timeout + 1.0)
         self.outbox.close()
         self.state = "closed"
