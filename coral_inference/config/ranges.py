@@ -103,7 +103,7 @@ RANGES: dict[str, Range] = {
     "services.webrtc.width": _i(64, 1920, "live preview width in pixels (height keeps the aspect ratio)"),
     "services.webrtc.max_fps": _f(0.01, 30, "live preview frames per second per stream"),
     "services.web.port": _i(0, 65535, "HTTP port (0: a free port)"),
-    "services.web.max_viewers": _i(1, 1000, "live viewers at once"),
+    "services.web.max_viewers": _i(1, 1000, "pages watching live at once"),
     "services.web.max_body_kb": _i(1, 10240, "request size limit (KiB)"),
     "services.recording.segment_s": _f(0.1, DAY, "seconds per recording segment"),
     "services.recording.retain": _i(1, 1_000_000, "segments kept (older ones deleted)"),

@@ -150,7 +150,7 @@ class WebConfig:
     host: str = "127.0.0.1"  # another address needs a token
     port: int = 8080  # 0: pick a free port (the URL is printed and in the summary)
     token: Optional[str] = None  # a secret: every request needs it (prefer ${oc.env:CORAL_WEB_TOKEN})
-    max_viewers: int = 4  # live previews at once (WebRTC peers + MJPEG clients), over all streams
+    max_viewers: int = 4  # pages watching live at once (a page showing every stream is one viewer)
     max_body_kb: int = 64  # largest request body accepted
 
 

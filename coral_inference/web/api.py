@@ -85,7 +85,9 @@ async def info(request: Any) -> Any:
 async def streams(request: Any) -> Any:
     from aiohttp import web
 
-    return web.json_response({"streams": _service(request).status()}, dumps=_dumps)
+    service = _service(request)
+    return web.json_response({"streams": service.status(), "viewers": service.pages(),
+                              "max_viewers": service.options.max_viewers}, dumps=_dumps)
 
 
 async def stream(request: Any) -> Any:
@@ -261,7 +263,7 @@ async def offer(request: Any) -> Any:
     if not isinstance(body, dict):
         return error(400, "expected a JSON object {\"type\": \"offer\", \"sdp\": ...}")
     try:
-        answer = await service.peers.offer(name, body.get("sdp"), body.get("type"))
+        answer = await service.peers.offer(name, body.get("sdp"), body.get("type"), _viewer(body.get("viewer")))
     except BadOffer as exc:
         if service.webrtc is not None:
             service.webrtc.count(peers_refused=1)
@@ -285,7 +287,8 @@ async def mjpeg(request: Any) -> Any:
     from aiohttp import web
 
     service, name = _service(request), _name(request)
-    if not service.take_slot(name, "mjpeg"):
+    slot = service.take_slot(name, "mjpeg", _viewer(request.query.get("viewer")))
+    if not slot:
         return service.refusal()
     hub = service.hub
     response = web.StreamResponse(headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame",
@@ -304,7 +307,7 @@ async def mjpeg(request: Any) -> Any:
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        service.give_slot(name)
+        service.give_slot(name, slot)
     return response
 
 
@@ -318,6 +321,12 @@ async def config(request: Any) -> Any:
     from aiohttp import web
 
     return web.json_response({"config": _service(request).config_items()}, dumps=_dumps)
+
+
+def _viewer(value: Any) -> str | None:
+    """A page's viewer id (ASCII letters, digits, '-', at most 64): its previews share one viewer slot."""
+    text = value if isinstance(value, str) else ""
+    return text if 0 < len(text) <= 64 and all(c.isascii() and (c.isalnum() or c == "-") for c in text) else None
 
 
 def _dumps(value: Any) -> str:

@@ -2,8 +2,8 @@
 
 ``PreviewTrack.recv`` waits for a frame newer than the last one sent, at most ``max_fps`` a second
 (a viewer never sees a queue: a frame that came while the encoder was busy is simply replaced).
-A peer takes one of ``services.web.max_viewers`` slots until its connection fails or closes, the
-viewer says goodbye (DELETE), or the service stops.
+A peer holds its page's viewer slot (``services.web.max_viewers`` counts pages: a page's peers share
+one) until its connection fails or closes, the viewer says goodbye (DELETE), or the service stops.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ class Peers:
     def __init__(self, hub: PreviewHub, counters: Any, ice_servers: tuple, take_slot: Any, give_slot: Any):
         self.hub, self.counters, self.ice_servers = hub, counters, ice_servers
         self._take, self._give = take_slot, give_slot
-        self._peers: dict[str, tuple[Any, str]] = {}
+        self._peers: dict[str, tuple[Any, str, Any]] = {}
         self._ids = itertools.count(1)
         self._track = None
 
@@ -89,18 +89,19 @@ class Peers:
 
         return RTCConfiguration(iceServers=[RTCIceServer(**server) for server in self.ice_servers])
 
-    async def offer(self, name: str, sdp: str, kind: str) -> dict[str, Any]:
+    async def offer(self, name: str, sdp: str, kind: str, viewer: str | None = None) -> dict[str, Any]:
         """The answer to a browser's offer for stream ``name``. Raises BadOffer (400) or
         LookupError when every slot is taken (503)."""
         from aiortc import RTCPeerConnection, RTCSessionDescription
 
         if kind != "offer" or not isinstance(sdp, str) or "m=video" not in sdp:
             raise BadOffer("expected {\"type\": \"offer\", \"sdp\": <an SDP offer with a video m-line>}")
-        if not self._take(name):
+        slot = self._take(name, viewer)
+        if not slot:
             raise LookupError("too many viewers")
         pc = RTCPeerConnection(self._configuration())
         peer_id = f"p{next(self._ids)}"
-        self._peers[peer_id] = (pc, name)
+        self._peers[peer_id] = (pc, name, slot)
         if self._track is None:
             self._track = _track_class()
         track = self._track(self.hub, name, self.counters)
@@ -127,8 +128,8 @@ class Peers:
         entry = self._peers.pop(peer_id, None)
         if entry is None:
             return False
-        pc, name = entry
-        self._give(name)
+        pc, name, slot = entry
+        self._give(name, slot)
         if self.counters is not None and pc.localDescription is not None:
             self.counters.count(peers_open=-1)
         await pc.close()

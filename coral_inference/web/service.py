@@ -5,6 +5,7 @@ run on their own threads and reach the service only through one subscriber that 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,8 @@ class Service:
         self._unsubscribe: Callable[[], None] | None = None
         self._unsubscribe_events: Callable[[], None] | None = None
         self._started = time.monotonic()
+        self._pages: dict[str, int] = {}  # viewer key -> previews open
+        self._conn_ids = itertools.count(1)
 
     # lifecycle -------------------------------------------------------------------------------------
     async def start(self) -> str:
@@ -87,7 +90,7 @@ class Service:
         self.events.bind(loop)
         if self.webrtc is not None:
             self.peers = Peers(self.hub, self.webrtc, self.webrtc.ice_servers,
-                               lambda name: self.take_slot(name, "webrtc"), self.give_slot)
+                               lambda name, viewer=None: self.take_slot(name, "webrtc", viewer), self.give_slot)
         app = web.Application(client_max_size=o.max_body_kb * 1024,
                               middlewares=middlewares(o.token, is_loopback(o.host), self.counters))
         app[SERVICE] = self
@@ -125,21 +128,34 @@ class Service:
         self.hub.on_result(name, result, frame)
 
     # previews --------------------------------------------------------------------------------------
-    def take_slot(self, name: str, kind: str) -> bool:
-        if self.hub.viewers() >= self.options.max_viewers:
+    # A viewer is a page: its previews (one per stream it shows) carry the page's id (``viewer``), and
+    # services.web.max_viewers counts distinct pages. A preview without an id is a viewer of its own.
+    def take_slot(self, name: str, kind: str, viewer: str | None = None) -> str | None:
+        """The viewer key the preview holds until give_slot, or None: every slot is taken (503)."""
+        key = f"page:{viewer}" if viewer else f"conn:{next(self._conn_ids)}"
+        if key not in self._pages and len(self._pages) >= self.options.max_viewers:
             self.counters["refused"] += 1
-            return False
+            return None
+        self._pages[key] = self._pages.get(key, 0) + 1
         self.hub.watch(name, +1)
         if kind == "mjpeg":
             self.counters["mjpeg_clients_served"] += 1
-        return True
+        return key
 
-    def give_slot(self, name: str) -> None:
+    def give_slot(self, name: str, key: str | None = None) -> None:
         self.hub.watch(name, -1)
+        if key in self._pages:
+            self._pages[key] -= 1
+            if self._pages[key] <= 0:
+                del self._pages[key]
+
+    def pages(self) -> int:
+        """Viewers now: pages (or id-less previews) with a preview open."""
+        return len(self._pages)
 
     def refusal(self) -> Any:
-        response = error(503, f"too many viewers: services.web.max_viewers={self.options.max_viewers} previews are "
-                         "open; close one or raise services.web.max_viewers", max_viewers=self.options.max_viewers)
+        response = error(503, f"too many viewers: services.web.max_viewers={self.options.max_viewers} pages are "
+                         "watching; close one or raise services.web.max_viewers", max_viewers=self.options.max_viewers)
         response.headers["Retry-After"] = "5"
         return response
 
@@ -203,7 +219,7 @@ class Service:
 
     def web_counts(self) -> dict[str, Any]:
         rtc = self.webrtc.totals() if self.webrtc is not None else {}
-        return {**self.counters, "viewers": self.hub.viewers(), "peers_served": rtc.get("peers_served", 0),
+        return {**self.counters, "viewers": self.pages(), "previews": self.hub.viewers(), "peers_served": rtc.get("peers_served", 0),
                 "frames_sent": rtc.get("frames_sent", 0)}
 
     def totals(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 "use strict";
 const tiles = {};            // stream name -> {el, pc, peer}
 window.coralPeers = {};      // stream name -> RTCPeerConnection (tests read getStats() here)
+// This page is one viewer (services.web.max_viewers counts pages): its previews all carry this id.
+const VIEWER = Array.from(crypto.getRandomValues(new Uint8Array(12)), b => b.toString(16).padStart(2, "0")).join("");
 
 const $ = (root, sel) => root.querySelector(sel);
 const fmt = (v, d = 1) => (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(d);
@@ -38,7 +40,7 @@ function mjpeg(name, why) {
   const t = tiles[name], img = $(t.el, "img");
   $(t.el, "video").hidden = true;
   img.hidden = false;
-  img.src = `/api/streams/${enc(name)}/mjpeg`;
+  img.src = `/api/streams/${enc(name)}/mjpeg?viewer=${VIEWER}`;
   $(t.el, ".transport").textContent = "MJPEG" + (why ? ` (${why})` : "");
 }
 
@@ -62,7 +64,7 @@ async function webrtc(name, info) {
   try {
     const answer = await api(`/api/streams/${enc(name)}/webrtc`, {
       method: "POST", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({type: "offer", sdp: pc.localDescription.sdp})});
+      body: JSON.stringify({type: "offer", sdp: pc.localDescription.sdp, viewer: VIEWER})});
     t.peer = answer.id;
     await pc.setRemoteDescription({type: answer.type, sdp: answer.sdp});
   } catch (e) {
@@ -107,9 +109,8 @@ function showStatus(name, s) {
 async function refresh() {
   try {
     const r = await api("/api/streams");
-    let viewers = 0;
-    for (const [name, s] of Object.entries(r.streams)) { showStatus(name, s); viewers += s.viewers || 0; }
-    document.getElementById("viewers").textContent = `${viewers} live view(s)`;
+    for (const [name, s] of Object.entries(r.streams)) showStatus(name, s);
+    document.getElementById("viewers").textContent = `${r.viewers ?? "–"} viewer(s)`;
     document.getElementById("conn").textContent = "connected";
   } catch (e) { document.getElementById("conn").textContent = `offline: ${e.message}`; }
 }
