@@ -52,6 +52,8 @@ class RuntimeDescriptor:
     entries: list[Entry] = field(default_factory=list)  # env / cli
     values: dict[str, Any] = field(default_factory=dict)  # file: nested; plugin: dotted -> value
     selections: dict[str, str] = field(default_factory=dict)  # file: group -> option
+    # file: its `defaults:` list in order: "_self_" and the config files it names (each a layer of its own)
+    defaults: list[Any] = field(default_factory=list)
     issues: Issues = field(default_factory=Issues)
     unknown: list[str] = field(default_factory=list)  # env: CORAL_ names that match nothing
 
@@ -60,9 +62,14 @@ class RuntimeDescriptor:
     # --- constructors ------------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike) -> "RuntimeDescriptor":
+    def from_file(cls, path: str | os.PathLike, _seen: tuple = ()) -> "RuntimeDescriptor":
         """A YAML or JSON descriptor: group selections (``platform: usb_accelerator`` or a Hydra
-        ``defaults:`` list) and values in the schema's shape, schema-checked."""
+        ``defaults:`` list) and values in the schema's shape, schema-checked. Its ``defaults:`` list composes
+        as Hydra's does: ``<group>: <option>`` selects an option, ``_self_`` places the file's own values
+        (last when absent), a name (``base``, ``common/cameras``) is a config file found on the search path
+        (``_file_search_path``: the file's folder), composed in list order below what comes after it;
+        ``optional <name>`` may be absent. An entry that is not found is a problem naming ``defaults[i]``, the
+        file and where it looked (exit 2), never ignored."""
         from ..files import FileProblem, load_yaml_checked
 
         label = f"file {path}"
@@ -80,14 +87,64 @@ class RuntimeDescriptor:
                              expected="keys of the schema at the top level")
             return layer
         data = dict(data)
-        for item in data.pop("defaults", None) or []:
-            for group, option in (item.items() if isinstance(item, Mapping) else []):
-                layer._select(str(group).replace("override", "").strip().strip("/"), option, label)
+        layer._defaults(data.pop("defaults", None), path, label, _seen)
         for group in GROUPS:
             if isinstance(data.get(group), str):
                 layer._select(group, data.pop(group), label)
         layer.values = src.check_tree(data, "", label, layer.issues) if data else {}
         return layer
+
+    def _defaults(self, items: Any, path: Any, label: str, seen: tuple) -> None:
+        from pathlib import Path
+
+        if items is None:
+            return
+        if not isinstance(items, list):
+            self.issues.add("defaults", "not a list", value=items, source=label,
+                            expected="a list of <group>: <option>, _self_ and config file names")
+            return
+        here = Path(path).expanduser()
+        for i, item in enumerate(items):
+            key = f"defaults[{i}]"
+            if isinstance(item, Mapping):
+                for group, option in item.items():
+                    name = str(group).replace("override", "").strip().strip("/")
+                    if name not in GROUPS and not str(group).startswith("override") and isinstance(option, str):
+                        self._include(key, f"{name}/{option}", here, label, seen, optional=False)
+                        continue
+                    self._select(name, option, label)
+                continue
+            if not isinstance(item, str) or not item.strip():
+                self.issues.add(key, "not a defaults entry", value=item, source=label,
+                                expected="<group>: <option>, _self_ or the name of a config file")
+                continue
+            text = item.strip()
+            if text == "_self_":
+                self.defaults.append("_self_")
+                continue
+            optional = text.startswith("optional ")
+            self._include(key, text[len("optional "):].strip() if optional else text, here, label, seen, optional)
+
+    def _include(self, key: str, name: str, here: Any, label: str, seen: tuple, optional: bool) -> None:
+        """A config file named in ``defaults:``: composed as a layer of its own (its values below this file's
+        unless it comes after ``_self_``)."""
+        candidates = _file_search_path(here, name)
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            if not optional:
+                self.issues.add(key, f"no config {name!r} on the search path", value=name, source=label,
+                                expected="a config file at " + " or ".join(str(c) for c in candidates)
+                                + f", or <group>: <option> with group one of {', '.join(GROUPS)}")
+            return
+        if found.resolve() in seen + (here.resolve(),):
+            self.issues.add(key, f"{name!r} includes itself (through its defaults: lists)", value=name, source=label,
+                            expected="a defaults list without a cycle")
+            return
+        included = RuntimeDescriptor.from_file(found, _seen=seen + (here.resolve(),))
+        self.issues.items += included.issues.items
+        for group, option in included.selections.items():  # this file's own selections win
+            self.selections.setdefault(group, option)
+        self.defaults.append(included)
 
     def _select(self, group: str, option: Any, label: str) -> None:
         if group not in GROUPS or not isinstance(option, str):
@@ -173,12 +230,43 @@ class RuntimeDescriptor:
             return
         from hydra.core.config_store import ConfigStore
 
-        defaults = [{f"override /{g}": o} for g, o in self.selections.items()] + ["_self_"]
-        ConfigStore.instance().store(group=FILE_GROUP, name=f"layer{index}", package="_global_",
+        self._store(f"layer{index}", top=True)
+
+    def _store(self, name: str, top: bool = False) -> None:
+        from hydra.core.config_store import ConfigStore
+
+        defaults: list[Any] = []
+        for j, item in enumerate(self.defaults):
+            if isinstance(item, RuntimeDescriptor):
+                item._store(f"{name}_{j}")
+                defaults.append(f"{name}_{j}")  # coral_file/<name>_<j>: a file its defaults: list named
+            else:
+                defaults.append(item)
+        if "_self_" not in self.defaults:
+            defaults.append("_self_")
+        if top:  # Hydra wants overrides at the end of a defaults list
+            defaults += [{f"override /{g}": o} for g, o in self.selections.items()]
+        ConfigStore.instance().store(group=FILE_GROUP, name=name, package="_global_",
                                      node={"defaults": defaults, **self.values})
+
+    def file_labels(self, name: str) -> dict[str, str]:
+        """ConfigStore path -> "file …" of this file layer and every file its defaults: list composes."""
+        out = {f"{FILE_GROUP}/{name}": self.source}
+        for j, item in enumerate(self.defaults):
+            if isinstance(item, RuntimeDescriptor):
+                out.update(item.file_labels(f"{name}_{j}"))
+        return out
 
     def to_runtime_config(self) -> Any:
         return merge(self).to_runtime_config()
+
+
+def _file_search_path(here: Any, name: str) -> list[Any]:
+    """Where a name in a descriptor's ``defaults:`` is looked for: beside the file (``name``, ``name.yaml``,
+    ``name.yml``)."""
+    base = here.parent / name
+    return [base] if base.suffix in (".yaml", ".yml", ".json") else [base.with_name(base.name + ".yaml"),
+                                                                     base.with_name(base.name + ".yml")]
 
 
 def merge(*layers: RuntimeDescriptor) -> "Merged":
@@ -189,7 +277,7 @@ def merge(*layers: RuntimeDescriptor) -> "Merged":
         merged.overrides += layer.overrides(index)
         merged.issues.items += layer.issues.items
         if layer.layer == "file":
-            merged.file_labels[f"{FILE_GROUP}/layer{index}"] = layer.source
+            merged.file_labels.update(layer.file_labels(f"layer{index}"))
     return merged
 
 

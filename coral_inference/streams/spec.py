@@ -113,6 +113,8 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
         return None
     problem = source_problem(entry.source)
     if problem:
+        if problem == "no source" and name == "default":  # run.source is its shorthand: say so
+            problem = "no source: set run.source (its shorthand) or streams.default.source"
         add(entry.source_key, problem, entry.source, SOURCE_EXPECTED)
     models = {"default": config.model, **dict(config.models)}
     model = models.get(cfg.model)
