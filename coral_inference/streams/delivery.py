@@ -88,6 +88,11 @@ class MqttSink(_EventSink):
 
     def close(self) -> dict[str, Any]:
         self._detach()
+        for label, n in self.counts.items():  # the stream ended: nothing of it is seen any more
+            if n:
+                self.service.count(self.stream.name, label, 0)
+                self.count_messages += 1
+        self.counts = {label: 0 for label in self.counts}
         self.service.unwatch(self.stream.name, final=self.stream.status)
         return {"events": self.events, "count_messages": self.count_messages,
                 "topics": f"{self.service.topic(self.stream.name)}/(events|status|<label>)"}

@@ -97,7 +97,7 @@ def test_mqtt_events_in_order_across_a_broker_restart_with_counts_status_and_ava
         assert [k for k, _ in groupby(sub.on("home/coral/front/person"))] == ["2", "1"]
         stream.status = "finished"
         totals = sink.close()
-        assert totals["events"] == 25 and totals["count_messages"] == 2
+        assert totals["events"] == 25 and totals["count_messages"] == 3  # 2, 1, then 0 as the stream ends
         final = service.close()
         assert final["delivered"] == final["queued"] and final["dropped"] == 0 and final["disconnects"] == 1
         assert sub.wait_for(lambda s: s.on("home/coral/available")[-1:] == ["offline"])
@@ -238,14 +238,14 @@ def test_coral_run_pipeline_publishes_counts_and_status_and_reports_without_the_
                                             "CORAL_SERVICES__WEBHOOK__TOKEN": "tok-Ux19"})
         assert result.returncode == 0, result.stderr
         assert sub.wait_for(lambda s: s.on("coral/available")[-1:] == ["offline"])
-        assert sub.on("coral/default/person") == ["1"] and sub.on("coral/default/car") == ["1"]
+        assert sub.on("coral/default/person") == ["1", "0"] and sub.on("coral/default/car") == ["1", "0"]
         assert sub.on("coral/default/status")[-1] == "finished" and sub.on("coral/available")[0] == "online"
         (summary,) = summaries(tmp_path / "run")
         pipeline = summary["results"]["pipeline"]
         assert pipeline["mqtt"]["state"] == "closed" and pipeline["mqtt"]["dropped"] == 0
-        assert pipeline["mqtt"]["delivered"] == pipeline["mqtt"]["queued"] >= 4  # 3 counts + statuses
+        assert pipeline["mqtt"]["delivered"] == pipeline["mqtt"]["queued"] >= 7  # 6 counts + statuses
         assert pipeline["webhook"]["target"] == receiver.url and pipeline["webhook"]["access"] == "bearer"
-        assert pipeline["streams"]["default"]["sinks"]["mqtt"]["count_messages"] == 3
+        assert pipeline["streams"]["default"]["sinks"]["mqtt"]["count_messages"] == 6  # 1 each, then 0 each
         assert "mqtt (127.0.0.1:" in result.stdout and "webhook (" in result.stdout
         audit = run_cli("coral-runtime", "audit", "verify", str(tmp_path / "run"), cwd=tmp_path)
         assert audit.returncode == 0, audit.stderr
