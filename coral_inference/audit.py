@@ -1,8 +1,11 @@
 """Audit a run directory: recompute what its summary claims and report match / changed / missing.
 
 `config_sha256` is recomputed from the recorded `config` with the canonical JSON the summary names
-(summary.config_sha256); every model file the backends used is hashed again (the built-in model is
-rebuilt). Nothing here trusts the summary's own verdicts.
+(summary.config_sha256); every file of every ``backends`` entry (one per (backend, model) pair: the model,
+its CPU twin, labels and segments) is hashed again (the built-in model is rebuilt), each report naming the
+file's key and the entries that used it. Only files the recorded config names, or inside the run folder,
+are read (any other path in a summary is `refused`, and fails the audit). Nothing here trusts the summary's
+own verdicts.
 """
 
 from __future__ import annotations
@@ -16,18 +19,66 @@ from .files import FileProblem, _json_type, field_of, load_json_checked, sha256_
 
 
 def _model_records(summary: dict[str, Any], path: Path) -> list[dict[str, Any]]:
+    """Every file of every ``backends`` entry: its ``files`` (model, CPU twin, labels, segments, each with
+    its key and sha256: backends/inventory.py) and the model that ran; one record per file, naming the
+    entries (``backend/model``) that used it."""
     seen: dict[str, dict[str, Any]] = {}
+
+    def add(file_path: Any, sha256: Any, key: Any, who: str) -> None:
+        if not isinstance(file_path, str) or not isinstance(sha256, str) or not file_path:
+            return
+        record = seen.setdefault(file_path, {"path": file_path, "sha256": sha256, "key": key, "backends": []})
+        if who not in record["backends"]:
+            record["backends"].append(who)
+
     for i, backend in enumerate(field_of(summary, "backends", list, path, SUMMARY) or []):
         where = f"backends[{i}]"
         if not isinstance(backend, dict):
             raise FileProblem(path, SUMMARY, f"{where} is not an object", "an object per backend in 'backends'")
         model = field_of(backend, "model", dict, path, SUMMARY, where=where) or {}
-        field_of(backend, "name", str, path, SUMMARY, where=where)
-        if field_of(model, "path", str, path, SUMMARY, where=f"{where}.model") and field_of(
-                model, "sha256", str, path, SUMMARY, where=f"{where}.model"):
-            seen.setdefault(model["path"], {"path": model["path"], "sha256": model["sha256"], "backends": []})
-            seen[model["path"]]["backends"].append(backend.get("name"))
+        name = field_of(backend, "name", str, path, SUMMARY, where=where)
+        who = f"{name}/{backend.get('model_name') or 'default'}"
+        files = field_of(backend, "files", list, path, SUMMARY, where=where) or []
+        for j, item in enumerate(files):
+            if not isinstance(item, dict):
+                raise FileProblem(path, SUMMARY, f"{where}.files[{j}] is not an object", "an object per file")
+            add(item.get("path"), item.get("sha256"), item.get("key"), who)
+        if not model.get("segments") and field_of(model, "path", str, path, SUMMARY, where=f"{where}.model") \
+                and field_of(model, "sha256", str, path, SUMMARY, where=f"{where}.model"):
+            add(model["path"], model["sha256"], model.get("key"), who)  # what ran (a segmented model: its files)
     return list(seen.values())
+
+
+def _named_by_config(config: Any) -> set[str]:
+    """The file paths the recorded config names for models: model / models.<name> path, cpu_path, labels,
+    segments."""
+    out: set[str] = set()
+    if not isinstance(config, dict):
+        return out
+    models = [config.get("model")] + list((config.get("models") or {}).values() if isinstance(config.get("models"), dict) else [])
+    for model in models:
+        if not isinstance(model, dict):
+            continue
+        for field in ("path", "cpu_path", "labels"):
+            if isinstance(model.get(field), str):
+                out.add(model[field])
+        out.update(p for p in model.get("segments") or [] if isinstance(p, str))
+    return out
+
+
+def _allowed(record: dict[str, Any], named: set[str], base: Path, run_dir: Path) -> bool:
+    """Audit verify reads only files the recorded config names (its hash is checked) or inside the run folder."""
+    from .backends.selftest import BUILTIN_PREFIX
+
+    path = record["path"]
+    if path.startswith(BUILTIN_PREFIX) or path in named:
+        return True
+    file = Path(path).expanduser()
+    file = file if file.is_absolute() else base / file
+    try:
+        return file.resolve().is_relative_to(run_dir.resolve())
+    except OSError:
+        return False
 
 
 def _check_model(record: dict[str, Any], base: Path) -> dict[str, Any]:
@@ -89,8 +140,12 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
         config_check = {"status": "match" if actual == recorded else "changed", "recorded": recorded,
                         "actual": actual, "algorithm": str((summary.get("hash") or {}).get("algorithm", "sha256"))}
     base = Path(cwd or summary.get("cwd") or Path.cwd())  # relative model paths: where the run read them
-    models = [_check_model(r, base) for r in _model_records(summary, path)]
-    changed = config_check["status"] == "changed" or any(m["status"] == "changed" for m in models)
+    named, folder = _named_by_config(config), path.parent
+    models = [_check_model(r, base) if _allowed(r, named, base, folder) else
+              {**r, "actual": None, "status": "refused",
+               "detail": "not named by the recorded config nor inside the run folder: not read"}
+              for r in _model_records(summary, path)]
+    changed = config_check["status"] == "changed" or any(m["status"] in ("changed", "refused") for m in models)
     return {
         "run_dir": str(run_dir),
         "status": summary.get("status"),

@@ -94,7 +94,7 @@ def build(
         "hash": {"algorithm": "sha256", "canonical": "json sort_keys compact utf-8 of `config`"},
         "platform": getattr(context, "platform", None),
         "devices": getattr(context, "devices", None),
-        "backends": [b.to_dict() for b in getattr(context, "backends", [])],
+        **_backends(context),
         "patches": [p.to_dict() for p in getattr(context, "patches", [])],
         "plugins": {
             "contract_version": CONTRACT_VERSION,  # plugins/contract.py; backend records: backend_contract
@@ -115,6 +115,18 @@ def build(
     summary = _text_tree(summary, secret_keys, scrub_only=True)  # values seen under secret keys anywhere
     summary["sources"] = sources or {}  # where each value came from: names, never values
     return summary
+
+
+def _backends(context: Any) -> dict[str, Any]:
+    """``backends``: one entry per (backend, model) pair that served a stream (a streams run), else the
+    backends init built; ``idle_backends``: those init built that served no stream."""
+    states = [b.to_dict() for b in getattr(context, "backends", [])]
+    served = getattr(context, "served", None)
+    if served is None:
+        return {"backends": states}
+    used = {(e.get("name"), e.get("model_name")) for e in served}
+    idle = [s for s in states if (s.get("name"), "default") not in used]
+    return {"backends": list(served), **({"idle_backends": idle} if idle else {})}
 
 
 def _text_tree(value: Any, secret_keys: Any, scrub_only: bool = False) -> Any:

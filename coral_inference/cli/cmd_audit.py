@@ -1,6 +1,7 @@
 """coral-runtime audit verify RUN_DIR [--json]: recompute config_sha256 and model hashes.
 
-Exit 0 when everything still present matches, 5 when the config or a model changed, 2 when the
+Exit 0 when everything still present matches, 5 when the config or a file (a model, CPU twin, labels,
+segment of any backends entry) changed or a file the summary names is not one the recorded config names, 2 when the
 run directory holds no readable summary. Missing model files are reported (and fail with
 --require-models)."""
 
@@ -40,7 +41,8 @@ def run(args) -> int:
         c = report["config"]
         print(f"config: {c['status']} (sha256 {str(c.get('recorded'))[:16]}…)")
         for m in report["models"]:
-            print(f"model {m['path']}: {m['status']}" + (f" ({m['detail']})" if m.get("detail") else ""))
+            who = f" [{m['key']}; {', '.join(m.get('backends') or [])}]" if m.get("key") else ""
+            print(f"model {m['path']}{who}: {m['status']}" + (f" ({m['detail']})" if m.get("detail") else ""))
         for key, d in report.get("services", {}).items():  # recorded, not recomputed
             print(f"service {key} ({d.get('broker') or d.get('target')}): {d.get('delivered')} delivered, "
                   f"{d.get('dropped')} dropped (as recorded)")

@@ -14,7 +14,10 @@ def _ms(timings: dict[str, Any], key: str) -> str:
 def backend_line(b: dict[str, Any]) -> str:
     model = b.get("model") or {}
     interp = b.get("interpreter") or {}
-    line = f"  backend {b['name']} [{b['kind']} on {b.get('device') or '-'}]: {b['status']}"
+    served = f" {b['model_key']} for {', '.join(b.get('streams') or [])}" if b.get("model_key") else ""
+    line = f"  backend {b['name']}{served} [{b['kind']} on {b.get('device') or '-'}]: {b['status']}"
+    if b.get("requests") is not None:
+        line += f"; {b['requests']} requests, {b.get('failures', 0)} failed"
     if model:
         line += f"; model {model.get('path')} (sha256 {str(model.get('sha256'))[:12]}…)"
     if interp:

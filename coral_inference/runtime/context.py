@@ -40,6 +40,9 @@ class RuntimeContext:
     # failed or is degraded: streams/run.py verdict): the run is degraded. Key (e.g. streams.cam.recording,
     # streams.cam) -> the one reason.
     problems: dict[str, str] = field(default_factory=dict)
+    # A streams run (pipeline, serve): one entry per (backend, model) pair that served a stream, with final
+    # counts and the files it stands on (streams/manager.py served_entries); the summary's `backends`.
+    served: list[dict[str, Any]] | None = None
     on_close: list[Any] = field(default_factory=list)  # callables run by close(), last first (plugins)
     started: float = field(default_factory=time.perf_counter)
     closed: bool = False
@@ -80,6 +83,10 @@ class RuntimeContext:
         for name, service in list(self.services.items()):
             self._release("services", name, getattr(service, "close", None))
         disable_all(self)
+        for backend in self.backend_objects.values():  # the summary's counts are the final ones, not init's
+            pool, state = getattr(backend, "pool", None), getattr(backend, "state", None)
+            if pool is not None and state is not None and hasattr(pool, "health"):
+                state.pool = pool.health()
         for name, backend in list(self.backend_objects.items()):
             self._release("backends", name, getattr(backend, "close", None))
         self.backend_objects.clear()

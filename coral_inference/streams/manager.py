@@ -155,6 +155,7 @@ class StreamManager:
         for stream in self.streams.values():
             stream.join(timeout)
             stream.conclude()  # no frame in the whole run: failed, with the reason
+        self.context.served = self.served_entries()  # final counts, before any pool closes
         self._reports = {name: stream.close_sinks(timeout) for name, stream in self.streams.items()}
         for key, shared in list(self._shared.items()):
             close = getattr(shared, "close", None)
@@ -257,6 +258,34 @@ class StreamManager:
             key = getattr(service, "summary_key", None)
             if key and key not in out:
                 out[key] = {**service.report(), "healthy": service.healthy()}
+        return out
+
+    def served_entries(self) -> list[dict[str, Any]]:
+        """One entry per (backend, model) pair that served a stream: the backend's state (interpreter,
+        delegate, devices, fallback), the model that ran, every file the model's settings name with its
+        sha256 (backends/inventory.py), the streams it served and each worker's counts now."""
+        from ..backends.inventory import model_files
+
+        pairs: dict[tuple, list] = {}
+        for name, stream in self.streams.items():
+            pair = pairs.setdefault((stream.spec.backend_name, stream.spec.model_name), [stream, []])
+            pair[1].append(name)
+        out = []
+        for (backend_name, model_name), (stream, names) in pairs.items():
+            backend, spec = stream.backend, stream.spec
+            state = getattr(backend, "state", None)
+            entry = state.to_dict() if hasattr(state, "to_dict") else {"name": backend_name, "kind": None,
+                                                                      "status": "ok", "model": {}}
+            pool = getattr(backend, "pool", None)
+            if pool is not None and hasattr(pool, "health"):
+                entry["pool"] = pool.health()
+            ran = (entry.get("model") or {}).get("path")
+            workers = entry.get("pool") or []
+            entry.update(model_name=model_name, model_key=spec.model_key, streams=names,
+                         requests=sum(int(w.get("requests") or 0) for w in workers),
+                         failures=sum(int(w.get("failures") or 0) for w in workers),
+                         files=model_files(spec.model, spec.model_key, ran=ran))
+            out.append(entry)
         return out
 
     def recordings(self, name: str) -> list[Path]:
