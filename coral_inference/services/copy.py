@@ -23,10 +23,13 @@ RTSP = {"rtsp_transport": "tcp", "analyzeduration": "1000000"}
 
 
 def open_source(text: str, kind: str) -> Any:
+    """The source opened with PyAV. RTSP: over TCP, with FFmpeg's own socket timeout (PyAV's ``timeout=``
+    is a Python callback FFmpeg calls at every read, which cost more CPU than the copy itself)."""
     import av
 
-    options = RTSP if text.lower().startswith(("rtsp://", "rtsps://")) else {}
-    return av.open(text, options=dict(options), timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S))
+    if text.lower().startswith(("rtsp://", "rtsps://")):
+        return av.open(text, options={**RTSP, "timeout": str(int(READ_TIMEOUT_S * 1_000_000))})
+    return av.open(text, timeout=(OPEN_TIMEOUT_S, READ_TIMEOUT_S) if kind == "url" else None)
 
 
 def probe(text: str, kind: str) -> tuple[Any, Optional[str]]:

@@ -143,3 +143,24 @@ def annotate(frame: Any, result: Any) -> Any:
         else:
             cv2.putText(out, text, (6, 16 + 16 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 255, 0), 1, cv2.LINE_AA)
     return out
+
+
+ZONE_BGR, LINE_BGR = (255, 0, 255), (0, 255, 255)  # magenta zones, yellow lines
+
+
+def draw_shapes(image: Any, shapes: list) -> Any:
+    """``image`` with each (kind, name, points) drawn in place: a zone as its closed polygon, a line as its
+    segment, with its name; points are normalized 0..1 (x, y)."""
+    if not shapes:
+        return image
+    import cv2
+    import numpy as np
+
+    height, width = image.shape[:2]
+    for kind, name, points in shapes:
+        pts = np.array([[int(x * (width - 1)), int(y * (height - 1))] for x, y in points], np.int32)
+        color = ZONE_BGR if kind == "zone" else LINE_BGR
+        cv2.polylines(image, [pts], kind == "zone", color, 2, cv2.LINE_AA)
+        cv2.putText(image, str(name), (int(pts[0][0]) + 3, max(12, int(pts[0][1]) - 4)), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.4, color, 1, cv2.LINE_AA)
+    return image

@@ -41,6 +41,7 @@ class RecordingSink:
         self.source_lost: Optional[str] = None
         self._lock = threading.Lock()
         self._detach: Any = None
+        self._shape_list: Optional[list] = None
         self._attach()
 
     # the stream's events ------------------------------------------------------------------------------
@@ -70,9 +71,9 @@ class RecordingSink:
             if self.mode is None:
                 self._start()
             if self.mode == "encode":
-                from ..services.recording import annotate
+                from ..services.recording import annotate, draw_shapes
 
-                image = annotate(frame, result) if self.cfg.draw else frame
+                image = draw_shapes(annotate(frame, result), self._shapes()) if self.cfg.draw else frame
                 self.recorder.write(image, float(result["_arrived"]) if self.stream.live and "_arrived" in result
                                     else None)
         except Exception as exc:
@@ -109,6 +110,24 @@ class RecordingSink:
             self.recorder = Recorder(self.directory, rate, cfg.segment_s, cfg.retain, cfg.codec, store=self.store,
                                      clips=self.clips)
         self.status = "recording"
+
+    def _shapes(self) -> list:
+        """The stream's zones and lines (streams.<name>.zones / lines, and the zone_count / line_counter
+        blocks of its workflow), once: (kind, name, [(x, y), …]) normalized."""
+        if self._shape_list is None:
+            shapes = []
+            config = getattr(self.stream.spec, "config", None)
+            for name, zone in dict(getattr(config, "zones", None) or {}).items():
+                shapes.append(("zone", name, [(float(p[0]), float(p[1])) for p in getattr(zone, "polygon", ())]))
+            for name, line in dict(getattr(config, "lines", None) or {}).items():
+                shapes.append(("line", name, [(float(p[0]), float(p[1])) for p in getattr(line, "points", ())]))
+            for label, block in getattr(self.stream, "blocks", ()):
+                if getattr(block, "polygon", None):
+                    shapes.append(("zone", label, [(float(x), float(y)) for x, y in block.polygon]))
+                elif getattr(block, "a", None) is not None and getattr(block, "b", None) is not None:
+                    shapes.append(("line", label, [tuple(map(float, block.a)), tuple(map(float, block.b))]))
+            self._shape_list = [s for s in shapes if len(s[2]) >= 2]
+        return self._shape_list
 
     def _make_folder(self) -> None:
         from ..files import ensure_dir

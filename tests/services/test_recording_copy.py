@@ -61,3 +61,26 @@ def test_a_recording_that_cannot_be_written_fails_once_and_degrades_the_run(tmp_
     assert summary["problems"] == {"streams.default.recording": recording["reason"]}
     assert (run / "recordings" / "default").read_text().startswith("a user's file")
     assert json.dumps(summary).count("recording failed") == 1  # the log holds it once too
+
+
+def test_draw_true_draws_the_streams_zones_and_lines_into_the_recording(tmp_path):
+    import av
+    import numpy as np
+
+    video = write_h264(tmp_path / "cam.mp4", frames=6, fps=10, size=(320, 240))
+    workflow = "[{block: line_counter, line: [[0.0, 0.5], [1.0, 0.5]]}, {block: zone_count, polygon: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.3]]}]"
+    runs = {}
+    for draw in ("false", "true"):
+        result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
+                         f"services.recording.draw={draw}", f"streams.default.workflow={workflow}",
+                         f"hydra.run.dir={tmp_path}/run-{draw}", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        [segment] = (tmp_path / f"run-{draw}" / "recordings" / "default").glob("segment_*")
+        with av.open(str(segment)) as container:
+            runs[draw] = next(container.decode(video=0)).to_ndarray(format="bgr24").astype(int)
+    plain, drawn = runs["false"], runs["true"]
+    row = drawn[119:122, 20:300]  # the line across the middle: yellow (B low, G and R high)
+    assert row[..., 1].mean() - row[..., 0].mean() > 100 and abs(plain[119:122, 20:300, 1] - plain[119:122, 20:300, 0]).mean() < 30
+    edge = drawn[23:26, 60:110]  # the zone's top edge, y = 0.1: magenta (G low)
+    assert edge[..., 2].mean() - edge[..., 1].mean() > 100
+    assert np.abs(drawn[200:230, 200:300] - plain[200:230, 200:300]).mean() < 12  # elsewhere: the same picture
