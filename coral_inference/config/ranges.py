@@ -93,6 +93,13 @@ RANGES: dict[str, Range] = {
     "streams.*.motion.max_idle_s": _f(0, 365 * DAY, "seconds without inference before a frame is inferred anyway "
                                       "(null: never)", low_open=True),
     "streams.*.motion.mask.*.*.*": _f(0, 1, "motion mask polygon coordinates (normalized)"),
+    "streams.*.tracker.max_age_s": _f(0, DAY, "a track not seen this long ends (seconds)", low_open=True),
+    "streams.*.tracker.min_hits": _i(1, 10_000, "frames an object is seen in before it is a track"),
+    "streams.*.tracker.iou_threshold": _f(0, 1, "box overlap that continues a track", low_open=True),
+    "streams.*.tracker.snapshot_interval_s": _f(0, DAY, "at most one better-snapshot update per track this often"),
+    "streams.*.zones.*.polygon.*.*": _f(0, 1, "a zone's corner, normalized (0..1 of the frame)"),
+    "streams.*.zones.*.min_frames": _i(1, 1_000_000, "frames in a row inside/outside before enter/leave"),
+    "streams.*.lines.*.points.*.*": _f(0, 1, "a line's end, normalized (0..1 of the frame)"),
     "platform.max_devices": _i(0, 64, "Edge TPUs the platform can hold"),
     "platform.cpu_cores": _i(1, 4096, "CPU cores (null: os.cpu_count())"),
     "platform.detect.min_pci": _i(0, 64, "platform=auto: PCIe Edge TPUs needed"),

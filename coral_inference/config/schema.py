@@ -283,6 +283,37 @@ class MotionConfig:
 
 
 @dataclass
+class TrackerConfig:
+    """streams.<name>.tracker: object identity across frames, and the events of docs/events.md."""
+
+    kind: str = "none"  # none (no tracking, no events) | iou (built-in) | a plugin's (registry kind tracker)
+    max_age_s: float = 1.0  # a track not seen for this long ends (seconds; a file's media time)
+    min_hits: int = 3  # frames an object must be seen in before it is a track (gets its id, `start`)
+    iou_threshold: float = 0.3  # a box continues a track when it overlaps its predicted box this much
+    snapshot_interval_s: float = 2.0  # `update` for a better-scored sighting: at most one per track this often
+    options: Dict[str, Any] = field(default_factory=dict)  # a plugin tracker's own settings
+
+
+@dataclass
+class ZoneConfig:
+    """streams.<name>.zones.<zone>: a polygon tracked objects enter and leave (their box centre)."""
+
+    polygon: List[Any] = field(default_factory=list)  # [[x, y], …] normalized 0..1, 3 points or more
+    labels: List[str] = field(default_factory=list)  # only these labels (or class ids) count; empty: all
+    min_frames: int = 1  # frames in a row inside (outside) before `enter` (`leave`)
+
+
+@dataclass
+class LineConfig:
+    """streams.<name>.lines.<line>: a segment tracked objects cross (their box centre)."""
+
+    points: List[Any] = field(default_factory=list)  # [[x1, y1], [x2, y2]] normalized 0..1
+    # Crossings that make `cross` events: in (from the left of points[0] -> points[1] to its right), out
+    directions: List[str] = field(default_factory=lambda: ["in", "out"])
+    labels: List[str] = field(default_factory=list)  # only these labels (or class ids) count; empty: all
+
+
+@dataclass
 class StreamConfig:
     source: Optional[str] = None  # video file, folder of images, camera index, rtsp:// or http:// URL
     model: str = "default"  # a key of `models`; "default" is `model`
@@ -292,7 +323,7 @@ class StreamConfig:
     # every stream opens its source at the same time as the others, each within its own timeout.
     open_timeout_s: float = 3.0
     enabled: bool = True  # false: the stream is configured but not run
-    # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: line_counter, line: [[..], [..]]}]
+    # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: label_filter, include: [person]}]
     workflow: List[Dict[str, Any]] = field(default_factory=list)
     # Sink name -> true/false/null for this stream: registry kind "sink" (built-ins: results, recording,
     # metrics, buffer, masks; plugins' too) plus preview (the live view); null or absent: the default
@@ -300,6 +331,9 @@ class StreamConfig:
     sinks: Dict[str, Optional[bool]] = field(default_factory=dict)
     reconnect: ReconnectConfig = field(default_factory=ReconnectConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)  # motion gating: still frames skip the device
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)  # object identity and events
+    zones: Dict[str, ZoneConfig] = field(default_factory=dict)  # named polygons (need a tracker)
+    lines: Dict[str, LineConfig] = field(default_factory=dict)  # named crossing lines (need a tracker)
 
 
 @dataclass

@@ -20,7 +20,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "serve": "coral_inference.web.serve:run",
     },
     "workflow": {name: f"coral_inference.streams.blocks:{name}" for name in
-                 ("score_filter", "label_filter", "line_counter", "zone_count")},
+                 ("score_filter", "label_filter")},
     "decoder": {name: f"coral_inference.tasks.{name}:DECODER" for name in
                 ("classification", "detection", "segmentation", "pose", "raw")},
     "sink": {"masks": "coral_inference.tasks.sinks:mask_sink",
@@ -29,7 +29,10 @@ BUILTINS: dict[str, dict[str, str]] = {
              "metrics": "coral_inference.streams.sinks:MetricsSink",
              "buffer": "coral_inference.streams.sinks:buffer_sink",
              "mqtt": "coral_inference.streams.delivery:MqttSink",
-             "webhook": "coral_inference.streams.delivery:WebhookSink"},
+             "webhook": "coral_inference.streams.delivery:WebhookSink",
+             "snapshots": "coral_inference.streams.events.sinks:snapshots_sink",
+             "events": "coral_inference.streams.events.sinks:events_sink"},
+    "tracker": {"iou": "coral_inference.streams.events.tracker:iou_tracker"},
     "check": {  # check(config, issues), run by config/validate.py after its own checks, in name order
         "backends": "coral_inference.backends.checks:check",
         "bench": "coral_inference.runtime.bench:check_bench",

@@ -188,6 +188,24 @@ class Sink(Protocol):
 SinkFactory = Callable[[Any, Any], Sink]
 
 
+# --- tracker -----------------------------------------------------------------------------------
+class Tracker(Protocol):
+    """Built by ``factory(settings, stream)`` once per stream whose ``streams.<name>.tracker.kind`` names
+    it; ``settings`` is that section as a mapping (``max_age_s``, ``min_hits``, ``iou_threshold``, …,
+    ``options``: the plugin's own). Called on the stream's worker thread, once per result, in order.
+
+    ``update(objects, t)``: ``objects`` the frame's detections and poses, each ``{"box": [xmin, ymin, xmax,
+    ymax] (normalized), "label": str, "score": float}``; ``t`` seconds (a live source's arrival clock, a
+    file's media time). Returns one entry per object, in order: its track id (an int, never reused in the
+    stream) or None (not a track yet). ``reset()`` (optional): the stream stopped, forget every track.
+    The events of docs/events.md are built on what it returns."""
+
+    def update(self, objects: Sequence[Mapping[str, Any]], t: float) -> list: ...
+
+
+TrackerFactory = Callable[[Mapping[str, Any], Any], Tracker]
+
+
 # --- config check ------------------------------------------------------------------------------
 # check(config, issues): add every problem, raise nothing. ``issues.add(key, message, value=…, expected=…)``
 # fills the problem's source from where the value at ``key`` came from (errors.Issues).
@@ -240,6 +258,7 @@ KIND_CHECKS: dict[str, Callable[[Any], list[str]]] = {
     "decoder": methods(("match", "(details)"), ("decode", "(outputs, details, options)")),
     "sink": callable_as("a sink factory", "stream", "context"),
     "check": callable_as("a config check", "config", "issues"),
+    "tracker": callable_as("a tracker factory", "settings", "stream"),
 }
 
 

@@ -108,8 +108,23 @@ class StreamManager:
                 sinks[name] = (lambda f: lambda stream: f(stream, self.context))(factory)
         return Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
                                                                          spec.key_of("workflow")),
+                      tracker=self._tracker(spec),
                       sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
                       model_file=self._model_file(spec), task=decode.describe() if hasattr(decode, "describe") else None)
+
+    def _tracker(self, spec: Any) -> Optional[Callable[[Any], Any]]:
+        """factory(stream) -> the stream's tracker (registry kind "tracker"), None for kind none."""
+        cfg = spec.config.tracker
+        if cfg.kind == "none":
+            return None
+        factory = self.context.registry.get("tracker", cfg.kind)
+        if factory is None:
+            raise ConfigError(f"{spec.key}.tracker.kind: no tracker named {cfg.kind!r} (expected none | "
+                              + " | ".join(self.context.registry.names("tracker")) + ")")
+        settings = {"kind": cfg.kind, "max_age_s": cfg.max_age_s, "min_hits": cfg.min_hits,
+                    "iou_threshold": cfg.iou_threshold, "snapshot_interval_s": cfg.snapshot_interval_s,
+                    "options": dict(cfg.options or {})}
+        return lambda stream: factory(settings, stream)
 
     def _model_file(self, spec: Any) -> str:
         """The file name of the model that runs (the CPU twin when the backend fell back to the CPU)."""
@@ -246,7 +261,8 @@ class StreamManager:
                 "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
                 "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by,
                 "sink_writes": stream.sink_writes(),
-                "recording": recorder.state() if hasattr(recorder, "state") else None}
+                "recording": recorder.state() if hasattr(recorder, "state") else None,
+                **({"events": stream.events_status()} if stream.lifecycle is not None else {})}
 
     def services(self) -> dict[str, dict[str, Any]]:
         """The delivery services of the run (mqtt, webhook): a live one's report with ``healthy`` (false

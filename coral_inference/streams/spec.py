@@ -83,8 +83,11 @@ def build_specs(config: Any, issues: Any, *, registry: Any = None, check_workflo
     settings (the stream manager, which builds them right after, says False)."""
     issues = issues.for_config(config)  # each problem's source: where the value at its key came from
 
-    def add(key: str, message: str, value: Any, expected: str, severity: str = "error") -> None:
-        issues.add(key, message, value=value, expected=expected, severity=severity)
+    def add(key: str, message: str, value: Any, expected: str, severity: str = "error",
+            source_of: Optional[str] = None) -> None:
+        """``source_of``: the key whose source to name (a problem at a default caused by another key)."""
+        extra = {"source": issues.source(source_of)} if source_of else {}
+        issues.add(key, message, value=value, expected=expected, severity=severity, **extra)
 
     specs: dict[str, StreamSpec] = {}
     for name, entry in entries(config).items():
@@ -141,6 +144,9 @@ def _build(config: Any, entry: Entry, add: Callable, registry: Any, check_workfl
     from .sinkset import resolve
 
     sinks = resolve(config, cfg, key, registry, add)
+    from .events.checks import check_stream
+
+    check_stream(config, cfg, key, add, registry)
     kind = source_kind(entry.source)
     preview = dict(cfg.sinks or {}).get("preview")
     return StreamSpec(

@@ -10,6 +10,10 @@ worker thread and a sink thread (streams/sinkqueue.py).
   every stream's requests at once), decodes, runs the workflow blocks, calls the subscribers, hands the
   result to the sink thread.
 * sink thread: every sink of the stream, behind a buffer of the same kind.
+* events (``stream.events``, streams/events/hub.py): with a tracker (``streams.<name>.tracker``), the
+  worker gives each detection and pose its ``track_id`` after the workflow and publishes the tracks'
+  events (streams/events/lifecycle.py) to the hub, whose own thread runs the attachments (snapshot,
+  clip) and subscribers (events.jsonl, MQTT, webhooks, the page). When the worker ends, every track ends.
 
 A failure (the source, the backend, a block raising) ends this stream ``failed`` with ``last_error``;
 the other streams go on. ``conclude`` (the manager, at the end of the run) makes a stream that produced no
@@ -41,7 +45,10 @@ class Stream:
     ``subscribers``: the manager's list of ``fn(stream_name, result, frame)``."""
 
     def __init__(self, spec: Any, *, backend: Any, decode: Any, blocks: list, sinks: dict[str, Callable[[Any], Any]],
-                 run_dir: Any, shared: Callable, subscribers: list, model_file: str, task: Optional[dict] = None):
+                 run_dir: Any, shared: Callable, subscribers: list, model_file: str, task: Optional[dict] = None,
+                 tracker: Optional[Callable[[Any], Any]] = None):
+        from .events.hub import EventHub
+        from .events.lifecycle import Lifecycle
         from .sinkqueue import SinkQueue
         from .sources import make_source
 
@@ -70,6 +77,9 @@ class Stream:
         self._buffer = for_source(spec.live)  # the one live-or-file choice (streams/buffers.py)
         self._frames: Any = None
         self._reader: Any = None
+        self.events = EventHub(self.name, spec.live)  # every event of this stream (docs/events.md)
+        # ``tracker``: factory(stream) -> the registry's tracker for streams.<name>.tracker; None: no tracking
+        self.lifecycle = Lifecycle(self.name, spec.config, tracker(self), self.events) if tracker else None
         built = {label: factory(self) for label, factory in sinks.items()}
         self.sinks = {label: sink for label, sink in built.items() if sink is not None}
         self._sink_queue = SinkQueue(self.name, self.sinks, spec.live, self.stats)
@@ -189,7 +199,7 @@ class Stream:
         self._reader = Reader(self.source, self.spec.live, self.spec.reconnect, self.stats, self._stop,
                               self._running, self._report, prepare, make_gate(self.spec.config, self.stats))
         self._threads = [threading.Thread(target=self._guard(self._read), name=f"stream-{self.name}-reader", daemon=True),
-                         threading.Thread(target=self._guard(self._work), name=f"stream-{self.name}-worker", daemon=True)]
+                         threading.Thread(target=self._guard(self._work_then_end_tracks), name=f"stream-{self.name}-worker", daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -213,8 +223,16 @@ class Stream:
         return not any(t.is_alive() for t in self._threads)
 
     def close_sinks(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Let the sinks take what is queued, close every sink (recordings complete); their reports."""
+        """Deliver the queued events, let the sinks take what is queued, close every sink (recordings
+        complete); their reports."""
+        self.events_report = self.events.close(timeout)
         return self._sink_queue.close(timeout)
+
+    def events_status(self) -> Optional[dict[str, Any]]:
+        """Events per type and the tracks, zones and lines of a stream with a tracker (else None)."""
+        if self.lifecycle is None:
+            return None
+        return {**self.events.report(), **self.lifecycle.report()}
 
     def _guard(self, target: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:
@@ -232,6 +250,19 @@ class Stream:
 
     def _read(self) -> None:
         self._reader.run(self._frames)
+
+    def _work_then_end_tracks(self) -> None:
+        try:
+            self._work()
+        finally:  # stopped, finished or failed: every track ends (its `end` event)
+            if self.lifecycle is not None:
+                self.lifecycle.finish()
+
+    def _track_time(self, arrived: float) -> float:
+        """The tracker's clock: a live source's arrival time, a file's or folder's media time."""
+        if self.spec.live:
+            return arrived
+        return self.frame / float(self.source_fps or 10.0)
 
     # Worker ---------------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -273,6 +304,9 @@ class Stream:
             result["latency_ms"] = {"inference": round((t1 - t0) * 1000.0, 3)}
             result["workflow"] = {}
             result = self._workflow(result, frame)
+            if self.lifecycle is not None:  # after the filters: tracks, zones, lines, events
+                self.lifecycle.step(result if result is not None else {"frame": self.frame, "time": now_iso()},
+                                    frame, self._track_time(arrived))
             c2r = (time.monotonic() - arrived) * 1000.0
             self.stats.result((t1 - t0) * 1000.0, c2r)
             self.frame += 1

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+# Blocks of earlier versions and what says the same now (a stream's named lines and zones follow
+# tracked objects: docs/events.md).
+REPLACED = {"line_counter": "streams.<name>.lines.<line>.points (with streams.<name>.tracker.kind=iou)",
+            "zone_count": "streams.<name>.zones.<zone>.polygon (with streams.<name>.tracker.kind=iou)"}
+
 
 def _items(workflow: Iterable[Any]) -> list[tuple[int, Any, dict[str, Any]]]:
     out = []
@@ -98,6 +103,11 @@ def check_blocks(workflow: Iterable[Any], key: str, add: Any, registry: Any = No
             continue
         if not name:
             add(f"{item_key}.block", "no block name", None, expected)
+            continue
+        if name in REPLACED and not registry.has("workflow", name):
+            add(f"{item_key}.block", f"the block {name!r} was replaced by the stream's named "
+                f"{'lines' if name == 'line_counter' else 'zones'} (docs/events.md)", name,
+                REPLACED[name].replace("<name>", key.split(".")[1] if key.count(".") >= 2 else "<name>"))
             continue
         if not registry.has("workflow", name):
             if plugin_blocks is None:

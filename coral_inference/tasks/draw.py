@@ -33,7 +33,11 @@ def _detection(cv2: Any, image: Any, result: dict) -> None:
         x0, y0, x1, y1 = (int(v) for v in p["box_px"])
         colour = bright_bgr(p.get("class", 0))
         cv2.rectangle(image, (x0, y0), (x1, y1), colour, 2)
-        _text(cv2, image, f"{_name(p)} {p['score']:.2f}", (x0, y0 - 2), colour)
+        _text(cv2, image, f"{_name(p)}{_track(p)} {p['score']:.2f}", (x0, y0 - 2), colour)
+
+
+def _track(p: dict) -> str:
+    return f" #{p['track_id']}" if p.get("track_id") is not None else ""
 
 
 def _segmentation(cv2: Any, image: Any, result: dict) -> None:
@@ -56,7 +60,8 @@ def _segmentation(cv2: Any, image: Any, result: dict) -> None:
 def _pose(cv2: Any, image: Any, result: dict) -> None:
     index = {name: i for i, name in enumerate(KEYPOINTS)}
     for pose in result.get("poses", []):
-        points = {index.get(k["name"]): (int(round(k["x"])), int(round(k["y"]))) for k in pose["keypoints"]}
+        points = {index.get(k["name"]): (int(round(k["x"])), int(round(k["y"]))) for k in pose["keypoints"]
+                  if k.get("visible", True)}
         for a, b in EDGES:
             if a in points and b in points:
                 cv2.line(image, points[a], points[b], (255, 200, 0), 2, cv2.LINE_AA)
@@ -65,6 +70,8 @@ def _pose(cv2: Any, image: Any, result: dict) -> None:
         if "box_px" in pose:
             x0, y0, x1, y1 = pose["box_px"]
             cv2.rectangle(image, (x0, y0), (x1, y1), (0, 255, 0), 1)
+            if pose.get("track_id") is not None:
+                _text(cv2, image, f"person{_track(pose)} {pose['score']:.2f}", (x0, y0 - 2), (0, 255, 0))
 
 
 def _classification(cv2: Any, image: Any, result: dict) -> None:

@@ -1,11 +1,14 @@
 """pose: MoveNet single-pose ``[1, 1, 17, 3]`` (17 keypoints x (y, x, score), normalized to the input)
 and multi-pose ``[1, P, 56]`` (P <= 10 people: 17 x (y, x, score), then ymin, xmin, ymax, xmax, score).
 
-Result: ``{"kind": "pose", "poses": [{"score", "keypoints": [{"name", "x", "y", "nx", "ny", "score"}]}]}``:
-``x``, ``y`` in frame pixels, ``nx``, ``ny`` normalized 0..1 (the model input is the whole frame resized,
-so input-normalized is frame-normalized). Keypoints below ``min_keypoint_score`` (default 0.2) are left
-out. A pose's score: single-pose, the mean of its 17 keypoint scores; multi-pose, the model's. Poses below
-``score_threshold`` (unset: 0.2) are left out, highest first; multi-pose adds ``box`` and ``box_px``.
+Result: ``{"kind": "pose", "poses": [{"score", "label": "person", "box", "box_px",
+"keypoints": [{"name", "x", "y", "nx", "ny", "score", "visible"}]}]}``: ``x``, ``y`` in frame pixels,
+``nx``, ``ny`` normalized 0..1 (the model input is the whole frame resized, so input-normalized is
+frame-normalized). Every keypoint the model gives is kept, in the model's order (index-based consumers
+rely on it); ``visible`` says whether its score reaches ``min_keypoint_score`` (default 0.2): only visible
+keypoints are drawn and make the box. A pose's score: single-pose, the mean of its 17 keypoint scores;
+multi-pose, the model's. Poses below ``score_threshold`` (unset: 0.2) are left out, highest first. The
+box: multi-pose, the model's; single-pose, around the visible keypoints (absent when none is visible).
 """
 
 from __future__ import annotations
@@ -31,11 +34,22 @@ MULTI_WIDTH = 17 * 3 + 5
 def _keypoints(rows: Any, width: int, height: int, minimum: float) -> list[dict]:
     out = []
     for name, (y, x, score) in zip(KEYPOINTS, rows):
-        if score >= minimum and all(math.isfinite(float(v)) for v in (y, x, score)):
-            nx, ny = float(x), float(y)
-            out.append({"name": name, "x": round(nx * width, 2), "y": round(ny * height, 2),
-                        "nx": round(nx, 6), "ny": round(ny, 6), "score": round(float(score), 6)})
+        finite = all(math.isfinite(float(v)) for v in (y, x, score))
+        nx, ny, s = (float(x), float(y), float(score)) if finite else (0.0, 0.0, 0.0)
+        out.append({"name": name, "x": round(nx * width, 2), "y": round(ny * height, 2),
+                    "nx": round(nx, 6), "ny": round(ny, 6), "score": round(s, 6),
+                    "visible": bool(finite and s >= minimum)})
     return out
+
+
+def keypoint_box(keypoints: list, width: int, height: int) -> dict:
+    """``box`` (normalized) and ``box_px`` around the visible keypoints; {} when none is visible."""
+    seen = [k for k in keypoints if k.get("visible", True)]
+    if not seen:
+        return {}
+    box = prediction(0, 0.0, (min(k["nx"] for k in seen), min(k["ny"] for k in seen),
+                              max(k["nx"] for k in seen), max(k["ny"] for k in seen)), {}, width, height)
+    return {"box": box["box"], "box_px": box["box_px"]}
 
 
 class Pose:
@@ -63,14 +77,16 @@ class Pose:
             score = float(rows[:, 2].astype("float64").mean()) if all(map(math.isfinite, rows[:, 2])) \
                 else math.nan
             if math.isfinite(score) and score >= minimum:
-                poses.append({"score": round(score, 6), "keypoints": _keypoints(rows, width, height, kp_min)})
+                keypoints = _keypoints(rows, width, height, kp_min)
+                poses.append({"score": round(score, 6), "label": "person", "keypoints": keypoints,
+                              **keypoint_box(keypoints, width, height)})
         else:
             for person in values.reshape(-1, MULTI_WIDTH):
                 score = float(person[55])
                 if not math.isfinite(score) or score < minimum:
                     continue
                 box = prediction(0, score, (person[52], person[51], person[54], person[53]), {}, width, height)
-                poses.append({"score": round(score, 6),
+                poses.append({"score": round(score, 6), "label": "person",
                               "keypoints": _keypoints(person[:51].reshape(17, 3), width, height, kp_min),
                               "box": box["box"], "box_px": box["box_px"]})
             poses.sort(key=lambda p: -p["score"])

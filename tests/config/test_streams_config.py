@@ -58,7 +58,7 @@ def test_stream_check_reports_every_problem_with_its_key(tmp_path):
     assert "not enabled" in found["streams.b.backend"].message
     assert found["streams.c.source"].message == "no images in the folder"
     assert "did you mean 'score_filter'" in found["streams.c.workflow[0].block"].message
-    assert "bad settings for block 'line_counter'" in found["streams.d.workflow[0]"].message
+    assert "replaced by the stream's named lines" in found["streams.d.workflow[0].block"].message
     assert found["streams.e.max_fps"].message.startswith("too small") and ">= 0.001" in found["streams.e.max_fps"].expected
     assert "streams.e.source" not in found and "streams.d.source" not in found  # live: checked at run time
     assert all(p.source == "command line" for p in problems)

@@ -146,14 +146,15 @@ def test_every_stream_failed_is_exit_6_with_a_failed_summary(tmp_path):
     (tmp_path / "imgs" / "001.png").write_bytes(b"not a png")  # lists as an image, cannot be read
     proc = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"streams.a.source={folder}",
                    f"streams.a.model=small", "models.small.path=builtin:selftest",
-                   f"streams.b.source={video}", "streams.b.workflow=[{block: zone_count, polygon: [[0, 0], [1, 0], [1, 1]]}]",
+                   f"streams.b.source={video}", "streams.b.tracker.kind=iou",
+                   "streams.b.zones.z.polygon=[[0, 0], [1, 0], [1, 1]]",
                    f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     # a folder whose only image is unreadable ends with 0 frames (finished, not failed): not every stream failed
     assert proc.returncode == 0, proc.stderr
     summary = summaries(tmp_path / "run")[0]
     streams = summary["results"]["pipeline"]["streams"]
     assert streams["a"]["unreadable"] == 1 and streams["a"]["model"] == "small"
-    assert streams["b"]["workflow"]["zone_count"] == {"max_inside": 0, "frames_occupied": 0}
+    assert streams["b"]["events"]["zones"]["z"] == {"enter": 0, "leave": 0, "max_inside": 0}
     (tmp_path / "clip.mp4").write_bytes(b"\x00" * 100)  # now no stream can run
     proc = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"streams.b.source={video}",
                    f"hydra.run.dir={tmp_path}/run2", cwd=tmp_path)

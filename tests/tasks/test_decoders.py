@@ -198,8 +198,24 @@ def test_multi_pose_keeps_confident_people_and_keypoints():
     assert len(result["poses"]) == 1
     pose = result["poses"][0]
     assert pose["score"] == pytest.approx(0.8) and pose["box"] == [0.2, 0.1, 0.4, 0.9]
-    assert pose["box_px"] == [40, 10, 80, 90] and len(pose["keypoints"]) == 16
-    assert pose["keypoints"][0] == {"name": "left_eye", "x": 50.0, "y": 50.0, "nx": 0.25, "ny": 0.5, "score": 0.9}
+    assert pose["box_px"] == [40, 10, 80, 90] and len(pose["keypoints"]) == 17 and pose["label"] == "person"
+    # every keypoint is reported, in the model's order; the unconfident one is only not visible
+    assert pose["keypoints"][0] == {"name": "nose", "x": 50.0, "y": 50.0, "nx": 0.25, "ny": 0.5,
+                                    "score": pytest.approx(0.05), "visible": False}
+    assert pose["keypoints"][1] == {"name": "left_eye", "x": 50.0, "y": 50.0, "nx": 0.25, "ny": 0.5, "score": 0.9,
+                                    "visible": True}
+
+
+def test_single_pose_box_is_made_of_the_visible_keypoints_only():
+    rows = np.zeros((1, 1, 17, 3), np.float32)
+    rows[0, 0, :, :] = [0.5, 0.5, 0.9]
+    rows[0, 0, 3] = [0.2, 0.3, 0.9]  # left_ear, up and left
+    rows[0, 0, 16] = [0.95, 0.9, 0.1]  # right_ankle: far away but not confident
+    result = prepare_decoder("pose", [out(rows.shape)], {}, {"min_keypoint_score": 0.3}, new_registry())(
+        [rows], 100, 200)
+    (pose,) = result["poses"]
+    assert len(pose["keypoints"]) == 17 and [k["visible"] for k in pose["keypoints"]].count(False) == 1
+    assert pose["box"] == [0.3, 0.2, 0.5, 0.5] and pose["box_px"] == [30, 40, 50, 100]
 
 
 def test_options_from_the_run_settings():
