@@ -59,6 +59,8 @@ class _Collector:
         fps = GaugeMetricFamily("coral_stream_fps", "Results per second per stream", labels=["stream"])
         state = GaugeMetricFamily("coral_stream_status", "1 for the stream's current status",
                                   labels=["stream", "status"])
+        events = CounterMetricFamily("coral_events", "Events per stream and type (streams with a tracker; "
+                                     "docs/events.md)", labels=["stream", "type"])
         streams = self._status()
         for name, s in streams.items():
             frames.add_metric([name], float(s.get("frames") or 0))
@@ -68,7 +70,9 @@ class _Collector:
             fps.add_metric([name], float(s.get("fps") or 0.0))
             for status in STATUSES:
                 state.add_metric([name, status], 1.0 if s.get("status") == status else 0.0)
-        yield from (frames, dropped, reconnects, gated, fps, state)
+            for kind, count in ((s.get("events") or {}).get("events") or {}).items():
+                events.add_metric([name, kind], float(count))
+        yield from (frames, dropped, reconnects, gated, fps, state, events)
         yield from _sink_families(streams)
 
         requests = CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker",

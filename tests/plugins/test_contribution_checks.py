@@ -118,7 +118,7 @@ def test_the_table_covers_every_registry_kind_and_names_kind_name_and_what_is_mi
     from coral_inference.plugins.contract import KIND_CHECKS, contribution_problems
     from coral_inference.plugins.registry import KINDS
 
-    assert tuple(KIND_CHECKS) == KINDS == ("backend", "patch", "mode", "workflow", "decoder", "sink", "check")
+    assert tuple(KIND_CHECKS) == KINDS == ("backend", "patch", "mode", "workflow", "decoder", "sink", "check", "tracker")
     assert contribution_problems("decoder", "my_task", object()) == [
         "decoder 'my_task': has no match(details)", "decoder 'my_task': has no decode(outputs, details, options)"]
     assert contribution_problems("backend", "k", lambda name, spec, context: None) == []  # contract 1 is accepted

@@ -38,7 +38,8 @@ def test_a_spec_holds_what_the_stream_is(tmp_path):
     assert (front.backend_name, front.max_fps, front.max_frames) == ("cpu", 5.0, 7)
     assert [dict(item) for item in front.workflow] == [{"block": "score_filter", "min_score": 0.5}]
     assert dict(front.sinks) == {"masks": True, "results": True, "recording": False, "metrics": False, "buffer": False,
-                                "mqtt": False, "webhook": False}
+                                "mqtt": False, "webhook": False,
+                                 "snapshots": True, "events": True}
     assert (front.preview, cam.preview) == (False, True)
     assert front.reconnect.backoff_s == 0.5 and front.config.max_fps == 5.0 and front.key_of("max_fps") == "streams.front.max_fps"
     with pytest.raises(dataclasses.FrozenInstanceError):
