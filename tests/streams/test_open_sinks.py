@@ -103,6 +103,7 @@ def test_the_sinks_of_a_spec_are_every_registry_sink_in_run_order(tmp_path):
     assert issues.items == []
     assert list(spec.sinks.items()) == [("masks", True), ("results", True), ("recording", False),
                                         ("metrics", False), ("buffer", True), ("mqtt", False), ("webhook", False),
+                                        ("snapshots", True), ("events", True),
                                         ("aa", True), ("zz", False)]
 
 
