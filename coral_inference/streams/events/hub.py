@@ -138,6 +138,13 @@ class EventHub:
     def _failed(self, who: str, exc: Exception) -> None:
         from ...redaction import scrub
 
+        message = scrub(f"{type(exc).__name__}: {exc}")
         with self._lock:
             self.failures += 1
-            self.errors[who] = scrub(f"{type(exc).__name__}: {exc}")
+            first = who not in self.errors
+            self.errors[who] = message
+        if first:  # a long-running failure: logged once, then counted
+            import logging
+
+            logging.getLogger(__name__).warning("stream %s: events %s failed (logged once, then counted): %s",
+                                                self.stream, who, message)
