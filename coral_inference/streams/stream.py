@@ -258,11 +258,12 @@ class Stream:
             if self.lifecycle is not None:
                 self.lifecycle.finish()
 
-    def _track_time(self, arrived: float) -> float:
-        """The tracker's clock: a live source's arrival time, a file's or folder's media time."""
+    def _track_time(self, arrived: float, index: Optional[int]) -> float:
+        """The tracker's clock: a live source's arrival time, a file's or folder's media time (its frame
+        index in the source: frames motion gating skipped count too)."""
         if self.spec.live:
             return arrived
-        return self.frame / float(self.source_fps or 10.0)
+        return (self.frame if index is None else int(index)) / float(self.source_fps or 10.0)
 
     # Worker ---------------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -306,7 +307,7 @@ class Stream:
             result = self._workflow(result, frame)
             if self.lifecycle is not None:  # after the filters: tracks, zones, lines, events
                 self.lifecycle.step(result if result is not None else {"frame": self.frame, "time": now_iso()},
-                                    frame, self._track_time(arrived))
+                                    frame, self._track_time(arrived, index))
             c2r = (time.monotonic() - arrived) * 1000.0
             self.stats.result((t1 - t0) * 1000.0, c2r)
             self.frame += 1
