@@ -122,8 +122,15 @@ def test_numbers_are_not_coerced_from_text_or_bools(value):
         return  # a real number in range: fine
     with pytest.raises(ValueError):
         blocks.ScoreFilter(min_score=value)
-    with pytest.raises(ValueError):
-        blocks.LineCounter(line=[[value, 0.5], [1.0, 0.5]])
+    # a line's point (streams.<name>.lines.<line>.points): text and bools are refused by its check,
+    # numbers out of 0..1 (NaN, infinities) by config/ranges.py
+    from coral_inference.config.ranges import range_for
+    from coral_inference.streams.events.checks import _points
+
+    found = []
+    ok = _points([[value, 0.5], [1.0, 0.5]], "streams.s.lines.l.points", lambda *a, **k: found.append(a),
+                 "two points", lambda n: n == 2)
+    assert not ok or range_for("streams.s.lines.l.points[0][0]").problem(value) is not None
 
 
 def test_drop_empty_text_false_is_an_error_up_front():
