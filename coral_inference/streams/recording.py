@@ -21,6 +21,14 @@ from pathlib import Path
 from typing import Any, Optional
 
 
+def _field(obj: Any, name: str) -> Any:
+    """A setting of a frozen config entry (an attribute, or a mapping's key)."""
+    value = getattr(obj, name, None)
+    if value is None and hasattr(obj, "get"):
+        value = obj.get(name)
+    return value or ()
+
+
 class RecordingSink:
     def __init__(self, stream: Any, context: Any):
         self.cfg = context.config.services.recording
@@ -118,9 +126,9 @@ class RecordingSink:
             shapes = []
             config = getattr(self.stream.spec, "config", None)
             for name, zone in dict(getattr(config, "zones", None) or {}).items():
-                shapes.append(("zone", name, [(float(p[0]), float(p[1])) for p in getattr(zone, "polygon", ())]))
+                shapes.append(("zone", name, [(float(p[0]), float(p[1])) for p in _field(zone, "polygon")]))
             for name, line in dict(getattr(config, "lines", None) or {}).items():
-                shapes.append(("line", name, [(float(p[0]), float(p[1])) for p in getattr(line, "points", ())]))
+                shapes.append(("line", name, [(float(p[0]), float(p[1])) for p in _field(line, "points")]))
             for label, block in getattr(self.stream, "blocks", ()):
                 if getattr(block, "polygon", None):
                     shapes.append(("zone", label, [(float(x), float(y)) for x, y in block.polygon]))

@@ -68,12 +68,22 @@ def test_draw_true_draws_the_streams_zones_and_lines_into_the_recording(tmp_path
     import av
     import numpy as np
 
+    from dataclasses import fields
+
+    from coral_inference.config.schema import StreamConfig
+
     video = write_h264(tmp_path / "cam.mp4", frames=6, fps=10, size=(320, 240))
-    workflow = "[{block: line_counter, line: [[0.0, 0.5], [1.0, 0.5]]}, {block: zone_count, polygon: [[0.1, 0.1], [0.4, 0.1], [0.4, 0.3]]}]"
+    line, polygon = "[[0.0, 0.5], [1.0, 0.5]]", "[[0.1, 0.1], [0.4, 0.1], [0.4, 0.3]]"
+    if "zones" in {f.name for f in fields(StreamConfig)}:  # the events' zones and lines (they need a tracker)
+        shapes = ["streams.default.tracker.kind=iou", f"streams.default.zones.door.polygon={polygon}",
+                  f"streams.default.lines.gate.points={line}"]
+    else:  # the workflow blocks that count in a zone and across a line
+        shapes = [f"streams.default.workflow=[{{block: line_counter, line: {line}}}, "
+                  f"{{block: zone_count, polygon: {polygon}}}]"]
     runs = {}
     for draw in ("false", "true"):
         result = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
-                         f"services.recording.draw={draw}", f"streams.default.workflow={workflow}",
+                         f"services.recording.draw={draw}", *shapes,
                          f"hydra.run.dir={tmp_path}/run-{draw}", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         [segment] = (tmp_path / f"run-{draw}" / "recordings" / "default").glob("segment_*")
