@@ -122,6 +122,11 @@ class InterpreterBackend:
     def output_details(self) -> list[dict[str, Any]]:
         return self.workers[-1].output_details  # the last segment's (every worker's, for a pool)
 
+    @property
+    def capacity(self) -> int:
+        """Requests it runs at once: its devices (the pool's workers, or a segmented model's segments)."""
+        return max(len(self.workers), 1)
+
     def infer(self, inputs: list[Any]) -> list[Any]:
         return self.runner.infer(inputs)
 
@@ -132,6 +137,8 @@ class InterpreterBackend:
         return self.runner.imap(requests)
 
     def close(self) -> None:
+        if self.runner is not None and self.runner is not self.pool:
+            self.runner.close()  # a SegmentPipeline's segment threads
         if self.pool is not None:
             self.pool.close()
         self.pool = self.runner = None

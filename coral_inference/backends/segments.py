@@ -2,15 +2,15 @@
 
 ``edgetpu_compiler --num_segments=N`` splits a model into N segment files; each segment runs on its own
 Edge TPU (one InterpreterWorker per segment, each with its own device's delegate). Requests flow through
-the segments on one thread per segment with bounded queues between them, so N requests are in flight at
+the segments on one thread per segment with a queue in front of each, so N requests are in flight at
 once; results come back in request order. Segment i's outputs feed segment i+1's inputs by tensor name (the
 compiler keeps the names), else by position when the counts match.
 
-A failing segment ends the stream with a BackendError naming the segment; there is no retry (each segment
-needs its own device). ``model.segments`` selects it on an Edge TPU backend (backends/edgetpu.py).
+A failing segment fails that request with a BackendError naming the segment (a stream then ends with it);
+there is no retry (each segment needs its own device). ``model.segments`` selects it on an Edge TPU backend (backends/edgetpu.py).
 
-``infer``/``imap`` may be called from several threads at once (the backend protocol): each call streams
-through the same segment workers, so a lock per segment keeps one request at a time in each interpreter.
+``infer``/``submit``/``imap`` may be called from several threads at once (the backend protocol): every
+request goes through the same segment threads, one request at a time in each interpreter.
 """
 
 from __future__ import annotations
@@ -22,11 +22,6 @@ from typing import Any, Iterable, Iterator
 from ..errors import BackendError
 
 _END = object()
-
-
-class _Failed:
-    def __init__(self, error: BaseException):
-        self.error = error
 
 
 def link(upstream: Any, downstream: Any, position: int) -> list[int]:
@@ -52,15 +47,45 @@ def _signature(detail: dict[str, Any]) -> tuple:
     return detail["name"], tuple(int(v) for v in detail["shape"]), str(detail["dtype"])
 
 
+class _Job:
+    """One request through the segments: the caller waits on ``result()``."""
+
+    __slots__ = ("outputs", "error", "_done")
+
+    def __init__(self) -> None:
+        self.outputs: Any = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+
+    def finish(self, outputs: Any = None, error: BaseException | None = None) -> None:
+        self.outputs, self.error = outputs, error
+        self._done.set()
+
+    def result(self) -> list[Any]:
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.outputs
+
+
 class SegmentPipeline:
-    def __init__(self, workers: list[Any], labels: list[str] | None = None, depth: int = 2):
+    """One thread per segment, started with the first request and kept until ``close()``; a FIFO queue in
+    front of each, so every request passes the segments in the order it was submitted and the results
+    come back in that order. ``submit(inputs)`` returns at once (a job whose ``result()`` waits): N
+    segments are all busy once N requests are submitted and not yet answered (``capacity``; streams and
+    bench keep N + 1 in flight). Between two segments the one copy TFLite needs: segment i's outputs
+    leave its interpreter (``get_tensor``, as segment i takes the next request at once) and are set as
+    segment i + 1's inputs; the link reorders references, never data."""
+
+    def __init__(self, workers: list[Any], labels: list[str] | None = None):
         if not workers:
             raise ValueError("a pipeline needs at least one segment")
         self.workers = list(workers)
         self.labels = labels or [f"segment {i}" for i in range(len(workers))]
         self.links = [link(a, b, i) for i, (a, b) in enumerate(zip(self.workers, self.workers[1:]))]
-        self.depth = depth
-        self._locks = [threading.Lock() for _ in self.workers]  # one request at a time per interpreter
+        self._queues: list[queue.SimpleQueue] | None = None
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
 
     @property
     def input_details(self) -> list[dict[str, Any]]:
@@ -70,77 +95,73 @@ class SegmentPipeline:
     def output_details(self) -> list[dict[str, Any]]:
         return self.workers[-1].output_details
 
+    @property
+    def capacity(self) -> int:
+        return len(self.workers)
+
+    def _started(self) -> list[queue.SimpleQueue]:
+        with self._lock:
+            if self._queues is None:
+                self._queues = [queue.SimpleQueue() for _ in self.workers]
+                self._threads = [threading.Thread(target=self._stage, args=(i, self._queues), daemon=True,
+                                                  name=f"pipeline-{self.labels[i]}") for i in range(len(self.workers))]
+                for thread in self._threads:
+                    thread.start()
+            return self._queues
+
+    def _stage(self, i: int, queues: list[queue.SimpleQueue]) -> None:
+        worker, source = self.workers[i], queues[i]
+        sink = queues[i + 1] if i + 1 < len(queues) else None
+        mapping = self.links[i] if i < len(self.links) else None
+        while True:
+            item = source.get()
+            if item is _END:
+                if sink is not None:
+                    sink.put(_END)
+                return
+            inputs, job = item
+            try:
+                outputs = worker.infer(inputs)
+            except BaseException as exc:  # this request fails, naming the segment; the next ones go on
+                job.finish(error=BackendError(f"{self.labels[i]} of the pipeline failed: {type(exc).__name__}: "
+                                              f"{' '.join(str(exc).split())}"))
+                continue
+            if sink is None:
+                job.finish(outputs)
+            else:
+                sink.put(([outputs[k] for k in mapping], job))
+
+    def submit(self, inputs: list[Any]) -> _Job:
+        job = _Job()
+        self._started()[0].put((inputs, job))
+        return job
+
     def infer(self, inputs: list[Any]) -> list[Any]:
-        return next(iter(self.imap([inputs])))
+        return self.submit(inputs).result()
 
     def infer_many(self, batch: Iterable[list[Any]]) -> list[list[Any]]:
         return list(self.imap(batch))
 
-    def imap(self, requests: Iterable[list[Any]]) -> Iterator[list[Any]]:
-        """Yields the last segment's outputs for each request, in request order."""
-        stop = threading.Event()
-        queues = [queue.Queue(maxsize=self.depth) for _ in range(len(self.workers) + 1)]
+    def imap(self, requests: Iterable[list[Any]], window: int | None = None) -> Iterator[list[Any]]:
+        """Yields the last segment's outputs for each request, in request order, keeping ``window``
+        requests in flight (default: segments + 1). Closing the iterator early drops what is in flight."""
+        from collections import deque
 
-        def put(q: queue.Queue, item: Any) -> bool:
-            while not stop.is_set():
-                try:
-                    q.put(item, timeout=0.05)
-                    return True
-                except queue.Full:
-                    continue
-            return False
+        window = window or len(self.workers) + 1
+        pending: deque = deque()
+        for inputs in requests:
+            pending.append(self.submit(inputs))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
-        def get(q: queue.Queue) -> Any:
-            while not stop.is_set():
-                try:
-                    return q.get(timeout=0.05)
-                except queue.Empty:
-                    continue
-            return _END
-
-        def feed() -> None:
-            try:
-                for inputs in requests:
-                    if not put(queues[0], inputs):
-                        return
-            except BaseException as exc:  # the request iterator itself failed
-                put(queues[0], _Failed(exc))
-                return
-            put(queues[0], _END)
-
-        def stage(i: int) -> None:
-            worker, source, sink = self.workers[i], queues[i], queues[i + 1]
-            mapping = self.links[i] if i < len(self.links) else None
-            while True:
-                item = get(source)
-                if item is _END or isinstance(item, _Failed):
-                    put(sink, item)
-                    return
-                try:
-                    with self._locks[i]:
-                        outputs = worker.infer(item)
-                except BaseException as exc:
-                    put(sink, _Failed(BackendError(f"{self.labels[i]} of the pipeline failed: {type(exc).__name__}: "
-                                                   f"{' '.join(str(exc).split())}")))
-                    return
-                if not put(sink, [outputs[k] for k in mapping] if mapping is not None else outputs):
-                    return
-
-        threads = [threading.Thread(target=feed, name="pipeline-feed", daemon=True)]
-        threads += [threading.Thread(target=stage, args=(i,), name=f"pipeline-{i}", daemon=True)
-                    for i in range(len(self.workers))]
+    def close(self, timeout: float = 5.0) -> None:
+        """Ends the segment threads once the requests submitted so far are through."""
+        with self._lock:
+            queues, threads, self._queues, self._threads = self._queues, self._threads, None, []
+        if queues is None:
+            return
+        queues[0].put(_END)
         for thread in threads:
-            thread.start()
-        try:
-            while True:
-                item = get(queues[-1])
-                if item is _END:
-                    return
-                if isinstance(item, _Failed):
-                    raise item.error
-                yield item
-        finally:
-            stop.set()
-            for thread in threads[1:]:
-                thread.join()
-            threads[0].join(timeout=1.0)  # the feeder may sit in a blocking request iterator (daemon)
+            thread.join(timeout)

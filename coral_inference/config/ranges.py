@@ -85,6 +85,7 @@ RANGES: dict[str, Range] = {
     # Rates have a floor, not just > 0: 1 / max_fps is a wait in seconds (1e-300 would overflow a timestamp).
     "streams.*.max_fps": _f(0.001, 1000, "a stream's frames per second at most (null: as they come)"),
     "streams.*.open_timeout_s": _f(0, 600, "a live source's open (and read) timeout (seconds)", low_open=True),
+    "streams.*.in_flight": _i(1, 64, "requests a stream keeps at its backend at once (null: its devices + 1)"),
     "streams.*.reconnect.max_attempts": _i(0, 10**9, "reconnect attempts of a live source (null: forever)"),
     "streams.*.reconnect.backoff_s": _f(0.001, DAY, "first wait before a reconnect (seconds)"),
     "streams.*.reconnect.backoff_max_s": _f(0.001, DAY, "longest wait between reconnects (seconds)"),

@@ -322,6 +322,9 @@ class StreamConfig:
     # A live source that does not open (or send a frame) within this many seconds is retried (reconnect);
     # every stream opens its source at the same time as the others, each within its own timeout.
     open_timeout_s: float = 3.0
+    # Requests this stream keeps at its backend at once, the next frame converted while one is on a device; results
+    # leave in frame order. None: the backend's devices + 1 (a live source: its devices, so no frame waits stale).
+    in_flight: Optional[int] = None
     enabled: bool = True  # false: the stream is configured but not run
     # Ordered workflow blocks: [{block: score_filter, min_score: 0.5}, {block: label_filter, include: [person]}]
     workflow: List[Dict[str, Any]] = field(default_factory=list)

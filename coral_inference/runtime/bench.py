@@ -8,7 +8,8 @@ runtime_summary.json; the headline figures go to ``results.bench``.
 
 Inputs: random data shaped and typed from the model, or the images of run.images (OpenCV).
 Inference goes through the backend's public ``infer()`` with ``run.concurrency`` requests in flight (one
-thread each; default: the backend's worker count, as its pool serves streams), so throughput is the pool's
+thread each; default: the backend's worker count, as its pool serves streams; a segmented model's
+segments + 1), so throughput is the pool's
 under that load and latency is each request's. A tqdm progress bar is shown on stderr only when stdout is
 a terminal.
 """
@@ -43,7 +44,7 @@ def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
     inputs = make_inputs(backend.input_details, run_cfg.images)
     warm = [_timed(backend, inputs[i % len(inputs)]) for i in range(max(run_cfg.warmup, 0))]
     times: list[float] = []
-    concurrency = max(1, int(getattr(run_cfg, "concurrency", None) or getattr(state, "workers", 1) or 1))
+    concurrency = max(1, int(getattr(run_cfg, "concurrency", None) or default_concurrency(state)))
     bar = progress(run_cfg.iterations, f"bench {state.name}")
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -94,6 +95,13 @@ def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
                   "throughput_ips": round(len(times) / elapsed, 3) if elapsed > 0 else None},
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def default_concurrency(state: Any) -> int:
+    """run.concurrency null: the backend's worker count (as its pool serves streams); a segmented model's
+    segments + 1, so every segment is busy while the answered request's client sends its next one."""
+    workers = int(getattr(state, "workers", 1) or 1)
+    return workers + 1 if (getattr(state, "model", None) or {}).get("segments") else workers
 
 
 def make_inputs(input_details: list[dict[str, Any]], images: str | None) -> list[list[Any]]:

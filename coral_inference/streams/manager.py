@@ -259,7 +259,8 @@ class StreamManager:
                 **stream.stats.snapshot(), "workflow": summaries(stream.blocks),
                 "last_error": stream.last_error, "recovered_errors": stream.recovered, "source": redact_source(stream.spec.source),
                 "source_kind": stream.spec.source_kind, "live": stream.spec.live, "model": stream.spec.model_name,
-                "backend": stream.spec.backend_name, "task": stream.task, "stopped_by": stream.stopped_by,
+                "backend": stream.spec.backend_name, "in_flight": stream.in_flight,
+                "task": stream.task, "stopped_by": stream.stopped_by,
                 "sink_writes": stream.sink_writes(),
                 "recording": recorder.state() if hasattr(recorder, "state") else None,
                 **({"events": stream.events_status()} if stream.lifecycle is not None else {})}

@@ -1,19 +1,21 @@
 """One stream, built from its StreamSpec (streams/spec.py): a reader thread (streams/reader.py), a
-worker thread and a sink thread (streams/sinkqueue.py).
+dispatcher and a finisher thread (streams/flight.py) and a sink thread (streams/sinkqueue.py).
 
 * reader: opens the source (a live one reconnects per ``streams.<name>.reconnect``) and puts frames into
   the stream's frame buffer, chosen once from the spec (streams/buffers.py): a live source keeps only
   the newest frame (a frame replaced before inference took it counts in ``dropped``); a file or folder
   goes through a bounded queue with back-pressure (nothing dropped), its frames converted to the model
   input on the reader thread (overlapping inference).
-* worker: at most ``max_fps``, converts what is not converted yet, runs the backend (its pool serves
-  every stream's requests at once), decodes, runs the workflow blocks, calls the subscribers, hands the
-  result to the sink thread.
+* dispatcher and finisher (streams/flight.py): at most ``max_fps``, the dispatcher takes a free slot of
+  ``streams.<name>.in_flight``, then the next frame, converts what is not converted yet and sends it to the
+  backend (its pool serves every stream's requests at once); the finisher takes the requests in the order
+  they were sent, decodes, runs the workflow blocks, calls the subscribers, hands the result to the sink
+  thread.
 * sink thread: every sink of the stream, behind a buffer of the same kind.
 * events (``stream.events``, streams/events/hub.py): with a tracker (``streams.<name>.tracker``), the
-  worker gives each detection and pose its ``track_id`` after the workflow and publishes the tracks'
+  finisher gives each detection and pose its ``track_id`` after the workflow and publishes the tracks'
   events (streams/events/lifecycle.py) to the hub, whose own thread runs the attachments (snapshot,
-  clip) and subscribers (events.jsonl, MQTT, webhooks, the page). When the worker ends, every track ends.
+  clip) and subscribers (events.jsonl, MQTT, webhooks, the page). When the finisher ends, every track ends.
 
 A failure (the source, the backend, a block raising) ends this stream ``failed`` with ``last_error``;
 the other streams go on. ``conclude`` (the manager, at the end of the run) makes a stream that produced no
@@ -29,7 +31,8 @@ import time
 from typing import Any, Callable, Optional
 
 from ..summary import now_iso
-from .buffers import END, for_source
+from .buffers import END, Bounded, for_source
+from .flight import Sender, effective
 from .stats import StreamStats
 
 FRAMES = {"Newest": 1, "Bounded": 4}
@@ -80,6 +83,7 @@ class Stream:
         self.events = EventHub(self.name, spec.live)  # every event of this stream (docs/events.md)
         # ``tracker``: factory(stream) -> the registry's tracker for streams.<name>.tracker; None: no tracking
         self.lifecycle = Lifecycle(self.name, spec.config, tracker(self), self.events) if tracker else None
+        self.in_flight = effective(spec.config.in_flight, spec.live, backend)  # streams/flight.py
         built = {label: factory(self) for label, factory in sinks.items()}
         self.sinks = {label: sink for label, sink in built.items() if sink is not None}
         self._sink_queue = SinkQueue(self.name, self.sinks, spec.live, self.stats)
@@ -198,8 +202,14 @@ class Stream:
         prepare = (lambda frame: [to_input(frame, d) for d in details]) if self._buffer.prepare_on_put else None
         self._reader = Reader(self.source, self.spec.live, self.spec.reconnect, self.stats, self._stop,
                               self._running, self._report, prepare, make_gate(self.spec.config, self.stats))
+        self.in_flight = effective(self.spec.config.in_flight, self.spec.live, self.backend)
+        self._sender = Sender(self.backend, self.in_flight, self.name)
+        self._sent = Bounded(self.in_flight + 1)  # requests sent, oldest first (dispatcher -> finisher)
         self._threads = [threading.Thread(target=self._guard(self._read), name=f"stream-{self.name}-reader", daemon=True),
-                         threading.Thread(target=self._guard(self._work_then_end_tracks), name=f"stream-{self.name}-worker", daemon=True)]
+                         threading.Thread(target=self._guard(self._dispatch), name=f"stream-{self.name}-dispatch",
+                                          daemon=True),
+                         threading.Thread(target=self._guard(self._finish_then_end_tracks), name=f"stream-{self.name}-worker",
+                                          daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -251,9 +261,9 @@ class Stream:
     def _read(self) -> None:
         self._reader.run(self._frames)
 
-    def _work_then_end_tracks(self) -> None:
+    def _finish_then_end_tracks(self) -> None:
         try:
-            self._work()
+            self._finish_all()
         finally:  # stopped, finished or failed: every track ends (its `end` event)
             if self.lifecycle is not None:
                 self.lifecycle.finish()
@@ -265,51 +275,72 @@ class Stream:
             return arrived
         return (self.frame if index is None else int(index)) / float(self.source_fps or 10.0)
 
-    # Worker ---------------------------------------------------------------------------------------
-    def _work(self) -> None:
+    # Dispatcher and finisher (streams/flight.py) ------------------------------------------------
+    def _dispatch(self) -> None:
+        """At most max_fps: a free slot, then the next frame, converted if the reader did not, sent."""
         from ..backends.inputs import to_input
 
         details = self.backend.input_details
         min_gap = 1.0 / self.spec.max_fps if self.spec.max_fps else 0.0
         last = 0.0
+        limit, sent = self.spec.max_frames, 0
+        sender = self._sender
+        try:
+            while limit is None or sent < limit:
+                if not self._running.is_set():
+                    self._running.wait(0.1)
+                    if self._stop.is_set():
+                        break
+                    continue
+                if min_gap:
+                    delay = last + min_gap - time.monotonic()
+                    if delay > 0 and self._stop.wait(delay):
+                        break
+                if not sender.slot(self._stop):
+                    break
+                item = self._frames.get(until=self._stop)
+                if item is END or not self._running.is_set():  # paused while waiting: this frame is not processed
+                    sender.give_back()
+                    if item is END:
+                        break
+                    continue
+                frame, inputs, arrived, index = item
+                last = time.monotonic()
+                if self.status in ("starting", "reconnecting"):
+                    self._flowing()
+                if inputs is None:
+                    inputs = [to_input(frame, d) for d in details]
+                if self._sent.put(sender.send(frame, inputs, arrived, index), until=self._stop):
+                    break  # refused: the stream is stopping
+                sent += 1
+        finally:
+            self._sent.close()
+            sender.close()
+
+    def _finish_all(self) -> None:
+        """The requests in the order they were sent: decode, workflow, subscribers, sinks."""
         limit = self.spec.max_frames
         while True:
-            if not self._running.is_set():
-                self._running.wait(0.1)
-                if self._stop.is_set():
-                    break
-                continue
-            if min_gap:
-                delay = last + min_gap - time.monotonic()
-                if delay > 0 and self._stop.wait(delay):
-                    break
-            item = self._frames.get(until=self._stop)
-            if item is END:
+            request = self._sent.get(until=self._stop)
+            if request is END:
                 break
-            frame, inputs, arrived, index = item
-            if not self._running.is_set():  # paused while waiting: this frame is not processed
-                continue
-            last = time.monotonic()
-            if self.status in ("starting", "reconnecting"):
-                self._flowing()
-            if inputs is None:
-                inputs = [to_input(frame, d) for d in details]
-            t0 = time.monotonic()
-            outputs = self.backend.infer(inputs)
-            t1 = time.monotonic()
+            outputs = request.result(self._stop)
+            if outputs is None:
+                break
+            frame, arrived, index = request.frame, request.arrived, request.index
             self.height, self.width = frame.shape[:2]
             result = {"stream": self.name, "frame": self.frame, "time": now_iso()}
             if self.stats.motion_enabled:  # motion gating skips frames: which frame of the source this is
                 result["source_frame"] = index
             result.update(self.decode(outputs, self.width, self.height))
-            result["latency_ms"] = {"inference": round((t1 - t0) * 1000.0, 3)}
+            result["latency_ms"] = {"inference": round(request.inference_ms, 3)}
             result["workflow"] = {}
             result = self._workflow(result, frame)
             if self.lifecycle is not None:  # after the filters: tracks, zones, lines, events
                 self.lifecycle.step(result if result is not None else {"frame": self.frame, "time": now_iso()},
                                     frame, self._track_time(arrived, index))
             c2r = (time.monotonic() - arrived) * 1000.0
-            self.stats.result((t1 - t0) * 1000.0, c2r)
+            self.stats.result(request.inference_ms, c2r)
             self.frame += 1
             if result is not None:
                 result["latency_ms"]["capture_to_result"] = round(c2r, 3)

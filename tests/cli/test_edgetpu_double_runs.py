@@ -112,3 +112,22 @@ def test_the_rehearsal_in_the_contributing_guide_runs(tmp_path, double_library):
     [backend] = summary["backends"]
     assert backend["device"] == "usb:0,usb:1" and backend["delegate"]["options"]["device_ms"] == "2.6"
     assert backend["benchmark"]["timed"]["throughput_ips"] >= 1.3 * 1000 / 2.6, backend["benchmark"]["timed"]
+
+
+def test_one_stream_keeps_both_devices_of_a_pool_busy_with_frames_in_flight(tmp_path, double_library):
+    """streams.<name>.in_flight (default: devices + 1): one stream of a video file on a pool of two Edge TPUs
+    sends to both devices at once (the double's per-device counts), its results in frame order."""
+    video = write_video(tmp_path / "clip.mp4", frames=40, size=(640, 360))
+    summary, log = coral_run(tmp_path, double_library, "edgetpu_multi", 30, "run.mode=pipeline",
+                             f"model.path={coral_file(CLASSIFIER)}", f"run.source={video}",
+                             "backends.edgetpu_multi.devices=[usb:0,usb:1]", name="flight")
+    stream = summary["results"]["pipeline"]["streams"]["default"]
+    assert (stream["frames"], stream["status"], stream["in_flight"]) == (40, "finished", 3)
+    per_device = invokes(log)
+    assert set(per_device) == {"usb:0", "usb:1"} and min(per_device.values()) >= 10, per_device
+    records = [json.loads(line) for line in (tmp_path / "flight" / "results.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(40))
+    # Not a speed target: one request at a time would need at least 39 x 30 ms between the first result and
+    # the last; 40 requests of 30 ms fit in less only if the two devices ran at the same time.
+    first_to_last_ms = (stream["frames"] - 1) / stream["fps"] * 1000.0
+    assert 40 * 30 > 1.05 * first_to_last_ms, (first_to_last_ms, per_device)
