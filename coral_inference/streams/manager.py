@@ -110,7 +110,7 @@ class StreamManager:
                                                                          spec.key_of("workflow")),
                       tracker=self._tracker(spec),
                       sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
-                      model_file=self._model_file(spec), task=decode.describe() if hasattr(decode, "describe") else None)
+                      model_file=self._model_file(spec, backend), task=decode.describe() if hasattr(decode, "describe") else None)
 
     def _tracker(self, spec: Any) -> Optional[Callable[[Any], Any]]:
         """factory(stream) -> the stream's tracker (registry kind "tracker"), None for kind none."""
@@ -126,11 +126,12 @@ class StreamManager:
                     "options": dict(cfg.options or {})}
         return lambda stream: factory(settings, stream)
 
-    def _model_file(self, spec: Any) -> str:
-        """The file name of the model that runs (the CPU twin when the backend fell back to the CPU)."""
-        state = next((s for s in self.context.backends if s.name == spec.backend_name), None)
-        ran = (state.model.get("path") if state is not None and spec.model_name == "default" else None) or spec.model.path
-        return Path(str(ran)).name
+    def _model_file(self, spec: Any, backend: Any = None) -> str:
+        """The file name of the model that runs on the stream's (backend, model) pair: the CPU twin when the
+        backend fell back to the CPU (its state says what it loaded), for `model` and `models.<name>` alike."""
+        state = getattr(backend, "state", None)
+        ran = (getattr(state, "model", None) or {}).get("path") or spec.model.path
+        return ",".join(Path(part).name for part in str(ran).split(", "))  # segments: each file's name
 
     # The API --------------------------------------------------------------------------------------
     @property
@@ -276,6 +277,26 @@ class StreamManager:
             if key and key not in out:
                 out[key] = {**service.report(), "healthy": service.healthy()}
         return out
+
+    def backend_pools(self) -> list[dict[str, Any]]:
+        """Every backend object the run built, one per (backend, model) pair: {backend, model (its name),
+        key, file (what runs), workers (each worker's label = device, requests, failures, healthy)}; /metrics."""
+        items = [(name, "default", obj) for name, obj in list(self.context.backend_objects.items())]
+        extra = getattr(self._backends, "extra", None) or {}
+        items += [(b, m, obj) for (b, m), obj in list(extra.items())]
+        out = []
+        for backend_name, model_name, obj in items:
+            pool = getattr(obj, "pool", None)
+            state = getattr(obj, "state", None)
+            path = str((getattr(state, "model", None) or {}).get("path") or "")
+            out.append({"backend": backend_name, "model": model_name, "file": Path(path).name if path else None,
+                        "key": "model" if model_name == "default" else f"models.{model_name}",
+                        "workers": pool.health() if pool is not None and hasattr(pool, "health") else []})
+        return out
+
+    def stream_pairs(self) -> dict[str, tuple[str, str]]:
+        """stream -> (backend, model name) it runs on."""
+        return {name: (s.spec.backend_name, s.spec.model_name) for name, s in self.streams.items()}
 
     def served_entries(self) -> list[dict[str, Any]]:
         """One entry per (backend, model) pair that served a stream: the backend's state (interpreter,

@@ -2,7 +2,9 @@
 
 Counters and gauges are read from the stream manager's status and the backend pools' counters at
 each scrape; latency histograms observe every result (the manager's subscriber: one bisect per
-value, no I/O on the stream's thread).
+value, no I/O on the stream's thread). Inference is counted per (backend, model) pair and device
+(``coral_inference_*{backend, model, device}``: every model of the run, not only ``model``), each stream's
+workflow blocks by their counts (``coral_workflow_count{stream, block, key}``). docs/serve.md lists them.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ STATUSES = ("starting", "running", "paused", "reconnecting", "stopped", "finishe
 
 
 class Metrics:
-    def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict],
-                 delivery: Callable[[], dict] = dict):
+    def __init__(self, status: Callable[[], dict], pools: Callable[[], Any], web: Callable[[], dict],
+                 delivery: Callable[[], dict] = dict, pairs: dict | None = None):
+        """``pools()``: a list of {backend, model, file, key, workers} (StreamManager.backend_pools), or the
+        older {backend: workers} of `model` alone; ``pairs``: stream -> (backend, model) for the latency."""
         from prometheus_client import CollectorRegistry, Histogram
 
         self.registry = CollectorRegistry(auto_describe=True)
+        self.pairs = dict(pairs or {})
         self.latency = Histogram("coral_stream_latency_seconds", "Per-result latency by stage "
                                  "(inference; capture_to_result: frame read to result)",
                                  ["stream", "stage"], buckets=BUCKETS, registry=self.registry)
+        self.model_latency = Histogram("coral_inference_latency_seconds", "Inference latency per backend and model",
+                                       ["backend", "model"], buckets=BUCKETS, registry=self.registry)
         self.registry.register(_Collector(status, pools, web, delivery))
 
     def on_result(self, name: str, result: dict, frame: Any) -> None:
@@ -31,8 +38,15 @@ class Metrics:
                 value = latency.get(stage)
                 if isinstance(value, (int, float)):
                     self.latency.labels(name, stage).observe(value / 1000.0)
+            inference = latency.get("inference")
         elif isinstance(latency, (int, float)):
             self.latency.labels(name, "inference").observe(latency / 1000.0)
+            inference = latency
+        else:
+            inference = None
+        pair = self.pairs.get(name)
+        if pair is not None and isinstance(inference, (int, float)):
+            self.model_latency.labels(str(pair[0]), str(pair[1])).observe(inference / 1000.0)
 
     def text(self) -> bytes:
         from prometheus_client import generate_latest
@@ -75,19 +89,8 @@ class _Collector:
         yield from (frames, dropped, reconnects, gated, fps, state, events)
         yield from _sink_families(streams)
 
-        requests = CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker",
-                                       labels=["backend", "worker"])
-        failures = CounterMetricFamily("coral_backend_failures", "Failed requests per backend worker",
-                                       labels=["backend", "worker"])
-        healthy = GaugeMetricFamily("coral_backend_worker_healthy", "1 while the worker is healthy",
-                                    labels=["backend", "worker"])
-        for backend, workers in self._pools().items():
-            for w in workers:
-                label = [backend, str(w.get("label", w.get("worker")))]
-                requests.add_metric(label, float(w.get("requests") or 0))
-                failures.add_metric(label, float(w.get("failures") or 0))
-                healthy.add_metric(label, 1.0 if w.get("healthy", True) else 0.0)
-        yield from (requests, failures, healthy)
+        yield _workflow_family(streams)
+        yield from _backend_families(_pairs(self._pools()))
 
         yield from _delivery(self._delivery())
 
@@ -98,6 +101,78 @@ class _Collector:
         yield _counter("coral_webrtc_frames_sent", "Preview frames sent over WebRTC", web["frames_sent"])
         yield _counter("coral_mjpeg_frames_sent", "Preview frames sent over MJPEG", web["mjpeg_frames_sent"])
         yield _counter("coral_web_previews_refused", "Previews refused (services.web.max_viewers)", web["refused"])
+
+
+def _pairs(pools: Any) -> list[dict]:
+    """The pools as a list of {backend, model, file, key, workers} (a {backend: workers} dict: `model`'s)."""
+    if isinstance(pools, dict):
+        return [{"backend": b, "model": "default", "file": None, "key": "model", "workers": w} for b, w in pools.items()]
+    return list(pools or [])
+
+
+def _backend_families(pairs: list[dict]) -> Any:
+    """Per (backend, model) pair and device: requests, failures, healthy; the file that runs (info); and,
+    per backend worker over its models, the coral_backend_* series."""
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    labels = ["backend", "model", "device"]
+    requests = CounterMetricFamily("coral_inference_requests", "Inference requests served per backend, model "
+                                   "and device (worker)", labels=labels)
+    failures = CounterMetricFamily("coral_inference_failures", "Failed inference requests per backend, model "
+                                   "and device", labels=labels)
+    healthy = GaugeMetricFamily("coral_inference_worker_healthy", "1 while the worker is healthy", labels=labels)
+    info = GaugeMetricFamily("coral_model_info", "1 per (backend, model) pair: the key and the file that runs "
+                             "(the CPU twin when the backend fell back)", labels=["backend", "model", "key", "file"])
+    per_worker: dict[tuple, list[float]] = {}
+    for pair in pairs:
+        backend, model = str(pair.get("backend")), str(pair.get("model"))
+        info.add_metric([backend, model, str(pair.get("key") or ""), str(pair.get("file") or "")], 1.0)
+        for w in pair.get("workers") or []:
+            device = str(w.get("label", w.get("worker")))
+            done, bad = float(w.get("requests") or 0), float(w.get("failures") or 0)
+            requests.add_metric([backend, model, device], done)
+            failures.add_metric([backend, model, device], bad)
+            healthy.add_metric([backend, model, device], 1.0 if w.get("healthy", True) else 0.0)
+            total = per_worker.setdefault((backend, device), [0.0, 0.0, 1.0])
+            total[0] += done
+            total[1] += bad
+            total[2] = min(total[2], 1.0 if w.get("healthy", True) else 0.0)
+    yield from (requests, failures, healthy, info)
+    old = [CounterMetricFamily("coral_backend_requests", "Inference requests served per backend worker (all its "
+                               "models)", labels=["backend", "worker"]),
+           CounterMetricFamily("coral_backend_failures", "Failed requests per backend worker (all its models)",
+                               labels=["backend", "worker"]),
+           GaugeMetricFamily("coral_backend_worker_healthy", "1 while every model's worker on it is healthy",
+                             labels=["backend", "worker"])]
+    for (backend, device), values in per_worker.items():
+        for family, value in zip(old, values):
+            family.add_metric([backend, device], value)
+    yield from old
+
+
+def _workflow_family(status: dict) -> Any:
+    """Each workflow block's counts per stream (line crossings, zone occupancy, filtered …): the numeric
+    values of its summary(), nested keys joined by '.'."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    family = GaugeMetricFamily("coral_workflow_count", "A workflow block's count per stream (its summary's "
+                               "numbers: line_counter in/out, zone_count max_inside, …)",
+                               labels=["stream", "block", "key"])
+    for name, s in status.items():
+        for block, summary in (s.get("workflow") or {}).items():
+            for key, value in _numbers(summary):
+                family.add_metric([name, str(block), key], float(value))
+    return family
+
+
+def _numbers(value: Any, prefix: str = "") -> Any:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, (int, float)):
+        yield prefix or "value", value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _numbers(v, f"{prefix}.{k}" if prefix else str(k))
 
 
 def _sink_families(status: dict) -> Any:

@@ -65,7 +65,9 @@ class Service:
         self.hub = PreviewHub(self.names, o.width, o.max_fps, o.draw or draw)
         self.feed = ResultsFeed(self.names)
         self.events = EventsFeed()
-        self.metrics = Metrics(self.manager.status, o.pools, self.web_counts, self.delivery)
+        pools = getattr(self.manager, "backend_pools", None) or o.pools  # every (backend, model) pair
+        pairs = self.manager.stream_pairs() if hasattr(self.manager, "stream_pairs") else {}
+        self.metrics = Metrics(self.manager.status, pools, self.web_counts, self.delivery, pairs)
         self.webrtc = o.webrtc
         self.peers = None
         self._runner = None

@@ -128,3 +128,28 @@ def test_points_name_the_model_that_ran_the_cpu_twin_when_degraded(tmp_path, run
     assert totals["metrics"]["sent"] == 2
     body = _Capture.seen[-1][2]
     assert ",model=mobilenet_v1_0.25_128_quant.tflite," in body and "_edgetpu" not in body
+
+
+def test_points_of_a_named_model_name_its_cpu_twin_when_it_ran(tmp_path, runtime_context):
+    """models.<name> on backends=auto without an Edge TPU runs its cpu_path: its points carry that file."""
+    from conftest import coral_file
+    from coral_inference.streams.run import run
+
+    _Capture.seen = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    video = write_video(tmp_path / "clip.mp4", frames=2)
+    try:
+        context = runtime_context(
+            "run.mode=pipeline", "backends=auto", f"platform.device_root={tmp_path}", f"streams.s.source={video}",
+            "streams.s.model=x", "services=metrics",
+            f"models.x.path={coral_file('mobilenet_v1_0.25_128_quant_edgetpu.tflite')}",
+            f"models.x.cpu_path={coral_file('mobilenet_v1_0.25_128_quant.tflite')}",
+            f"services.metrics.influxdb_url=http://127.0.0.1:{server.server_port}", "services.metrics.bucket=b")
+        totals = run(context)
+    finally:
+        server.shutdown()
+    assert totals["metrics"]["sent"] == 2
+    body = "\n".join(seen[2] for seen in _Capture.seen)
+    assert ",model=mobilenet_v1_0.25_128_quant.tflite," in body and "_edgetpu" not in body
+    assert totals["streams"]["s"]["health"] == "degraded"
