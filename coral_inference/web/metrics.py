@@ -29,7 +29,8 @@ class Metrics:
                                  ["stream", "stage"], buckets=BUCKETS, registry=self.registry)
         self.model_latency = Histogram("coral_inference_latency_seconds", "Inference latency per backend and model",
                                        ["backend", "model"], buckets=BUCKETS, registry=self.registry)
-        self.registry.register(_Collector(status, pools, web, delivery))
+        self.inside: dict[tuple[str, str], int] = {}  # (stream, zone) -> objects inside in the newest result
+        self.registry.register(_Collector(status, pools, web, delivery, self.inside))
 
     def on_result(self, name: str, result: dict, frame: Any) -> None:
         latency = result.get("latency_ms")
@@ -44,6 +45,9 @@ class Metrics:
             inference = latency
         else:
             inference = None
+        for zone, counts in (result.get("zones") or {}).items():  # occupancy now, from the newest result
+            if isinstance(counts, dict) and isinstance(counts.get("inside"), int):
+                self.inside[(name, str(zone))] = counts["inside"]
         pair = self.pairs.get(name)
         if pair is not None and isinstance(inference, (int, float)):
             self.model_latency.labels(str(pair[0]), str(pair[1])).observe(inference / 1000.0)
@@ -56,8 +60,9 @@ class Metrics:
 
 class _Collector:
     def __init__(self, status: Callable[[], dict], pools: Callable[[], dict], web: Callable[[], dict],
-                 delivery: Callable[[], dict] = dict):
+                 delivery: Callable[[], dict] = dict, inside: dict | None = None):
         self._status, self._pools, self._web, self._delivery = status, pools, web, delivery
+        self._inside = inside if inside is not None else {}
 
     def describe(self) -> list:
         return []  # families are only known at scrape time
@@ -89,7 +94,7 @@ class _Collector:
         yield from (frames, dropped, reconnects, gated, fps, state, events)
         yield from _sink_families(streams)
 
-        yield _workflow_family(streams)
+        yield _workflow_family(streams, dict(self._inside))
         yield from _backend_families(_pairs(self._pools()))
 
         yield from _delivery(self._delivery())
@@ -150,18 +155,26 @@ def _backend_families(pairs: list[dict]) -> Any:
     yield from old
 
 
-def _workflow_family(status: dict) -> Any:
+def _workflow_family(status: dict, inside: dict | None = None) -> Any:
     """Each workflow block's counts per stream (line crossings, zone occupancy, filtered …): the numeric
     values of its summary(), nested keys joined by '.'."""
     from prometheus_client.core import GaugeMetricFamily
 
     family = GaugeMetricFamily("coral_workflow_count", "A workflow block's count per stream (its summary's "
-                               "numbers: line_counter in/out, zone_count max_inside, …)",
+                               "numbers; a tracked stream's zone:<name> enter/leave/max_inside/inside and "
+                               "line:<name> in/out)",
                                labels=["stream", "block", "key"])
     for name, s in status.items():
         for block, summary in (s.get("workflow") or {}).items():
             for key, value in _numbers(summary):
                 family.add_metric([name, str(block), key], float(value))
+        events = s.get("events") or {}  # a tracked stream's zones and lines (docs/events.md): zone:<name>, line:<name>
+        for kind in ("zones", "lines"):
+            for item, counts in (events.get(kind) or {}).items():
+                for key, value in _numbers(counts):
+                    family.add_metric([name, f"{kind[:-1]}:{item}", key], float(value))
+    for (name, zone), count in sorted((inside or {}).items()):
+        family.add_metric([name, f"zone:{zone}", "inside"], float(count))
     return family
 
 

@@ -38,7 +38,7 @@ def test_metrics_per_backend_model_device_and_workflow_counts(tmp_path, runtime_
         "run.mode=serve", "backends=cpu", f"models.small.path={small}", f"models.big.path={big}",
         f"streams.a.source={video}", "streams.a.model=small", f"streams.b.source={video}", "streams.b.model=big",
         "streams.a.max_fps=20", "streams.b.max_fps=20",  # about a second: results after the service subscribed
-        "streams.b.workflow=[{block: line_counter, line: [[0, 0.5], [1, 0.5]]}, {block: zone_count}]")
+        "streams.b.workflow=[{block: score_filter, min_score: 0.99}, {block: label_filter, exclude: [nothing]}]")
     manager = StreamManager(context)
     with serving(manager) as s:
         deadline = time.monotonic() + 60
@@ -54,7 +54,19 @@ def test_metrics_per_backend_model_device_and_workflow_counts(tmp_path, runtime_
         assert 1 <= found[count] <= FRAMES  # observed from the subscriber on (the helper starts the streams first)
     info = [k for k in found if k[0] == "coral_model_info"]
     assert any(("file", "mobilenet_v2_1.0_224_quant.tflite") in k[1] and ("key", "models.big") in k[1] for k in info)
-    workflow = {dict(k[1])["key"] for k in found if k[0] == "coral_workflow_count" and dict(k[1])["stream"] == "b"}
-    assert "max_inside" in workflow and "frames_occupied" in workflow and workflow & {"in", "out"}
-    blocks = {dict(k[1])["block"] for k in found if k[0] == "coral_workflow_count"}
-    assert any(b.startswith("line_counter") for b in blocks) and any(b.startswith("zone_count") for b in blocks)
+    workflow = {(dict(k[1])["block"], dict(k[1])["key"]): v for k, v in found.items()
+                if k[0] == "coral_workflow_count" and dict(k[1])["stream"] == "b"}
+    assert {key for _, key in workflow} >= {"removed", "dropped_results"}
+    assert any(block.startswith("score_filter") for block, _ in workflow)
+    assert any(block.startswith("label_filter") for block, _ in workflow)
+
+
+def test_zone_and_line_counts_of_a_tracked_stream_are_workflow_counts():
+    from coral_inference.web.metrics import _workflow_family
+
+    status = {"door": {"workflow": {}, "events": {"zones": {"porch": {"enter": 3, "leave": 2, "max_inside": 2}},
+                                                  "lines": {"gate": {"in": 5, "out": 1}}}}}
+    family = _workflow_family(status, {("door", "porch"): 1})
+    got = {(s.labels["block"], s.labels["key"]): s.value for s in family.samples}
+    assert got == {("zone:porch", "enter"): 3, ("zone:porch", "leave"): 2, ("zone:porch", "max_inside"): 2,
+                   ("line:gate", "in"): 5, ("line:gate", "out"): 1, ("zone:porch", "inside"): 1}
