@@ -146,11 +146,9 @@ class Clips:
 
     def request(self, at: Optional[float] = None) -> Optional[str]:
         """A clip around ``at`` (time.monotonic(); default now): the clip's path relative to the run
-        folder, written once ``post_s`` of video has arrived (None before any video arrived)."""
+        folder, written as the video arrives, complete once ``post_s`` of it has (None: no file could be made)."""
         at = time.monotonic() if at is None else at
         with self._lock:
-            if self._template is None:
-                return None
             try:
                 path, handle = self.store.create("clip", "clip_")
             except Exception as exc:
@@ -246,10 +244,16 @@ class Clips:
         self.on_error(exc)
 
     def close(self) -> None:
-        """Clips in progress end with what has arrived; requests not started yet are written the same way."""
+        """Clips in progress end with what has arrived; requests not started yet are written the same way
+        (a clip requested before any video came stays an empty file, counted in ``failed``)."""
         with self._lock:
             started, self._requests = self._requests, []
         for job in started:
+            if self._template is None:
+                job.pop("handle").close()
+                self.store.finished(job["path"])
+                self.failed += 1
+                continue
             self._start(job)
         for job in list(self._active):
             self._finish(job)

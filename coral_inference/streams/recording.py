@@ -59,12 +59,32 @@ class RecordingSink:
             self._detach = hub.attach("clip", self.clip)
 
     def clip(self, event: dict) -> Optional[str]:
-        """The clip for ``event`` (its path relative to the run folder; None while nothing is recorded)."""
-        clips = self.clips
-        if clips is None or self.status == "failed":
+        """The clip for ``event``: its path relative to the run folder at once (the file is complete
+        ``post_s`` later); None when the recording failed."""
+        if self.status == "failed":
+            return None
+        try:
+            self._prepare()
+        except Exception as exc:
+            self.failed(exc)
             return None
         at = event.get("_arrived") if isinstance(event, dict) else None
-        return clips.request(at if isinstance(at, (int, float)) else None)
+        return self.clips.request(at if isinstance(at, (int, float)) else None)
+
+    def _prepare(self) -> None:
+        """The stream's folder, its store and (with events) its clips, once (the first frame or event)."""
+        from ..services.mp4 import Clips
+        from ..services.retention import Store
+
+        with self._lock:
+            if self.store is not None:
+                return
+            cfg = self.cfg
+            self._make_folder()
+            store = Store(self.directory, cfg.retain, cfg.retain_days, cfg.max_gb)
+            if cfg.events.enabled:
+                self.clips = Clips(store, cfg.events.pre_s, cfg.events.post_s, self.run_dir, self._clip_failed)
+            self.store = store
 
     # frames -------------------------------------------------------------------------------------------
     def write(self, result: dict, frame: Any) -> None:
@@ -89,16 +109,12 @@ class RecordingSink:
 
     def _start(self) -> None:
         from ..services.copy import PacketCopy, probe
-        from ..services.mp4 import Clips, Segments
+        from ..services.mp4 import Segments
         from ..services.recording import Recorder
-        from ..services.retention import Store
 
         cfg = self.cfg
-        self._make_folder()
-        self.store = Store(self.directory, cfg.retain, cfg.retain_days, cfg.max_gb)
-        if cfg.events.enabled:
-            self.clips = Clips(self.store, cfg.events.pre_s, cfg.events.post_s, self.run_dir, self._clip_failed)
-            self._attach()
+        self._prepare()
+        self._attach()
         kind = getattr(self.stream.spec, "source_kind", None)
         container = None
         if cfg.draw:
