@@ -3,7 +3,8 @@
 The backend protocol (what a plugin backend implements, see PLUGIN_PUBLISHING.md):
 
     class MyBackend:
-        def __init__(self, name: str, spec, context): ...   # context: the RuntimeContext (PLUGIN_PUBLISHING.md)
+        def __init__(self, name: str, spec, context, model): ...   # contract 2 (PLUGIN_PUBLISHING.md):
+            # context: the RuntimeContext; model: the ServedModel it serves (plugins/contract.py)
         def initialize(self) -> BackendState      # raise BackendError on failure
         def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]      # thread-safe
         def infer_many(self, batch: list[list[np.ndarray]]) -> list[list[np.ndarray]]  # in order
@@ -104,10 +105,13 @@ class InterpreterBackend:
 
     kind = "base"
 
-    def __init__(self, name: str, spec: Any, context: Any):
+    def __init__(self, name: str, spec: Any, context: Any, model: Any = None):
+        from .build import served
+
         self.name = name
         self.spec = spec
         self.context = context
+        self.model = model if model is not None else served(context.config)  # the ServedModel it runs
         self.workers: list[InterpreterWorker] = []
         self.pool: WorkerPool | None = None  # replicated model: one request per idle worker
         self.runner: Any = None  # what infer() uses: the pool, or a SegmentPipeline for model.segments
@@ -148,7 +152,7 @@ class InterpreterBackend:
     def model_key(self) -> str:
         """``model`` or ``models.<name>``: the key prefix of the model this backend runs (config/keys.py),
         named in every message about it."""
-        return getattr(self.context.config, "model_key", None) or "model"
+        return self.model.key
 
     # Shared steps -------------------------------------------------------------------------
     def _start_workers(self, provider: Any, model: ModelRef | list[ModelRef], labels: list[str], delegates_for=None,
@@ -208,7 +212,7 @@ class InterpreterBackend:
         return key if self.model_key == "model" else f"{key} ({self.model_key})"
 
     def _model_pair(self) -> dict[str, Any]:
-        model = self.context.config.model
+        model = self.model
         return {"path": model.path, "cpu_path": model.cpu_path, "segments": list(model.segments)}
 
     def _unhealthy(self, slot: dict[str, Any]) -> None:

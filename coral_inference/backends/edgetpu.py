@@ -33,7 +33,7 @@ class EdgeTpuBackend(InterpreterBackend):
 
     def initialize(self):
         specs = spec_list(self.spec.devices)
-        segments = list(self.context.config.model.segments)
+        segments = list(self.model.segments)
         expected = max(self.spec.min_devices, 1, len(segments)) if specs is None else len(specs)
         found = [EdgeTpuDevice.from_dict(d) for d in self.context.devices]
         self.state.fallback = {"policy": self.spec.fallback.value, "taken": False, "reason": None}
@@ -87,10 +87,10 @@ class EdgeTpuBackend(InterpreterBackend):
     def _start_edgetpu(self, chosen: list[EdgeTpuDevice], specs: list[str] | None) -> None:
         config = self.context.config
         provider = get_provider(config.run.interpreter)
-        segments = list(config.model.segments)
+        segments = list(self.model.segments)
         mk = self.model_key
         model = ([load_model(path, f"{mk}.segments[{i}]") for i, path in enumerate(segments)] if segments
-                 else load_model(config.model.path, f"{mk}.path"))
+                 else load_model(self.model.path, f"{mk}.path"))
         library = config.platform.delegate_library
         options = {str(k): str(v) for k, v in self.spec.delegate_options.items()}
         strings = self._device_strings(chosen, specs)
@@ -143,7 +143,7 @@ class EdgeTpuBackend(InterpreterBackend):
         configured (CPU) model.path."""
         config = self.context.config
         provider = get_provider(config.run.interpreter)
-        model, key = cpu_model(config, self.model_key)
+        model, key = cpu_model(self.model)
         self._start_workers(provider, model, cpu_labels(self.spec.workers), key=key)
         self.state.device = "cpu"
         self.state.devices = []

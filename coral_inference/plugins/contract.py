@@ -29,8 +29,9 @@ NOT_LOADED = ("failed", "incompatible", "declined", "missing")
 CONTRACT_VERSION = 2
 # Backend contract -> its factory's call, and what a factory of that contract can do (plugins list, summary).
 BACKEND_CONTRACTS = {
-    1: "factory (name, spec, context): built without its model (it reads model.path); take a 4th argument, "
-       "model, to be handed the model it serves: factory(name, spec, context, model)",
+    1: "factory (name, spec, context): serves `model` only (it reads context.config.model; a stream running "
+       "another model on it is refused); take a 4th argument, model, to be handed the model it serves: "
+       "factory(name, spec, context, model)",
     2: "factory (name, spec, context, model)",
 }
 
@@ -85,11 +86,31 @@ class PluginSpec:
 
 
 # --- backend -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServedModel:
+    """The model a backend serves, handed to a contract-2 factory as ``model``: its ``name`` ("default"
+    for ``model``, else a key of ``models``), ``key`` (``model`` / ``models.<name>``: the prefix its
+    messages name), ``config`` (the frozen model section); ``path``, ``cpu_path``, ``labels``,
+    ``segments`` and ``task`` read through to ``config``."""
+
+    name: str
+    key: str
+    config: Any
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") or attr in ("name", "key", "config"):
+            raise AttributeError(attr)
+        return getattr(self.config, attr)
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """Built by ``factory(name, spec, context)`` once per enabled backend at init; ``spec`` is the
-    frozen ``backends.<name>`` section. ``infer`` is called from many threads at once (one per
-    stream or bench worker) and must be thread-safe."""
+    """Built by ``factory(name, spec, context, model)`` once per (backend, model) pair the run uses: at
+    init with ``model`` (every enabled backend), by the stream manager for each other model a stream
+    runs on it. ``spec`` is the frozen ``backends.<name>`` section, ``model`` a ServedModel.
+    ``infer`` is called from many threads at once (one per stream or bench worker) and must be
+    thread-safe. Contract 1's ``factory(name, spec, context)`` is built for ``model`` only (it reads
+    ``context.config.model``); a stream running another model on it is refused, saying how to update."""
 
     input_details: list  # as the TFLite interpreter reports them
     output_details: list

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..config.keys import backend_key
 from ..errors import BackendError, BoardError, ConfigError, CoralError, Interrupted
 from ..plugins.registry import builtin_registry
 from . import patches as patch_step
@@ -37,6 +36,10 @@ def resolve_platform(context: RuntimeContext) -> None:
 
 
 def init_backends(context: RuntimeContext) -> None:
+    """Every enabled backend with ``model`` (backends/build.py; the stream manager builds the other
+    (backend, model) pairs its streams run)."""
+    from ..backends.build import construct, factory_of, served
+
     config = context.config
     for name in config.active_backends():
         try:
@@ -44,16 +47,11 @@ def init_backends(context: RuntimeContext) -> None:
         except KeyError:
             raise ConfigError(f"backends.enabled: no backend named {name!r}") from None
         state = BackendState(name=name, kind=spec.kind)
-        factory = context.registry.get("backend", spec.kind)
-        if factory is None:
-            raise ConfigError(
-                f"{backend_key(config, name)}.kind: unknown backend kind {spec.kind!r}; expected one of "
-                f"{', '.join(context.registry.names('backend'))} (or install the plugin that provides it)"
-            )
+        factory_of(context, name, spec)  # an unknown kind: exit 2 before any backend is built
         started = time.perf_counter()
         backend = None
         try:
-            backend = factory(name, spec, context)
+            backend = construct(context, name, spec, served(config), "model")
             state = backend.initialize()
             if hasattr(backend, "warm_up"):
                 backend.warm_up(config.run.warmup)

@@ -1,33 +1,13 @@
 """Which backend object serves a stream: ``streams.<name>.backend`` (default: the first running backend)
-with ``streams.<name>.model`` ("default": `model`, which init already loaded on every backend; another
-name: a key of `models`, loaded here once per (backend, model) on a backend of the same spec)."""
+with ``streams.<name>.model`` ("default": `model`, which init already built on every backend; another
+name: a key of `models`, built here once per (backend, model) pair by the backend's factory, handed that
+model: ``factory(name, spec, context, model)``, plugins/contract.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..errors import ConfigError
-
-
-class _ConfigView:
-    """The run's config with another `model` (what a backend reads to load its model)."""
-
-    def __init__(self, config: Any, model: Any, model_key: str):
-        self._config = config
-        self.model = model
-        self.model_key = model_key  # "models.<name>": what the backend's messages name
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._config, name)
-
-
-class _ContextView:
-    def __init__(self, context: Any, config: Any):
-        self._context = context
-        self.config = config
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._context, name)
 
 
 class StreamBackends:
@@ -46,13 +26,17 @@ class StreamBackends:
             return self.context.backend_objects[backend_name]
         pair = (backend_name, spec.model_name)
         if pair not in self.extra:
-            self.extra[pair] = self._build(backend_name, spec.model, spec.model_key)
+            self.extra[pair] = self._build(backend_name, spec)
         return self.extra[pair]
 
-    def _build(self, backend_name: str, model: Any, model_key: str) -> Any:
+    def _build(self, backend_name: str, stream: Any) -> Any:
+        """The stream's model on its backend, built by the backend's factory (backends/build.py: handed the
+        model; a contract-1 factory cannot be, and is refused naming the stream's model key)."""
+        from ..backends.build import construct, served
+
         spec = self.context.config.backend_spec(backend_name)
-        view = _ContextView(self.context, _ConfigView(self.context.config, model, model_key))
-        backend = self.context.registry.get("backend", spec.kind)(backend_name, spec, view)
+        backend = construct(self.context, backend_name, spec, served(self.context.config, stream.model_name),
+                            stream.key_of("model"))
         backend.initialize()
         self.context.on_close.append(backend.close)
         return backend

@@ -149,7 +149,7 @@ def test_plugins_list_shows_each_malformed_contribution_and_the_backend_contract
     for reason in REASONS.values():
         assert f"reason: {reason}" in text
     assert "[backend kind kinds_b1, contract 1]" in text and "[backend kind kinds_b2, contract 2]" in text
-    assert "backend contract 1: factory (name, spec, context): built without its model (it reads model.path)" in text
+    assert "backend contract 1: factory (name, spec, context): serves `model` only" in text
 
 
 def test_the_run_goes_on_and_its_summary_records_each_refusal(tmp_path, kinds_site):

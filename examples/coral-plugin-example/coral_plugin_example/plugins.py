@@ -12,10 +12,10 @@ from typing import Any, Optional
 from coral_inference.plugins import PluginSpec, settings_for
 
 
-def _backend(name, spec, context):  # imported only when the backend is built
-    from .backend import CheckedCpuBackend
+def _backend(name, spec, context, model):  # plugin contract 2: handed the model it serves
+    from .backend import CheckedCpuBackend  # imported only when the backend is built
 
-    return CheckedCpuBackend(name, spec, context)
+    return CheckedCpuBackend(name, spec, context, model)
 
 
 @dataclass
