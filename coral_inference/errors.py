@@ -91,8 +91,8 @@ def _jsonable(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, list, dict))
 
 
-class CoralError(Exception):
-    """Base of every expected error; carries an exit code and, optionally, problems."""
+class _Carries:
+    """What every error of ours carries: an exit code, a message and, optionally, problems."""
 
     exit_code = EXIT_UNEXPECTED
 
@@ -117,6 +117,10 @@ class CoralError(Exception):
             "exit_code": self.exit_code,
             "problems": [p.to_dict() for p in self.problems],
         }
+
+
+class CoralError(_Carries, Exception):
+    """Base of every expected error; carries an exit code and, optionally, problems."""
 
 
 class ConfigError(CoralError):
@@ -157,8 +161,13 @@ class StreamsFailed(CoralError):
     exit_code = EXIT_STREAMS
 
 
-class Interrupted(CoralError):
-    """The run was stopped by a signal (exit 130 for SIGINT, 143 for SIGTERM)."""
+class Interrupted(_Carries, BaseException):
+    """The run was stopped by a signal (exit 130 for SIGINT, 143 for SIGTERM).
+
+    A BaseException like KeyboardInterrupt, not a CoralError: the many ``except Exception`` that keep
+    one plugin, patch or sink from taking the others down let it through at the root, so a signal
+    during a plugin's import or activate() stops the run instead of being recorded as that plugin's
+    failure. Catch it by name (``except (CoralError, Interrupted)``) where a run ends."""
 
     exit_code = EXIT_SIGINT
 

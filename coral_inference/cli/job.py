@@ -79,7 +79,7 @@ def execute(job: Job, runtime_config: Any = None, failure: BaseException | None 
             raise failure
         if runtime_config is not None:
             context = _execute(runtime_config, Path(job.run_dir))
-    except CoralError as exc:
+    except (CoralError, Interrupted) as exc:
         context = getattr(exc, "context", context)
         error = exc.to_dict()
         code, message = exc.exit_code, exc.render()
@@ -97,6 +97,9 @@ def execute(job: Job, runtime_config: Any = None, failure: BaseException | None 
         if os.environ.get("CORAL_DEBUG"):
             traceback.print_exc()
     finally:
+        from .. import shutdown
+
+        shutdown.guard()  # from here a second SIGTERM / SIGINT only shortens the waits (shutdown.py)
         if context is not None:  # before the summary: what disable()/deactivate() note is in it
             context.close()
         summary = build_summary(job, context=context, error=error)
@@ -111,7 +114,35 @@ def execute(job: Job, runtime_config: Any = None, failure: BaseException | None 
         _print(summary, path, job.config)
     except BrokenPipeError:  # `coral-run | head`: the reader stopped early; the summary is written
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    LAST["stuck"] = _stuck_threads()  # a wait cut at the deadline leaves its thread behind
+    LAST["code"] = code  # a signal after this point (handlers restored) ends the process with this code
+    shutdown.release()
     return code, message
+
+
+def _stuck_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate()
+            if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+
+
+def exit_process(code: int) -> None:
+    """End a single run with ``code`` once its summary is written. A thread still stuck in a wait the
+    shutdown deadline cut (a silent server, a stuck sink) would keep the interpreter alive at exit
+    (it joins non-daemon threads): then the process ends here without waiting for it."""
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):  # the summary is written: a late signal changes nothing now
+        try:  # (Python's finalization puts SIG_DFL back for its own handlers: one then kills the exit)
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
+    if LAST.get("stuck") and _stuck_threads():
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _single_run(hc: Any) -> bool:

@@ -101,16 +101,18 @@ def _hydra_main(cfg: DictConfig) -> Any:
         # In a sweep a failed job must not end the others: its summary records the failure and
         # SweepCallback makes the sweep exit 1 at the end.
         return code
-    sys.exit(code)
+    from .job import exit_process
+
+    exit_process(code)
 
 
 def _describe(ex: Exception) -> str:
     """One clear message for an error Hydra meets before or around the task."""
     from hydra.errors import CompactHydraException
 
-    from ..errors import CoralError
+    from ..errors import CoralError, Interrupted
 
-    if isinstance(ex, CoralError):  # ours, e.g. the run folder guard (cli/rundir.py): already one clear message
+    if isinstance(ex, (CoralError, Interrupted)):  # ours, e.g. the run folder guard (cli/rundir.py): one clear message
         return ex.render()
     if isinstance(ex, CompactHydraException) and _state.get("argv"):
         # the same message coral-runtime gives: key, the override and its source, what was expected
@@ -224,9 +226,9 @@ def _run_and_report(func: Any) -> Any:
         # A composition error is a configuration error also in a sweep (the sweeper checks every job's
         # overrides after the multirun started, before any job runs).
         composing = isinstance(ex, (ConfigCompositionException, OverrideParseException))
-        from ..errors import CoralError
+        from ..errors import CoralError, Interrupted
 
-        if isinstance(ex, CoralError):  # e.g. the run folder guard: its own exit code (2)
+        if isinstance(ex, (CoralError, Interrupted)):  # e.g. the run folder guard: its own exit code (2)
             sys.exit(ex.exit_code)
         sys.exit(EXIT_CONFIG if before_task or composing else EXIT_UNEXPECTED)
 

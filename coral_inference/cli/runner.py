@@ -9,9 +9,9 @@ runner gets the checked, resolved configuration and the job record as JSON in an
 (``memfd_create``: never on disk, values may be secrets), writes the summary and prints it exactly as
 in-process. A sweep (-m) keeps its jobs in-process: Hydra must get each job's result back.
 
-Signals: the runner's SIGTERM handler is its first statement (SIGTERM then ends the run with a `failed`
-summary, 143); a SIGTERM in the few milliseconds of interpreter start before it ends the run without a
-summary, which the atomic write allows (a summary is complete or absent, never partial).
+Signals: SIGTERM and SIGINT are blocked across the exec (the signal mask survives it) and unblocked once
+the runner has its job and its handlers: a signal during the interpreter's start stays pending and then
+ends the run with a `failed` summary (143 / 130), never a run folder without one.
 """
 
 from __future__ import annotations
@@ -54,9 +54,21 @@ def exec_runner(job: Any, runtime_config: Any) -> None:
             handler.flush()
         sys.stdout.flush()
         sys.stderr.flush()
+        # SIGTERM / SIGINT stay pending (the mask survives exec) until the runner can write a summary
+        _block_signals(True)
         os.execv(sys.executable, [sys.executable, "-P", "-m", MODULE, str(fd)])  # -P: cwd not on sys.path
     except OSError:
+        _block_signals(False)
         os.close(fd)
+
+
+def _block_signals(block: bool) -> None:
+    import signal
+
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK if block else signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no pthread_sigmask here
+        pass
 
 
 def main() -> int:
@@ -75,6 +87,7 @@ def main() -> int:
     job = Job(**payload["job"])
     install(job.argv[1:])  # stdout, stderr, log records: redacted as in coral-run itself
     try:
+        _block_signals(False)  # a signal that came during the exec and start is delivered here
         config = RuntimeConfig.from_data(payload["config"], payload["choices"], payload["sources"])
     except BaseException as exc:  # noqa: B036 - the summary says why
         return execute(job, failure=exc)[0]
@@ -82,4 +95,11 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from ..errors import Interrupted
+    from .job import LAST, exit_process
+
+    try:
+        code = main()
+    except (KeyboardInterrupt, Interrupted):  # a signal the summary was already written for
+        code = LAST.get("code", 130)
+    exit_process(code)

@@ -122,11 +122,13 @@ class MetricsClient:
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until the buffer is empty and no batch is in flight (True) or ``timeout`` passes."""
+        from .. import shutdown
+
         self._wake.set()
         deadline = time.monotonic() + timeout
         with self._idle:
             while self._buffer or self._in_flight:
-                left = deadline - time.monotonic()
+                left = shutdown.remaining(deadline - time.monotonic())  # a second signal cuts it short
                 if left <= 0:
                     return False
                 self._idle.wait(min(left, 0.05))
@@ -134,11 +136,15 @@ class MetricsClient:
         return True
 
     def close(self, timeout: float = 5.0) -> dict[str, Any]:
+        from .. import shutdown
+
         if not self._stop.is_set():
             self.flush(timeout)
             self._stop.set()
             self._wake.set()
-            self._thread.join(timeout=max(1.0, self.timeout * (self.retries + 1)))
+            # a silent server (accepts, never answers) holds a request for timeout_s per try: wait for
+            # it only as long as the shutdown deadline allows; what is left counts as dropped
+            shutdown.join(self._thread, max(1.0, self.timeout * (self.retries + 1)))
             with self._lock:
                 self.stats["dropped"] += len(self._buffer)
                 self._buffer.clear()

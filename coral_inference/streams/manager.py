@@ -106,11 +106,15 @@ class StreamManager:
             factory = self.context.registry.get("sink", name) if on else None
             if factory is not None:
                 sinks[name] = (lambda f: lambda stream: f(stream, self.context))(factory)
-        return Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
-                                                                         spec.key_of("workflow")),
-                      tracker=self._tracker(spec),
-                      sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
-                      model_file=self._model_file(spec, backend), task=decode.describe() if hasattr(decode, "describe") else None)
+        stream = Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
+                                                                           spec.key_of("workflow")),
+                        tracker=self._tracker(spec),
+                        sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
+                        model_file=self._model_file(spec, backend), task=decode.describe() if hasattr(decode, "describe") else None)
+        problems = getattr(self.context, "problems", None)
+        if isinstance(problems, dict):  # a sink that fails degrades the run (its first error is the reason)
+            stream._sink_queue.problems = problems
+        return stream
 
     def _tracker(self, spec: Any) -> Optional[Callable[[Any], Any]]:
         """factory(stream) -> the stream's tracker (registry kind "tracker"), None for kind none."""
@@ -160,7 +164,11 @@ class StreamManager:
             if self._closed:
                 return
             self._closed = True
-        held = [lock for lock in self._control.values() if lock.acquire(timeout=CONTROL_WAIT_S + JOIN_S)]
+        from .. import shutdown
+
+        shutdown.begin()  # every wait below takes at most what is left of the one deadline
+        held = [lock for lock in self._control.values()
+                if lock.acquire(timeout=shutdown.remaining(CONTROL_WAIT_S + JOIN_S))]
         try:  # a control request in progress ends first; later ones see _closed
             for stream in self.streams.values():
                 if not stream.ended:
@@ -169,17 +177,17 @@ class StreamManager:
             for lock in held:
                 lock.release()
         for stream in self.streams.values():
-            stream.join(timeout)
+            shutdown.wait(stream.join, timeout)
             stream.conclude()  # no frame in the whole run: failed, with the reason
         self.context.served = self.served_entries()  # final counts, before any pool closes
-        self._reports = {name: stream.close_sinks(timeout) for name, stream in self.streams.items()}
+        self._reports = {name: stream.close_sinks(shutdown.remaining(timeout)) for name, stream in self.streams.items()}
         for key, shared in list(self._shared.items()):
             close = getattr(shared, "close", None)
             if key == "metrics":
-                self._metrics_report = shared.close(timeout=min(timeout, shared.timeout + 1.0))
+                self._metrics_report = shared.close(timeout=shutdown.remaining(min(timeout, shared.timeout + 1.0)))
                 self.context.services.pop("metrics", None)
             elif getattr(shared, "summary_key", None):  # a delivery service (services/mqtt.py, webhook.py)
-                self._service_reports[shared.summary_key] = shared.close(timeout=timeout)
+                self._service_reports[shared.summary_key] = shared.close(timeout=shutdown.remaining(timeout))
                 self.context.services.pop(shared.summary_key, None)
             elif callable(close):
                 close()

@@ -28,7 +28,9 @@ class _Signals:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
+        from .. import shutdown
+
+        if self._previous is not None and not shutdown.begun():
             signal.signal(signal.SIGTERM, self._previous)
 
 
@@ -52,6 +54,10 @@ def run(context: Any, on_result: Any = None) -> dict[str, Any]:
         except KeyboardInterrupt:
             stopped_by = "SIGINT"
         finally:
+            from .. import shutdown
+
+            # one deadline for every wait from here; a second signal only shortens it (shutdown.py)
+            shutdown.guard(previous={signal.SIGTERM: signals._previous} if signals._previous is not None else None)
             manager.stop(reason=stopped_by if stopped_by != "every source ended" else "stopped")
     context.services.pop("streams", None)
     result = {**manager.summary(), "stopped_by": stopped_by}

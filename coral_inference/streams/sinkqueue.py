@@ -26,6 +26,7 @@ class SinkQueue:
         self._lock = threading.Lock()
         self._buffer = for_source(live)(capacity)
         self._thread: Optional[threading.Thread] = None
+        self.problems: Optional[dict] = None  # the run's problems (RuntimeContext.problems): set by the manager
 
     def start(self) -> None:
         """Start the sink thread (once; a stream started again keeps it)."""
@@ -42,13 +43,18 @@ class SinkQueue:
 
     def failed(self, label: str, exc: BaseException) -> None:
         """A failure of ``label`` (a sink, or ``preview`` for a subscriber): the first one logged, each counted."""
-        message = f"{type(exc).__name__}: {exc}"
+        from ..redaction import redact_text
+
+        render = getattr(exc, "render", None)  # a CoralError (FileProblem) says it best itself
+        message = redact_text(f"{type(exc).__name__}: {render() if callable(render) else exc}")
         with self._lock:
             count = self._counts.setdefault(label, {"written": 0, "failed": 0, "error": None})
             count["failed"] += 1
             first, count["error"] = count["error"] is None, count["error"] or message
         if first:
             log.warning("stream %s: sink %s failed (logged once, then counted): %s", self.name, label, message)
+            if self.problems is not None and label != "preview":  # the run is degraded, with this reason
+                self.problems.setdefault(f"streams.{self.name}.sinks.{label}", message)
 
     def counts(self) -> dict[str, dict[str, Any]]:
         """sink -> {written, failed, error (the first)}: a copy, safe to read while the stream runs."""
@@ -58,9 +64,11 @@ class SinkQueue:
     def close(self, timeout: float = 5.0) -> dict[str, Any]:
         """Let the sinks take what is queued, close each one; their reports (a sink whose close raised:
         ``{"error": …}``)."""
+        from .. import shutdown
+
         self._buffer.close()
         if self._thread is not None:
-            self._thread.join(timeout)
+            shutdown.join(self._thread, timeout)  # a stuck sink is left behind at the deadline
             self._thread = None
         reports = {}
         for label, sink in self.sinks.items():

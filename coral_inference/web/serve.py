@@ -77,9 +77,9 @@ def run(context: Any) -> dict[str, Any]:
     try:
         stopped_by = asyncio.run(_serve(context, manager, service, _stopped_by))
     finally:
-        if threading.current_thread() is threading.main_thread():
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        from .. import shutdown
+
+        shutdown.guard(previous=previous)  # a signal from here on only shortens the waits (shutdown.py)
         manager.stop(reason=_stopped_by[0] if _stopped_by else "stopped")  # idempotent
     elapsed = time.perf_counter() - started
     context.note("serve", f"served {service.url} for {elapsed:.1f}s, stopped by {stopped_by}")
@@ -109,6 +109,10 @@ async def _serve(context: Any, manager: Any, service: Any, reason: list[str]) ->
     stop = asyncio.Event()
 
     def on_signal(name: str) -> None:
+        from .. import shutdown
+
+        if stop.is_set():  # a second signal: the shutdown under way only gets shorter
+            shutdown.hurry()
         reason.append(name)
         stop.set()
 
@@ -130,6 +134,18 @@ async def _serve(context: Any, manager: Any, service: Any, reason: list[str]) ->
         except asyncio.TimeoutError:
             reason.append("run.duration_s")
     finally:
-        await service.stop()  # peers closed, feeds ended
-        await asyncio.to_thread(manager.stop, reason=reason[0] if reason else "stopped")  # recordings complete
+        from .. import shutdown
+
+        if threading.current_thread() is threading.main_thread():
+            # from here a signal only shortens the shutdown; taken from the loop first, so closing the
+            # loop does not put Python's defaults back while the summary is still to be written
+            loop.remove_signal_handler(signal.SIGTERM)
+            loop.remove_signal_handler(signal.SIGINT)
+        shutdown.guard()
+        try:  # a slow peer or client is not waited for past the shutdown deadline
+            await asyncio.wait_for(service.stop(), shutdown.remaining(None))  # peers closed, feeds ended
+        except asyncio.TimeoutError:
+            context.note("serve", "the web service did not stop within the shutdown deadline", level="warning")
+        # streams stopped, recordings complete (bounded by the deadline)
+        await asyncio.to_thread(manager.stop, reason=reason[0] if reason else "stopped")
     return reason[0] if reason else "stopped"
