@@ -140,7 +140,7 @@ SLOW_PLUGIN = textwrap.dedent('''
     from coral_inference.plugins import PluginSpec
 
     def activate(context):
-        open(os.environ["CORAL_TEST_MARK"], "w").write("activating")
+        open(os.environ["SLOWSTART_MARK"], "w").write("activating")
         time.sleep(60)
         return True
 
@@ -150,6 +150,9 @@ SLOW_PLUGIN = textwrap.dedent('''
         def enable(self, context):
             return True
 
+        def disable(self, context):
+            pass
+
     spec = PluginSpec(name="slowstart", type="patch", patch=Patch(), activate=activate)
 ''')
 
@@ -158,7 +161,7 @@ def test_a_signal_during_a_plugins_activate_stops_the_run_not_the_plugin(tmp_pat
     root = write_dist(tmp_path / "dist", "coral-test-slowstart", "0.1", {"coral_test_slowstart.py": SLOW_PLUGIN},
                       {"coral_inference.patches": {"slowstart": "coral_test_slowstart:spec"}})
     mark = tmp_path / "mark"
-    proc = _start(tmp_path, "run.mode=init", env={"PYTHONPATH": str(root), "CORAL_TEST_MARK": str(mark)})
+    proc = _start(tmp_path, "backends=cpu", "++patches.slowstart=true", env={"PYTHONPATH": str(root), "SLOWSTART_MARK": str(mark)})
     for _ in range(600):
         if mark.exists() or proc.poll() is not None:
             break
@@ -171,7 +174,7 @@ def test_a_signal_during_a_plugins_activate_stops_the_run_not_the_plugin(tmp_pat
     summary = _summary(tmp_path)
     assert summary["status"] == "failed" and summary["error"]["type"] == "Interrupted"
     assert not any(p.get("status") == "failed" and "activate() raised" in str(p.get("reason"))
-                   for p in summary.get("plugins") or [])
+                   for p in (summary.get("plugins") or {}).get("details") or [])
 
 
 def test_the_deadline_bounds_every_wait_and_a_hurry_shortens_one_under_way():
