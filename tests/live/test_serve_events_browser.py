@@ -4,6 +4,7 @@ their ids, and its last events, from /api/events and the SSE feed as they arrive
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,63 @@ def test_page_draws_zones_lines_tracked_boxes_and_the_last_events(browser):
                                timeout=20000)
         assert page.locator(f'{door} ol.events li').count() == 8
         page.close()
+
+
+def test_coral_run_serve_shows_a_real_tracks_zone_line_and_events(tmp_path, browser):
+    """MoveNet on squat.bmp walking over a canvas (a real model, real frames) through coral-run serve."""
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from conftest import coral_file, console_script
+    from test_delivery_events import walking_video
+
+    model, image = coral_file("movenet_single_pose_lightning_ptq.tflite"), coral_file("squat.bmp")
+    video = walking_video(tmp_path / "walk.mp4", image, frames=60)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    proc = subprocess.Popen([console_script("coral-run"), "run.mode=serve", "services.web.port=0", "backends=cpu",
+                             f"model.path={model}", f"streams.door.source={video}", "streams.door.max_fps=4",
+                             "streams.door.tracker.kind=iou",
+                             "streams.door.zones.hall.polygon=[[0.3, 0], [0.7, 0], [0.7, 1], [0.3, 1]]",
+                             "streams.door.lines.gate.points=[[0.5, 0], [0.5, 1]]", f"hydra.run.dir={tmp_path}/run"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = None
+        for _ in range(400):
+            line = proc.stderr.readline()
+            if "coral-run: serving http://" in line:
+                url = line.split("serving ", 1)[1].split()[0]
+                break
+            if not line and proc.poll() is not None:
+                break
+        assert url, f"coral-run serve did not start: {proc.stderr.read() if proc.poll() is not None else ''}"
+        page = browser.new_page(viewport={"width": 1000, "height": 1000})
+        page.goto(url)
+        door = 'article[data-stream="door"]'
+        page.wait_for_selector(f'{door} polygon.zone[data-zone="hall"]', state="attached", timeout=30000)
+        assert page.get_attribute(f'{door} polygon.zone', "points") == "0.3,0 0.7,0 0.7,1 0.3,1"
+        assert page.get_attribute(f'{door} line.line[data-line="gate"]', "x1") == "0.5"
+        page.wait_for_selector(f'{door} rect.track[data-track="1"]', state="attached", timeout=60000)
+        assert page.locator(f'{door} text.track-id').first.text_content() == "#1 person"
+        page.wait_for_selector(f'{door} ol.events li[data-type="cross"]', timeout=60000)
+        shown = page.locator(f'{door} ol.events li').all_text_contents()
+        assert any(t.startswith("cross person #1 gate out") for t in shown)
+        assert any(t.startswith("enter person #1 hall") for t in shown)
+        assert any(t.startswith("start person #1") for t in shown)  # before the feed opened: from /api/events
+        shots = Path(os.environ.get("CORAL_TEST_SHOTS", "/tmp/coral-serve-shots"))  # to look at
+        shots.mkdir(parents=True, exist_ok=True)
+        page.locator(door).screenshot(path=str(shots / "serve-events.png"))
+        with urllib.request.urlopen(url + "api/events?stream=door&type=start,cross", timeout=10) as r:
+            found = json.loads(r.read())["events"]
+        assert [e["type"] for e in found] == ["start", "cross"] and found[1]["line"] == "gate"
+        page.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0

@@ -140,20 +140,34 @@ function svg(tag, attrs, text) {
   return el;
 }
 
+function label(el, x, y, text, cls) {  // text in the stretched 0..1 viewBox, drawn at its natural aspect
+  const box = $(el, ".overlay").getBoundingClientRect();
+  const k = box.width > 0 && box.height > 0 ? box.height / box.width : 1;
+  return svg("text", {class: cls, transform: `translate(${x} ${y}) scale(${k} 1)`}, text);
+}
+
+function aspect(name) {
+  const box = $(tiles[name].el, ".overlay").getBoundingClientRect();
+  return box.width > 0 && box.height > 0 ? (box.width / box.height).toFixed(3) : "";
+}
+
 function geometry(name, g) {   // the stream's zones and lines, normalized coordinates (viewBox 0 0 1 1)
-  const layer = $(tiles[name].el, ".overlay .geometry");
+  const t = tiles[name], el = t.el;
+  t.geometry = g;
+  t.aspect = aspect(name);
+  const layer = $(el, ".overlay .geometry");
   layer.replaceChildren();
   for (const [zone, z] of Object.entries((g && g.zones) || {})) {
     const pts = z.polygon || [];
     if (pts.length < 3) continue;
     layer.appendChild(svg("polygon", {class: "zone", "data-zone": zone, points: pts.map(p => p.join(",")).join(" ")}));
-    layer.appendChild(svg("text", {class: "zone-name", x: pts[0][0] + 0.01, y: pts[0][1] + 0.05}, zone));
+    layer.appendChild(label(el, pts[0][0] + 0.01, pts[0][1] + 0.05, zone, "zone-name"));
   }
   for (const [line, l] of Object.entries((g && g.lines) || {})) {
     const [a, b] = l.points || [];
     if (!a || !b) continue;
     layer.appendChild(svg("line", {class: "line", "data-line": line, x1: a[0], y1: a[1], x2: b[0], y2: b[1]}));
-    layer.appendChild(svg("text", {class: "line-name", x: b[0] + 0.01, y: b[1] - 0.01}, line));
+    layer.appendChild(label(el, b[0] + 0.01, b[1] - 0.01, line, "line-name"));
   }
 }
 
@@ -165,8 +179,8 @@ function tracks(name, r) {     // the tracked boxes of the newest result, with t
     const [x0, y0, x1, y1] = o.box;
     layer.appendChild(svg("rect", {class: "track", "data-track": o.track_id, x: x0, y: y0,
                                    width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0)}));
-    layer.appendChild(svg("text", {class: "track-id", x: x0, y: Math.max(0.04, y0 - 0.01)},
-                          `#${o.track_id} ${o.label ?? o.class ?? "person"}`));
+    layer.appendChild(label(tiles[name].el, x0, Math.max(0.04, y0 - 0.01),
+                            `#${o.track_id} ${o.label ?? o.class ?? "person"}`, "track-id"));
   }
 }
 
@@ -188,13 +202,19 @@ function showEvent(e) {
   while (ol.children.length > EVENTS_SHOWN) ol.lastElementChild.remove();
 }
 
-async function events() {
+async function events() {   // the feed first, then what came before it: none lost in between, none twice
+  const seen = new Set(), early = [];
+  let filled = false;
+  const show = e => { if (!seen.has(e.seq)) { seen.add(e.seq); showEvent(e); } };
+  const source = new EventSource("/api/events/feed");
+  source.addEventListener("event", ev => { const e = JSON.parse(ev.data); if (filled) show(e); else early.push(e); });
+  await new Promise(resolve => { source.addEventListener("hello", resolve, {once: true}); setTimeout(resolve, 3000); });
   try {
     const r = await api("/api/events?limit=100");
-    r.events.forEach(showEvent);
+    r.events.forEach(show);
   } catch (e) { /* shown by the status poll */ }
-  const source = new EventSource("/api/events/feed");
-  source.addEventListener("event", ev => showEvent(JSON.parse(ev.data)));
+  filled = true;
+  early.forEach(show);
 }
 
 function results() {
@@ -209,6 +229,7 @@ function results() {
       if (tiles[name]) {
         $(tiles[name].el, ".result").textContent = JSON.stringify(r, null, 1);
         tracks(name, r);
+        if (tiles[name].aspect !== aspect(name)) geometry(name, tiles[name].geometry);  // the view was resized
       }
       delete last[name];
     }
