@@ -356,6 +356,12 @@ class StreamManager:
                   "reconnects": sum(s["reconnects"] for s in running),
                   "failed": sorted(n for n, s in streams.items() if s["status"] == "failed"),
                   "degraded": sorted(n for n, s in streams.items() if s.get("health") == "degraded")}
+        events: dict[str, int] = {}  # every stream's events by type (docs/events.md)
+        for s in running:
+            for kind, count in ((s.get("events") or {}).get("events") or {}).items():
+                events[kind] = events.get(kind, 0) + count
+        if events:
+            totals["events"] = dict(sorted(events.items()))
         out = {"streams": streams, "totals": totals, "duration_s": round(duration, 3),
                "fps": round(totals["frames"] / duration, 3) if duration > 0 else None,
                "results": str(self._shared["results"].path) if "results" in self._shared else None,
