@@ -7,7 +7,7 @@ import numpy as np
 
 from conftest import coral_file, run_cli, summaries
 from plugin_dists import write_dist
-from test_lifecycle import config, det, run
+from test_event_lifecycle import config, det, run
 from tflite_builder import ssd_model
 
 PLUGIN = '''
