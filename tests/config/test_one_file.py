@@ -142,3 +142,23 @@ def test_the_readme_multi_camera_example_validates_and_runs_with_its_models(tmp_
     streams = summary["results"]["pipeline"]["streams"]
     assert {n: (s["status"], s["model"], s["frames"]) for n, s in streams.items()} == {
         "front": ("finished", "pose", 5), "feeder": ("finished", "birds", 5)}
+
+
+def test_the_from_frigate_example_validates(tmp_path):
+    """docs/from-frigate.md's site.yaml (Frigate's config mapped to ours) is a valid configuration: every key
+    it maps to exists and takes the value shown (the SSD it names is swapped for Coral's MoveNet, whose poses
+    are tracked as `person`, and the camera for a local video)."""
+    from conftest import coral_file
+    from media import write_video
+
+    text = (REPO / "docs" / "from-frigate.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"```yaml\n# site.yaml[^\n]*\n(.*?)```", text, flags=re.S)
+    pose, twin = (coral_file(f"movenet_single_pose_lightning_ptq{s}.tflite") for s in ("_edgetpu", ""))
+    block = re.sub(r"^model: \{.*?\}\n", f"model: {{path: {pose}, cpu_path: {twin}}}\n", block, flags=re.S | re.M)
+    video = write_video(tmp_path / "driveway.mp4", frames=5)
+    block = re.sub(r'source: "rtsp://[^"]+"', f'source: "{video}"', block)
+    assert "movenet" in block and "rtsp://" not in block
+    (tmp_path / "site.yaml").write_text(block)
+    proc = run_cli("coral-runtime", "config", "validate", "-c", "site.yaml", cwd=tmp_path,
+                   env={"CORAL_MQTT_PASSWORD": "x", "CAM_PASS": "y"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
