@@ -129,7 +129,8 @@ class InterpreterBackend:
     @property
     def capacity(self) -> int:
         """Requests it runs at once: its devices (the pool's workers, or a segmented model's segments)."""
-        return max(len(self.workers), 1)
+        runner = getattr(self.runner, "capacity", None)
+        return max(int(runner) if isinstance(runner, int) else len(self.workers), 1)
 
     def infer(self, inputs: list[Any]) -> list[Any]:
         return self.runner.infer(inputs)
@@ -189,12 +190,21 @@ class InterpreterBackend:
         if isinstance(model, list):
             from .segments import SegmentPipeline
 
+            infos = [m.inspect() for m in model]
+            extra = {}  # a segment with CPU ops gets a second interpreter on its device (segments.py)
+            for i, info in enumerate(infos):
+                if set(info.get("operators") or {}) - {"edgetpu-custom-op"} and delegates_for is not None:
+                    extra[i] = [InterpreterWorker(provider, models[i], self.spec.num_threads, delegates_for(i),
+                                                  f"{key}[{i}]", library)]
             try:
-                self.runner = SegmentPipeline(self.workers, labels)
+                self.runner = SegmentPipeline(self.workers, labels, extra)
             except ValueError as exc:
                 raise BackendError(f"{key}: {exc}") from None
+            for i, info in enumerate(infos):
+                info["device"] = labels[i]
+                info["interpreters"] = self.runner.interpreters(i)
             self.state.model = {"path": ", ".join(m.path for m in model), "key": key, "pair": self._model_pair(),
-                                "sha256": _joined_sha256(model), "segments": [m.inspect() for m in model]}
+                                "sha256": _joined_sha256(model), "segments": infos}
         else:
             self.runner = self.pool = WorkerPool(self.workers, labels, name=self._pool_name(),
                                                  on_unhealthy=self._unhealthy)

@@ -99,17 +99,18 @@ def check_interpreter(config: Any, issues: Issues) -> None:
 
 
 def check_segments(config: Any, issues: Issues) -> None:
-    """<model key>.segments of every model the run loads: each an existing TFLite file; only Edge TPU
+    """model.segments and every models.<name>.segments: each an existing TFLite file; only Edge TPU
     backends run them."""
-    for use in stream_models(config):
-        segments = list(use.model.segments)
+    entries = [("model", config.model)] + [(f"models.{n}", m) for n, m in dict(getattr(config, "models", None) or {}).items()]
+    for prefix, model in entries:
+        segments = list(model.segments)
         for i, path in enumerate(segments):
-            key = f"{use.key}.segments[{i}]"
+            key = f"{prefix}.segments[{i}]"
             try:
                 load_model(path, key)
             except ConfigError as exc:
                 issues.add(key, exc.message.partition(": ")[2] or exc.message, value=path,
                            expected="an existing .tflite segment file")
         if len(segments) == 1:
-            issues.add(f"{use.key}.segments", "a single segment is just a model", value=segments,
-                       severity="warning", expected=f"two or more segments, or {use.key}.path alone")
+            issues.add(f"{prefix}.segments", "a single segment is just a model", value=segments, severity="warning",
+                       expected=f"two or more segments, or {prefix}.path alone")

@@ -75,15 +75,28 @@ class SegmentPipeline:
     segments are all busy once N requests are submitted and not yet answered (``capacity``; streams and
     bench keep N + 1 in flight). Between two segments the one copy TFLite needs: segment i's outputs
     leave its interpreter (``get_tensor``, as segment i takes the next request at once) and are set as
-    segment i + 1's inputs; the link reorders references, never data."""
+    segment i + 1's inputs; the link reorders references, never data.
 
-    def __init__(self, workers: list[Any], labels: list[str] | None = None):
+    ``extra``: more interpreters of a segment on its own device, each on its own thread taking from the
+    same queue. The backend gives one to a segment holding CPU ops (the last segment of Coral's SSD ends in
+    TFLite_Detection_PostProcess, ~0.3-0.5 ms on the host): while one interpreter runs those ops on the
+    CPU, the other already has the device, so the device is not idle for the CPU part. libedgetpu shares a
+    device among the interpreters of a process and runs their Edge TPU ops one at a time; two
+    interpreters of one compiled model carry the same parameter-caching token, so the device should not
+    reload parameters between them (to confirm on a board: docs/hardware-checklist.md). Answers of such a segment may leave
+    it out of order; each request's job gets its own, and callers take them in request order."""
+
+    def __init__(self, workers: list[Any], labels: list[str] | None = None,
+                 extra: dict[int, list[Any]] | None = None):
         if not workers:
             raise ValueError("a pipeline needs at least one segment")
         self.workers = list(workers)
+        # segment index -> more interpreters of that segment on the same device (``tail_interpreters``)
+        self.extra = {int(i): list(w) for i, w in (extra or {}).items()}
         self.labels = labels or [f"segment {i}" for i in range(len(workers))]
         self.links = [link(a, b, i) for i, (a, b) in enumerate(zip(self.workers, self.workers[1:]))]
         self._queues: list[queue.SimpleQueue] | None = None
+        self._left: list[int] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -97,27 +110,38 @@ class SegmentPipeline:
 
     @property
     def capacity(self) -> int:
-        return len(self.workers)
+        """Requests the segments run at once: one per interpreter (a segment's extra ones included)."""
+        return len(self.workers) + sum(len(w) for w in self.extra.values())
+
+    def interpreters(self, i: int) -> int:
+        return 1 + len(self.extra.get(i, ()))
 
     def _started(self) -> list[queue.SimpleQueue]:
         with self._lock:
             if self._queues is None:
                 self._queues = [queue.SimpleQueue() for _ in self.workers]
-                self._threads = [threading.Thread(target=self._stage, args=(i, self._queues), daemon=True,
-                                                  name=f"pipeline-{self.labels[i]}") for i in range(len(self.workers))]
+                self._left = [self.interpreters(i) for i in range(len(self.workers))]  # threads per segment
+                self._threads = [threading.Thread(target=self._stage, args=(i, worker, self._queues), daemon=True,
+                                                  name=f"pipeline-{self.labels[i]}")
+                                 for i in range(len(self.workers))
+                                 for worker in [self.workers[i], *self.extra.get(i, ())]]
                 for thread in self._threads:
                     thread.start()
             return self._queues
 
-    def _stage(self, i: int, queues: list[queue.SimpleQueue]) -> None:
-        worker, source = self.workers[i], queues[i]
+    def _stage(self, i: int, worker: Any, queues: list[queue.SimpleQueue]) -> None:
+        source = queues[i]
         sink = queues[i + 1] if i + 1 < len(queues) else None
         mapping = self.links[i] if i < len(self.links) else None
         while True:
             item = source.get()
-            if item is _END:
-                if sink is not None:
-                    sink.put(_END)
+            if item is _END:  # one per thread of this segment; the last one out passes the end on
+                with self._lock:
+                    self._left[i] -= 1
+                    last = self._left[i] == 0
+                if last and sink is not None:
+                    for _ in range(self.interpreters(i + 1)):
+                        sink.put(_END)
                 return
             inputs, job = item
             try:
@@ -162,6 +186,7 @@ class SegmentPipeline:
             queues, threads, self._queues, self._threads = self._queues, self._threads, None, []
         if queues is None:
             return
-        queues[0].put(_END)
+        for _ in range(self.interpreters(0)):
+            queues[0].put(_END)
         for thread in threads:
             thread.join(timeout)

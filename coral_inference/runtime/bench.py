@@ -9,7 +9,7 @@ runtime_summary.json; the headline figures go to ``results.bench``.
 Inputs: random data shaped and typed from the model, or the images of run.images (OpenCV).
 Inference goes through the backend's public ``infer()`` with ``run.concurrency`` requests in flight (one
 thread each; default: the backend's worker count, as its pool serves streams; a segmented model's
-segments + 1), so throughput is the pool's
+interpreters + 1), so throughput is the pool's
 under that load and latency is each request's. A tqdm progress bar is shown on stderr only when stdout is
 a terminal.
 """
@@ -99,9 +99,13 @@ def bench_backend(backend: Any, state: Any, run_cfg: Any) -> dict[str, Any]:
 
 def default_concurrency(state: Any) -> int:
     """run.concurrency null: the backend's worker count (as its pool serves streams); a segmented model's
-    segments + 1, so every segment is busy while the answered request's client sends its next one."""
+    interpreters (one per segment, two for a segment with CPU ops) + 1, so every segment is busy while the
+    answered request's client sends its next one (what a stream's in_flight default keeps too)."""
     workers = int(getattr(state, "workers", 1) or 1)
-    return workers + 1 if (getattr(state, "model", None) or {}).get("segments") else workers
+    segments = (getattr(state, "model", None) or {}).get("segments") or []
+    if not segments:
+        return workers
+    return sum(int(s.get("interpreters", 1)) if isinstance(s, dict) else 1 for s in segments) + 1
 
 
 def make_inputs(input_details: list[dict[str, Any]], images: str | None) -> list[list[Any]]:

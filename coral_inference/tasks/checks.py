@@ -1,7 +1,7 @@
 """Config check (registry kind "check", name "tasks"): ``model.task`` and every ``models.<name>.task``.
 
 For a model file that exists (or builtin:selftest) the outputs are read from the flatbuffer
-(backends/model_io.py, no interpreter) and the task is chosen as at run time: a task that contradicts
+(backends/model_io.py, no interpreter; a segmented model's from its last segment, ``outputs_file``) and the task is chosen as at run time: a task that contradicts
 the outputs is an error naming the key; ``auto`` that falls back to raw is a warning naming the key.
 A task name no built-in decoder has may be a plugin's (plugins load after validation): a warning here,
 an error at run time when no plugin registered it. What each model would get is ``tasks_for(config)``
@@ -23,6 +23,19 @@ def model_entries(config: Any) -> list[tuple[str, Any]]:
     for name, model in (getattr(config, "models", None) or {}).items():
         entries.append((f"models.{name}", model))
     return entries
+
+
+def outputs_file(model: Any) -> str | None:
+    """The file whose outputs a model's task is read from: the last of ``segments`` (the first segment
+    ends inside the network; the last ends in its post-processing), else ``path``."""
+    segments = list(getattr(model, "segments", None) or [])
+    return segments[-1] if segments else getattr(model, "path", None)
+
+
+def inputs_file(model: Any) -> str | None:
+    """The file whose inputs a model takes: the first of ``segments``, else ``path``."""
+    segments = list(getattr(model, "segments", None) or [])
+    return segments[0] if segments else getattr(model, "path", None)
 
 
 def output_details(path: str | None) -> list[dict] | None:
@@ -60,7 +73,7 @@ def tasks_for(config: Any, registry: Any = None) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for prefix, model in model_entries(config):
         task = str(getattr(model, "task", "auto") or "auto")
-        details = output_details(model.path)
+        details = output_details(outputs_file(model))
         if details is None or (task != "auto" and not registry.has("decoder", task)):
             continue
         try:

@@ -194,3 +194,20 @@ def test_infer_from_many_threads_never_shares_a_segment_interpreter():
     for (x,), (y,) in zip(batch, results):
         np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
     assert [s.overlaps for s in stages] == [0, 0]
+
+
+def test_a_segment_with_a_second_interpreter_answers_every_request_and_closes():
+    """extra: a second interpreter of the last segment (what a segment with CPU ops gets): every request
+    answered with its own outputs, in request order from imap, and close() ends every thread."""
+    before = threading.active_count()
+    stages = [segment(W0, B0, "x", "mid"), segment(W1, B1, "mid", "out")]
+    pipeline = SegmentPipeline(stages, ["pci:0", "pci:1"], extra={1: [segment(W1, B1, "mid", "out")]})
+    assert (pipeline.capacity, pipeline.interpreters(0), pipeline.interpreters(1)) == (3, 1, 2)
+    batch = requests(40)
+    for (x,), (y,) in zip(batch, pipeline.imap(batch)):
+        np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
+    results = infer_from_threads(pipeline.infer, batch)
+    for (x,), (y,) in zip(batch, results):
+        np.testing.assert_allclose(y, expected(x), rtol=1e-5, atol=1e-5)
+    pipeline.close()
+    assert threading.active_count() == before

@@ -131,3 +131,39 @@ def test_one_stream_keeps_both_devices_of_a_pool_busy_with_frames_in_flight(tmp_
     # the last; 40 requests of 30 ms fit in less only if the two devices ran at the same time.
     first_to_last_ms = (stream["frames"] - 1) / stream["fps"] * 1000.0
     assert 40 * 30 > 1.05 * first_to_last_ms, (first_to_last_ms, per_device)
+
+
+def test_a_stream_runs_the_two_segment_ssd_decoded_as_detection_from_its_last_segment(tmp_path, double_library):
+    """models.<name>.segments in a stream: the task comes from the last segment's outputs (SSD post-processing),
+    the summary shows each segment with its device, every frame is answered in order, both devices work."""
+    video = write_video(tmp_path / "clip.mp4", frames=30, size=(640, 360))
+    segments = f"models.ssd.segments=[{coral_file(SEGMENTS[0])},{coral_file(SEGMENTS[1])}]"
+    summary, log = coral_run(tmp_path, double_library, "edgetpu_multi", 2, "run.mode=pipeline", segments,
+                             "streams.a.model=ssd", f"streams.a.source={video}", "models.ssd.labels="
+                             + str(coral_file("coco_labels.txt")), name="seg")
+    stream = summary["results"]["pipeline"]["streams"]["a"]
+    assert (stream["frames"], stream["status"], stream["task"]["task"]) == (30, "finished", "detection")
+    assert stream["in_flight"] == 4  # two segments, the last with a second interpreter for its CPU ops, + 1
+    records = [json.loads(line) for line in (tmp_path / "seg" / "results.jsonl").read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(30)) and all(r["kind"] == "detection" for r in records)
+    assert any(p["label"] for r in records for p in r["predictions"])  # labels read for the last segment's classes
+    entries = [b for b in summary["backends"] if (b.get("model") or {}).get("segments")]
+    assert entries, summary["backends"]
+    shown = [(s["device"], s["interpreters"], s["path"]) for s in entries[0]["model"]["segments"]]
+    assert shown == [("usb:0", 1, str(coral_file(SEGMENTS[0]))), ("usb:1", 2, str(coral_file(SEGMENTS[1])))]
+    assert min(invokes(log).values()) >= 30
+
+
+def test_config_validate_and_model_inspect_read_the_task_from_the_last_segment(tmp_path):
+    first, last = str(coral_file(SEGMENTS[0])), str(coral_file(SEGMENTS[1]))
+    proc = run_cli("coral-runtime", "config", "validate", "backends=edgetpu_multi", f"model.segments=[{first},{last}]",
+                   f"models.ssd.segments=[{first},{last}]", cwd=tmp_path)
+    assert proc.returncode == 0 and "no task recognises" not in proc.stderr, proc.stderr
+    assert "model.task: detection" in proc.stdout and "models.ssd.task: detection" in proc.stdout, proc.stdout
+    proc = run_cli("coral-runtime", "model", "inspect", first, last, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["task"]["task"] == "detection" and len(info["segments"]) == 2
+    assert info["inputs"][0]["shape"] == [1, 300, 300, 3] and [o["shape"] for o in info["outputs"]][-1] == [1]
+    proc = run_cli("coral-runtime", "model", "inspect", last, first, cwd=tmp_path)
+    assert proc.returncode == 2 and "PATH[1]" in proc.stderr and "do not feed segment 1" in proc.stderr, proc.stderr
