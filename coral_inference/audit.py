@@ -145,7 +145,9 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
               {**r, "actual": None, "status": "refused",
                "detail": "not named by the recorded config nor inside the run folder: not read"}
               for r in _model_records(summary, path)]
-    changed = config_check["status"] == "changed" or any(m["status"] in ("changed", "refused") for m in models)
+    sinks = stream_sinks(summary, folder)
+    changed = config_check["status"] == "changed" or any(m["status"] in ("changed", "refused") for m in models) \
+        or any((s.get("results_lines") or {}).get("status") == "changed" for s in sinks.values())
     return {
         "run_dir": str(run_dir),
         "status": summary.get("status"),
@@ -154,7 +156,49 @@ def verify(run_dir: Path, cwd: Path | None = None) -> dict[str, Any]:
         "models": models,
         "missing": [m["path"] for m in models if m["status"] == "missing"],
         "services": delivery_services(summary),
+        "streams": sinks,
     }
+
+
+def stream_sinks(summary: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """Per stream: each sink's totals as recorded (``written``, ``failed``, its ``close()`` report), and the
+    results sink's ``lines`` recounted in the run folder's results.jsonl (match / changed / missing)."""
+    results = summary.get("results") if isinstance(summary.get("results"), dict) else {}
+    out: dict[str, Any] = {}
+    counted: dict[str, int] | None = None
+    for mode in ("pipeline", "serve"):
+        run = results.get(mode) if isinstance(results.get(mode), dict) else {}
+        for name, stream in (run.get("streams") if isinstance(run.get("streams"), dict) else {}).items():
+            if not isinstance(stream, dict) or not isinstance(stream.get("sinks"), dict):
+                continue
+            reports, writes = stream["sinks"], stream.get("sink_writes") if isinstance(stream.get("sink_writes"), dict) else {}
+            entry: dict[str, Any] = {"sinks": {sink: {**{k: (writes.get(sink) or {}).get(k) for k in ("written", "failed")},
+                                                      "report": reports.get(sink)} for sink in sorted({*reports, *writes})}}
+            lines = (reports.get("results") or {}).get("lines") if isinstance(reports.get("results"), dict) else None
+            if isinstance(lines, int):
+                counted = _result_lines(folder / "results.jsonl") if counted is None else counted
+                actual = None if counted is None else counted.get(str(name), 0)
+                entry["results_lines"] = {"recorded": lines, "actual": actual, "status": "missing" if actual is None
+                                          else "match" if actual == lines else "changed"}
+            out[str(name)] = entry
+    return out
+
+
+def _result_lines(path: Path) -> dict[str, int] | None:
+    """Lines per stream of a results.jsonl (a regular file, not a symlink); None when there is none."""
+    import json
+
+    if path.is_symlink() or not path.is_file():
+        return None
+    counts: dict[str, int] = {}
+    with path.open("r", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            try:
+                stream = json.loads(line).get("stream")
+            except (ValueError, AttributeError):
+                stream = None
+            counts[str(stream)] = counts.get(str(stream), 0) + 1
+    return counts
 
 
 DELIVERY = ("mqtt", "webhook")  # the run's delivery services (services/mqtt.py, services/webhook.py)

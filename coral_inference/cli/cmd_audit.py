@@ -46,5 +46,12 @@ def run(args) -> int:
         for key, d in report.get("services", {}).items():  # recorded, not recomputed
             print(f"service {key} ({d.get('broker') or d.get('target')}): {d.get('delivered')} delivered, "
                   f"{d.get('dropped')} dropped (as recorded)")
+        for name, s in report.get("streams", {}).items():
+            taken = ", ".join(f"{sink} {d.get('written')} written" + (f" {d['failed']} failed" if d.get("failed") else "")
+                              for sink, d in s["sinks"].items() if d.get("written") is not None)
+            lines = s.get("results_lines")
+            print(f"stream {name}: sinks {taken or '(none recorded)'}" + (
+                f"; results.jsonl lines {lines['actual']} of {lines['recorded']} recorded: {lines['status']}"
+                if lines else ""))
         print("audit: " + ("MISMATCH" if failed else "ok"))
     return EXIT_MISMATCH if failed else 0

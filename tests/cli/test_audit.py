@@ -69,3 +69,27 @@ def test_a_relative_model_path_is_checked_where_the_run_read_it(tmp_path):
     (launch / "m.tflite").write_bytes(build_selftest_model() + b"\0")
     code, report = _verify(tmp_path, run_dir)
     assert code == 5 and report["models"][0]["status"] == "changed"
+
+
+def test_sinks_per_stream_and_the_results_lines_recounted(tmp_path):
+    from media import write_video
+
+    video = write_video(tmp_path / "clip.mp4", frames=5)
+    run_dir = _run(tmp_path, "run.mode=pipeline", "backends=cpu", f"streams.a.source={video}",
+                   f"streams.b.source={video}", "streams.b.sinks.buffer=false")
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 0 and report["ok"], report
+    a, b = report["streams"]["a"], report["streams"]["b"]
+    assert a["results_lines"] == {"recorded": 5, "actual": 5, "status": "match"}
+    assert a["sinks"]["results"]["written"] == 5 and a["sinks"]["buffer"]["report"] == {"kept": 5, "total": 5}
+    assert "buffer" not in b["sinks"]
+    text = run_cli("coral-runtime", "audit", "verify", str(run_dir), cwd=tmp_path).stdout
+    assert "stream a: sinks buffer 5 written, results 5 written" in text and "lines 5 of 5 recorded: match" in text
+    # a line taken out of results.jsonl after the run: the recount says so
+    results = run_dir / "results.jsonl"
+    lines = results.read_text().splitlines()
+    results.write_text("\n".join(line for line in lines if '"frame": 3' not in line or '"stream": "a"' not in line) + "\n")
+    code, report = _verify(tmp_path, run_dir)
+    assert code == 5 and not report["ok"]
+    assert report["streams"]["a"]["results_lines"] == {"recorded": 5, "actual": 4, "status": "changed"}
+    assert report["streams"]["b"]["results_lines"]["status"] == "match"
