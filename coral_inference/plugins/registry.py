@@ -2,7 +2,7 @@
 
 Kinds (what an entry is, and who calls it, is documented once in plugins/contract.py):
 
-    backend   factory (name, spec, context, model) -> a Backend    runtime init, per enabled backend
+    backend   factory (name, spec, context, model) -> a Backend    init + stream manager, per (backend, model)
     patch     Patch object                                         runtime init, per patches.<name>
     mode      runner (context) -> dict                             coral-run, per run.mode
     workflow  block factory (**settings) -> block                  stream manager, once per stream
