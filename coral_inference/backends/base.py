@@ -113,7 +113,7 @@ class InterpreterBackend:
         self.context = context
         self.model = model if model is not None else served(context.config)  # the ServedModel it runs
         self.workers: list[InterpreterWorker] = []
-        self.pool: WorkerPool | None = None  # replicated model: one request per idle worker
+        self.pool: Any = None  # a WorkerPool (replicated model: one request per idle worker) or a SegmentPipeline
         self.runner: Any = None  # what infer() uses: the pool, or a SegmentPipeline for model.segments
         self.state = BackendState(name=name, kind=self.kind)
 
@@ -142,9 +142,7 @@ class InterpreterBackend:
         return self.runner.imap(requests)
 
     def close(self) -> None:
-        if self.runner is not None and self.runner is not self.pool:
-            self.runner.close()  # a SegmentPipeline's segment threads
-        if self.pool is not None:
+        if self.pool is not None:  # a WorkerPool, or a SegmentPipeline (its segment threads)
             self.pool.close()
         self.pool = self.runner = None
         self.workers.clear()
@@ -196,10 +194,11 @@ class InterpreterBackend:
                 if set(info.get("operators") or {}) - {"edgetpu-custom-op"} and delegates_for is not None:
                     extra[i] = [InterpreterWorker(provider, models[i], self.spec.num_threads, delegates_for(i),
                                                   f"{key}[{i}]", library)]
-            try:
-                self.runner = SegmentPipeline(self.workers, labels, extra)
+            try:  # the pool of a segmented model: its segments, one slot per device (health() like a pool's)
+                self.runner = self.pool = SegmentPipeline(self.workers, labels, extra)
             except ValueError as exc:
                 raise BackendError(f"{key}: {exc}") from None
+            self.state.pool = self.pool.health()
             for i, info in enumerate(infos):
                 info["device"] = labels[i]
                 info["interpreters"] = self.runner.interpreters(i)

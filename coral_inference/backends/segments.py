@@ -99,6 +99,7 @@ class SegmentPipeline:
         self._left: list[int] = []
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
+        self._counts = [[0, 0, None] for _ in self.workers]  # per segment: requests, failures, last error
 
     @property
     def input_details(self) -> list[dict[str, Any]]:
@@ -147,13 +148,26 @@ class SegmentPipeline:
             try:
                 outputs = worker.infer(inputs)
             except BaseException as exc:  # this request fails, naming the segment; the next ones go on
-                job.finish(error=BackendError(f"{self.labels[i]} of the pipeline failed: {type(exc).__name__}: "
-                                              f"{' '.join(str(exc).split())}"))
+                reason = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                with self._lock:
+                    self._counts[i][1] += 1
+                    self._counts[i][2] = reason
+                job.finish(error=BackendError(f"{self.labels[i]} of the pipeline failed: {reason}"))
                 continue
+            with self._lock:
+                self._counts[i][0] += 1
             if sink is None:
                 job.finish(outputs)
             else:
                 sink.put(([outputs[k] for k in mapping], job))
+
+    def health(self) -> list[dict[str, Any]]:
+        """One slot per segment, like a pool's (backends/pool.py): its device (``label``), the requests it
+        answered, its failures (a segment is never taken out: each needs its own device), its interpreters."""
+        with self._lock:
+            return [{"worker": i, "label": self.labels[i], "segment": i, "interpreters": self.interpreters(i),
+                     "healthy": True, "reason": c[2], "requests": c[0], "failures": c[1]}
+                    for i, c in enumerate(self._counts)]
 
     def submit(self, inputs: list[Any]) -> _Job:
         job = _Job()

@@ -151,6 +151,8 @@ def test_a_stream_runs_the_two_segment_ssd_decoded_as_detection_from_its_last_se
     assert entries, summary["backends"]
     shown = [(s["device"], s["interpreters"], s["path"]) for s in entries[0]["model"]["segments"]]
     assert shown == [("usb:0", 1, str(coral_file(SEGMENTS[0]))), ("usb:1", 2, str(coral_file(SEGMENTS[1])))]
+    # the pair's pool (what /metrics' coral_inference_requests{backend, model, device} reads): one slot per segment
+    assert [(w["label"], w["segment"], w["requests"]) for w in entries[0]["pool"]] == [("usb:0", 0, 30), ("usb:1", 1, 30)]
     assert min(invokes(log).values()) >= 30
 
 
