@@ -416,6 +416,22 @@ def _size(n: int) -> str:
 # --- writing ----------------------------------------------------------------------------------
 
 
+# What a run writes in its folder besides its summary (run modes, services, Hydra, the folder lock): a
+# summary.filename of one of these, or of a job log (*.log), would overwrite (or be overwritten by) it.
+RUN_FOLDER_NAMES = ("results.jsonl", "events.jsonl", "masks", "recordings", "snapshots", "clips", "run.log",
+                    ".coral-run.lock", "multirun.yaml", ".hydra")
+
+
+def run_file_name(name: Any, key: str) -> str:
+    """``plain_name``, and not a name the run itself writes (RUN_FOLDER_NAMES, a ``.log`` job log)."""
+    text = plain_name(name, key)
+    if text in RUN_FOLDER_NAMES or text.lower().endswith(".log") or text.lower() in RUN_FOLDER_NAMES:
+        problem = f"{text!r} is a file the run writes itself ({', '.join(RUN_FOLDER_NAMES[:3])}, the job log …)"
+        raise ConfigError(f"{key}: {problem}", problems=[Problem(key, problem, value=text,
+                          expected="a file name of its own, such as runtime_summary.json")])
+    return text
+
+
 def plain_name(name: Any, key: str) -> str:
     """``name`` when it is a plain file name: no '/', not empty, not hidden ('.', '..', '.hydra'), no NUL,
     at most 255 bytes. Else a ConfigError naming ``key``."""

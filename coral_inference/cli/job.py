@@ -159,10 +159,10 @@ def build_summary(job: Job, context: Any = None, error: dict[str, Any] | None = 
 
 def _summary_name(name: Any) -> str:
     """summary.filename when it is a plain file name; else the default (validation reports the key, exit 2)."""
-    from ..files import plain_name
+    from ..files import run_file_name
 
     try:
-        return plain_name(name, "summary.filename")
+        return run_file_name(name, "summary.filename")
     except CoralError:
         return "runtime_summary.json"
 

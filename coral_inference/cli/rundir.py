@@ -21,7 +21,8 @@ from hydra.experimental.callback import Callback
 
 LOCK_NAME = ".coral-run.lock"
 HYDRA_FILES = ("config.yaml", "hydra.yaml", "overrides.yaml")
-WRITTEN = ("results.jsonl", "masks", "recordings")  # written by run modes (files.open_for_write refuses links too)
+WRITTEN = ("results.jsonl", "events.jsonl", "masks", "recordings", "snapshots")  # by run modes (files.py refuses links too)
+FOLDERS = ("masks", "recordings", "snapshots")
 _held: dict[str, int] = {}
 
 
@@ -71,12 +72,32 @@ def check_folder(folder: Path, names: list[str], key: str) -> None:
             info = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
             continue
-        is_dir_name = name in ("masks", "recordings") or "/" not in name and name.startswith(".")
+        is_dir_name = name in FOLDERS or "/" not in name and name.startswith(".")
         fine = stat.S_ISDIR(info.st_mode) if is_dir_name else stat.S_ISREG(info.st_mode)
         if not fine:
             raise FileProblem(path, "run folder entry", f"{_kind_name(info.st_mode)} where this run writes; "
                               "not followed", f"a {'folder' if is_dir_name else 'regular file'} or nothing "
                               f"at {name!r} in the run folder ({key})", key)
+
+
+def check_finished(folder: Path, config: Any, key: str) -> None:
+    """A folder holding a finished run (its summary, or results) is refused unless summary.overwrite=true:
+    a second run in a used folder would replace the first one's results and summary (exit 2)."""
+    from omegaconf import OmegaConf
+
+    from ..errors import ConfigError, Problem
+
+    if OmegaConf.select(config, "summary.overwrite", default=False) is True:
+        return
+    name = OmegaConf.select(config, "summary.filename", default=None)
+    found = [n for n in dict.fromkeys([str(name or ""), "runtime_summary.json", "results.jsonl"])
+             if n and "/" not in n and os.path.lexists(folder / n)]
+    if found:
+        message = f"the folder holds a finished run ({', '.join(found)}); a new run would replace its files"
+        raise ConfigError(f"{key}: {message}", problems=[Problem(
+            key, message, value=str(folder),
+            expected="a new folder per run (the default hydra.run.dir has the time in it), or summary.overwrite=true "
+                     "to replace that run's files")])
 
 
 def lock(folder: Path, key: str) -> None:
@@ -142,6 +163,11 @@ class RunDirGuard(Callback):
         check_names(config)
         check_folder(folder, planned_names(config), "hydra.run.dir")
         lock(folder, "hydra.run.dir")
+        try:
+            check_finished(folder, config, "hydra.run.dir")
+        except BaseException:
+            release(folder)
+            raise
 
     def on_run_end(self, config: Any, **kwargs: Any) -> None:
         release()
@@ -162,6 +188,11 @@ class RunDirGuard(Callback):
             folder = Path(config.hydra.runtime.output_dir)
             check_folder(folder, planned_names(config), "hydra.sweep.dir")
             lock(folder, "hydra.sweep.dir")
+            try:
+                check_finished(folder, config, "hydra.sweep.dir")
+            except BaseException:
+                release(folder)
+                raise
 
     def on_job_end(self, config: Any, **kwargs: Any) -> None:
         from hydra.types import RunMode

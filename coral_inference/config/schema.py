@@ -253,6 +253,9 @@ class PluginsConfig:
 @dataclass
 class SummaryConfig:
     filename: str = "runtime_summary.json"  # the summary's file name in the run folder
+    # true: a run folder that holds a finished run (its summary or results) is reused and its files replaced;
+    # false: such a folder is refused (exit 2) so a second run never overwrites the first one's results.
+    overwrite: bool = False
     # Keys whose values are redacted in every artifact and in stdout (substring, case-insensitive).
     secret_keys: List[str] = field(
         default_factory=lambda: ["token", "password", "secret", "credential", "api_key"]
