@@ -63,7 +63,10 @@ def run_job(cfg: Any, hc: Any, env: Any = None, argv: list[str] | None = None, f
         if runtime_config.run.mode != "validate" and _single_run(hc):
             from .runner import exec_runner
 
-            exec_runner(job, runtime_config)  # returns only where the runner cannot replace this process
+            try:
+                exec_runner(job, runtime_config)  # returns only where the runner cannot replace this process
+            except (Interrupted, KeyboardInterrupt) as exc:  # a signal while handing over: still a summary
+                return execute(job, failure=exc)
         return execute(job, runtime_config)
     finally:
         _restore_sigterm(previous)

@@ -205,8 +205,13 @@ def _unparsable_yaml_files() -> list[str]:
 def _run_and_report(func: Any) -> Any:
     """Stands in for Hydra's run_and_report: one short message and an exit code, no traceback
     (CORAL_DEBUG=1 or HYDRA_FULL_ERROR=1 re-raise for the traceback)."""
+    from ..errors import Interrupted
+
     try:
         return func()
+    except Interrupted as ex:  # a signal before the job could write a summary (no run folder yet)
+        print(f"coral-run: {ex.message}", file=sys.stderr)
+        sys.exit(ex.exit_code)
     except Exception as ex:
         if os.environ.get("CORAL_DEBUG") or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
