@@ -48,6 +48,9 @@ def check(config: Any, issues: Any) -> None:
             f"the serve extra: {EXTRA}")
     if not str(web.host).strip():
         add("services.web.host", "no address to listen on", web.host, "127.0.0.1 (loopback) or an address")
+    if web.token is not None and not str(web.token).strip():
+        add("services.web.token", "a blank token (empty or whitespace) protects nothing", "(blank)",
+            "a token of visible characters (services.web.token=${oc.env:CORAL_WEB_TOKEN}), or null")
     elif not is_loopback(web.host) and not web.token:
         add("services.web.host", "listening on an address other than loopback without services.web.token "
             "would let anyone who reaches it watch the cameras and stop the streams", web.host,

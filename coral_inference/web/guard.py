@@ -30,15 +30,40 @@ def error(status: int, message: str, **extra: Any) -> Any:
 def middlewares(token: str | None, loopback: bool, counters: dict[str, int]) -> list[Any]:
     from aiohttp import web
 
-    secret = token.encode("utf-8") if token else None
+    secret = token.encode("utf-8", "surrogateescape") if token and token.strip() else None
 
     def given(request: Any) -> tuple[str | None, bool]:
-        header = request.headers.get("Authorization", "")
-        if header[:7].lower() == "bearer ":
-            return header[7:].strip(), False
-        if "token" in request.query:
-            return request.query["token"], True
-        return request.cookies.get(COOKIE), False
+        try:
+            header = request.headers.get("Authorization", "")
+            if header[:7].lower() == "bearer ":
+                return header[7:].strip(), False
+            if "token" in request.query:
+                return request.query["token"], True
+            return request.cookies.get(COOKIE), False
+        except Exception:  # noqa: BLE001 - bytes no header or query parser can read: no token given
+            return None, False
+
+    def matches(value: str | None) -> bool:
+        """The token, compared in constant time; blank, or bytes that are not UTF-8, never match."""
+        if not value or not value.strip():
+            return False
+        try:
+            given_bytes = value.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(given_bytes, secret)
+
+    def foreign(request: Any) -> bool:
+        """An Origin that is not this service's own: another site, or ``null`` (a sandboxed iframe, a file:
+        page, a redirect), which any web page can produce."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return False
+        origin = origin.strip()
+        try:
+            return origin.lower() == "null" or not origin or urlsplit(origin).netloc != request.host
+        except ValueError:
+            return True
 
     @web.middleware
     async def guard(request: Any, handler: Any) -> Any:
@@ -47,14 +72,13 @@ def middlewares(token: str | None, loopback: bool, counters: dict[str, int]) -> 
             else (request.host or "")[1:].split("]")[0]
         if loopback and not is_loopback(host):
             return error(421, f"this service answers on loopback only, not for host {host!r}")
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("Origin")
-            if origin and origin != "null" and urlsplit(origin).netloc != request.host:
-                return error(403, "cross-origin request refused")
+        if (request.method not in ("GET", "HEAD", "OPTIONS") or not loopback) and foreign(request):
+            # changes state, or listens on a public address: only the service's own page (Origin: null too)
+            return error(403, "cross-origin request refused")
         from_query = False
         if secret is not None:
             value, from_query = given(request)
-            if not value or not hmac.compare_digest(value.encode("utf-8"), secret):
+            if not matches(value):
                 counters["unauthorized"] += 1
                 response = error(401, "missing or wrong token: send 'Authorization: Bearer <services.web.token>' "
                                  "(or ?token=<token> once in a browser)")
@@ -69,8 +93,8 @@ def middlewares(token: str | None, loopback: bool, counters: dict[str, int]) -> 
                 if exc.status >= 400 and exc.content_type != "application/json":
                     return error(exc.status, exc.reason)
                 raise
-            except json.JSONDecodeError as exc:
-                return error(400, f"the body is not JSON: {exc}")
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                return error(400, f"the body is not JSON (UTF-8 text): {type(exc).__name__}")
             except (ConnectionResetError, asyncio.CancelledError):
                 raise
             except Exception as exc:  # a bug: the service goes on, the client learns what failed

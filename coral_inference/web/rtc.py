@@ -20,6 +20,9 @@ CLOCK = 90000  # the RTP video clock
 IDLE_S = 1.0  # with no new frame (a paused stream), the last one is sent again after this long
 
 
+
+CONNECT_TIMEOUT_S = 15.0  # an answered offer must connect within this, or its viewer slot is freed
+
 class BadOffer(ValueError):
     """A malformed or unusable SDP offer (400)."""
 
@@ -77,6 +80,7 @@ class Peers:
         self.hub, self.counters, self.ice_servers = hub, counters, ice_servers
         self._take, self._give = take_slot, give_slot
         self._peers: dict[str, tuple[Any, str, Any]] = {}
+        self._expiry: set[Any] = set()  # the timers of answered offers not yet connected
         self._ids = itertools.count(1)
         self._track = None
 
@@ -122,7 +126,18 @@ class Peers:
             raise BadOffer(f"unusable SDP offer: {type(exc).__name__}: {exc}") from None
         if self.counters is not None:
             self.counters.count(peers_open=1)
+        self._expiry.add(asyncio.ensure_future(self._expire(peer_id, pc)))
         return {"id": peer_id, "type": pc.localDescription.type, "sdp": pc.localDescription.sdp}
+
+    async def _expire(self, peer_id: str, pc: Any) -> None:
+        """An answered offer that does not connect within CONNECT_TIMEOUT_S frees its viewer slot (offers
+        that never connect would otherwise hold every slot, MJPEG viewers' included)."""
+        try:
+            await asyncio.sleep(CONNECT_TIMEOUT_S)
+            if peer_id in self._peers and pc.connectionState != "connected":
+                await self.close(peer_id)
+        finally:
+            self._expiry.discard(asyncio.current_task())
 
     async def close(self, peer_id: str) -> bool:
         entry = self._peers.pop(peer_id, None)
@@ -136,4 +151,6 @@ class Peers:
         return True
 
     async def close_all(self) -> None:
+        for timer in list(self._expiry):
+            timer.cancel()
         await asyncio.gather(*(self.close(p) for p in list(self._peers)), return_exceptions=True)
