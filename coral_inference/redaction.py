@@ -543,3 +543,12 @@ def _yaml_leaf(stripped: str) -> str:
 
 def redact_argv(args: Iterable[Any], secret_keys: Iterable[str] = DEFAULT_SECRET_KEYS) -> list[str]:
     return [redact_text(str(arg), secret_keys) for arg in args]
+
+
+def public_json(value: Any) -> str:
+    """JSON for anything the live service answers (API bodies, Server-Sent Events, error bodies): URL
+    passwords and secret query parameters in every string, values under secret keys, and every remembered
+    secret replaced by ***. A stream's ``last_error`` quoting its camera URL stays a public string."""
+    import json
+
+    return scrub(json.dumps(redact(value, DEFAULT_SECRET_KEYS + _extra[0]), default=str))

@@ -64,8 +64,8 @@ async def healthz(request: Any) -> Any:
 
     report = _service(request).health()  # docs/serve.md "Health"
     if "any" in request.query:  # /healthz?any: the service is up (whatever its streams do)
-        return web.json_response({**report, "service": "up"})
-    return web.json_response(report, status=200 if report["ok"] else 503)
+        return web.json_response({**report, "service": "up"}, dumps=_dumps)
+    return web.json_response(report, status=200 if report["ok"] else 503, dumps=_dumps)
 
 
 async def metrics(request: Any) -> Any:
@@ -107,7 +107,7 @@ async def control(request: Any) -> Any:
         status = await asyncio.to_thread(_service(request).manager.control, name, action)
     except ValueError as exc:
         return error(409, f"cannot {action} stream {name!r}: {exc}")
-    return web.json_response({"stream": name, "action": action, "status": status})
+    return web.json_response({"stream": name, "action": action, "status": status}, dumps=_dumps)
 
 
 async def latest(request: Any) -> Any:
@@ -213,7 +213,7 @@ async def recordings(request: Any) -> Any:
 
     name = _name(request)
     listed = await asyncio.to_thread(lambda: files.listing(_service(request).recordings(name)))
-    return web.json_response({"stream": name, "recordings": listed})
+    return web.json_response({"stream": name, "recordings": listed}, dumps=_dumps)
 
 
 async def all_recordings(request: Any) -> Any:
@@ -233,7 +233,7 @@ async def all_recordings(request: Any) -> Any:
                 item["kind"] = "clip" if item["name"].startswith("clip_") else "segment"
             out[name] = items
         return out
-    return web.json_response({"recordings": await asyncio.to_thread(listed)})
+    return web.json_response({"recordings": await asyncio.to_thread(listed)}, dumps=_dumps)
 
 
 async def recording(request: Any) -> Any:
@@ -279,7 +279,7 @@ async def hang_up(request: Any) -> Any:
 
     service = _service(request)
     closed = service.peers is not None and await service.peers.close(request.match_info["peer"])
-    return web.json_response({"closed": bool(closed)}, status=200 if closed else 404)
+    return web.json_response({"closed": bool(closed)}, status=200 if closed else 404, dumps=_dumps)
 
 
 async def mjpeg(request: Any) -> Any:
@@ -330,6 +330,8 @@ def _viewer(value: Any) -> str | None:
 
 
 def _dumps(value: Any) -> str:
-    import json
+    """Every API body through the one redaction policy (redaction.public_json): a stream's last_error or
+    source quoting a camera URL never shows its password."""
+    from ..redaction import public_json
 
-    return json.dumps(value, default=str)
+    return public_json(value)

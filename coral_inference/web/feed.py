@@ -5,7 +5,6 @@ holds up a stream."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 QUEUE = 256  # results held per client before the oldest are dropped
@@ -62,4 +61,6 @@ def public(result: dict | None) -> dict | None:
 
 def sse(event: str, data: Any) -> bytes:
     """One Server-Sent Event (JSON data on one line)."""
-    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n".encode("utf-8")
+    from ..redaction import public_json
+
+    return f"event: {event}\ndata: {public_json(data)}\n\n".encode("utf-8")

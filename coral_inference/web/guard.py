@@ -24,7 +24,9 @@ COOKIE = "coral_token"
 def error(status: int, message: str, **extra: Any) -> Any:
     from aiohttp import web
 
-    return web.json_response({"error": message, "status": status, **extra}, status=status)
+    from ..redaction import public_json
+
+    return web.json_response({"error": message, "status": status, **extra}, status=status, dumps=public_json)
 
 
 def middlewares(token: str | None, loopback: bool, counters: dict[str, int]) -> list[Any]:

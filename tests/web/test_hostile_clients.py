@@ -163,3 +163,14 @@ def test_offers_that_never_connect_free_their_viewer_slots(monkeypatch):
             time.sleep(0.1)
         assert s.hub.viewers() == 0
         assert asyncio.run(offer_and_vanish(s.url)) == 200  # a new viewer gets in
+
+
+def test_a_streams_last_error_and_source_are_redacted_in_every_answer():
+    from coral_inference.redaction import public_json
+    from coral_inference.web.feed import sse
+
+    secret = 'p@ss"w[0]rd'
+    status = {"a": {"last_error": f"cannot open rtsp://viewer:{secret}@10.0.0.21/stream1: timed out",
+                    "source": f"rtsp://viewer:{secret}@10.0.0.21/stream1?token=abc123"}}
+    for text in (public_json(status), sse("status", status).decode()):
+        assert secret not in text and "abc123" not in text and "viewer:***@10.0.0.21" in text
