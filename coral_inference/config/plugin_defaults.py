@@ -23,6 +23,8 @@ from ..plugins.declaration import foreign_keys, own_prefixes
 from ..plugins.discovery import discover_all
 
 NODE_NAME = "coral_plugin_defaults"
+MAX_DEFAULTS = 512  # keys one plugin's default_config_overrides may set
+MAX_DEPTH = 8  # nesting of one default's value (lists in lists, mappings in mappings)
 
 Layer = list  # [(dotted_key, value, plugin_name)]
 
@@ -64,7 +66,22 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
         if spec is None or record["status"] != "ok":
             continue
         foreign = foreign_keys(spec, record.get("type"))
-        for key, value in dict(spec.default_config_overrides or {}).items():
+        defaults = spec.default_config_overrides or {}
+        try:
+            defaults = dict(defaults)
+        except (TypeError, ValueError):
+            defaults = {}
+        if len(defaults) > MAX_DEFAULTS:  # checked before any is read: the layer's cost grows with them
+            if problems is not None:
+                problems.append(f"plugin {spec.name}: default_config_overrides: {len(defaults)} keys "
+                                f"(at most {MAX_DEFAULTS}); none used")
+            continue
+        for key, value in defaults.items():
+            if _depth(value) > MAX_DEPTH:
+                if problems is not None:
+                    problems.append(f"plugin {spec.name}: default_config_overrides: {key!r} is nested more than "
+                                    f"{MAX_DEPTH} levels deep; left out")
+                continue
             if key in foreign:
                 own = " or ".join(f"{p}.*" for p in own_prefixes(spec, record.get("type")))
                 problem = f"{key!r} is not the plugin's own key (expected {own})"
@@ -87,6 +104,36 @@ def plugin_default_overrides(plugins_config: Any = None, interpreter: str | None
     return layer
 
 
+def _depth(value: Any) -> int:
+    """Nesting of lists and mappings, iteratively (a 10,000-deep value costs no recursion)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, d + 1) for v in item)
+    return deepest
+
+
+def _put(tree: dict[str, Any], parts: list[str], value: Any) -> None:
+    """Set a dotted key in a plain tree the way merging would (mappings merge, anything else replaces)."""
+    node = tree
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    last = parts[-1]
+    if isinstance(value, dict) and isinstance(node.get(last), dict):
+        for k, v in value.items():
+            _put(node[last], [k], v)
+    else:
+        node[last] = value
+
+
 _STORED: dict[str, Layer] = {"layer": []}
 
 
@@ -95,9 +142,10 @@ def store_plugin_defaults(layer: Layer) -> None:
     from hydra.core.config_store import ConfigStore
     from omegaconf import OmegaConf
 
-    node = OmegaConf.create({})
+    tree: dict[str, Any] = {}  # one plain tree, then one node: merging key by key cost the square of their number
     for key, value, _name in layer:
-        node = OmegaConf.merge(node, _nested(key, value))
+        _put(tree, key.split("."), value)
+    node = OmegaConf.create(tree)
     ConfigStore.instance().store(name=NODE_NAME, node=node)
     _STORED["layer"] = list(layer)
 
