@@ -81,7 +81,8 @@ RANGES: dict[str, Range] = {
     "run.iou_threshold": _f(0, 1, "detection non-max suppression overlap"),
     "run.max_detections": _i(1, 100_000, "detections kept per frame"),
     "run.min_keypoint_score": _f(0, 1, "pose keypoints below this score are left out"),
-    "run.concurrency": _i(1, 1024, "bench: requests in flight per backend (null: its worker count)"),
+    # one thread per request in flight: 64 fit the address space of a 32-bit board (1024 x 8 MiB stacks did not)
+    "run.concurrency": _i(1, 64, "bench: requests in flight per backend (null: its worker count)"),
     # Rates have a floor, not just > 0: 1 / max_fps is a wait in seconds (1e-300 would overflow a timestamp).
     "streams.*.max_fps": _f(0.001, 1000, "a stream's frames per second at most (null: as they come)"),
     "streams.*.open_timeout_s": _f(0, 600, "a live source's open (and read) timeout (seconds)", low_open=True),

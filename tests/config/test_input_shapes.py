@@ -192,3 +192,10 @@ def test_a_type_error_under_a_stream_names_its_key_and_value(override, key):
     found = {p.key: p for p in problems}
     assert key in found, problems
     assert found[key].message == "wrong type" and found[key].value is not None
+
+
+@FAST
+@given(st.integers(65, 10**6))
+def test_run_concurrency_is_bounded_for_a_boards_address_space(value):
+    _, problems = config_or_problems(f"run.concurrency={value}")
+    assert any(p.key == "run.concurrency" and p.message.startswith("too large") for p in problems), problems
