@@ -1,7 +1,7 @@
 """Start-up time and peak RSS of `coral-run` on its default against floors that import nothing of ours,
 old and new trees in one run.
 
-    python bench/startup.py [--repeat 15] [--tree old=/tmp/old-venv/bin/python --tree new=python]
+    python bench/startup.py [--repeat 15] [--tree old=/tmp/old-venv/bin/python --tree new=python] [--no-preload-too]
 
 Floors (bench/hydra_floor.py, bench/raw_interpreter.py), run with this Python:
   * hydra-floor: a bare Hydra app composing the same conf/ YAML tree (a copy of the tree's conf/ without
@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=PYTHON",
                         help="a tree to measure: the Python of a venv where it is installed (repeatable)")
+    parser.add_argument("--no-preload-too", action="store_true",
+                        help="also run each tree's coral-run with CORAL_NO_PRELOAD=1 (the runner exec'd after composing)")
     args = parser.parse_args()
     from coral_inference.backends.selftest import build_selftest_model
 
@@ -62,6 +64,8 @@ def main() -> None:
         for name, python in trees(args.tree).items():
             conf = make_floor_conf(tree_conf(python), Path(tmp, f"conf-{name}"))
             commands[f"{name}: coral-run"] = [str(Path(python).parent / "coral-run")]
+            if args.no_preload_too:  # env(1) exec's it: ~1 ms more
+                commands[f"{name}: no-preload"] = ["/usr/bin/env", "CORAL_NO_PRELOAD=1", str(Path(python).parent / "coral-run")]
             commands[f"{name}: hydra-floor"] = [sys.executable, str(HERE / "hydra_floor.py"), str(conf)]
             ours = imports_of_ours(commands[f"{name}: hydra-floor"], tmp)
             if ours:
@@ -75,15 +79,17 @@ def main() -> None:
         print(f"{name:20s} wall {wall[name]:.3f} s   CPU {cpu[name]:.3f} s   peak RSS {rss[name]:.1f} MiB   "
               f"(median of {args.repeat})")
     raw = "raw-script"
-    for tree in trees(args.tree):
-        run, floor = f"{tree}: coral-run", f"{tree}: hydra-floor"
+    runs = [(t, f"{t}: coral-run") for t in trees(args.tree)]
+    runs += [(t, f"{t}: no-preload") for t in trees(args.tree)] if args.no_preload_too else []
+    for tree, run in runs:
+        floor = f"{tree}: hydra-floor"
         total = wall[floor] + wall[raw]
-        print(f"[{tree}] wall: coral-run / (hydra-floor + raw-script) = {wall[run]:.3f} / {total:.3f} = "
+        print(f"[{run}] wall: coral-run / (hydra-floor + raw-script) = {wall[run]:.3f} / {total:.3f} = "
               f"{wall[run] / total:.3f}  (target <= 1.10)")
         cpu_total = cpu[floor] + cpu[raw]
-        print(f"[{tree}] CPU: coral-run / (hydra-floor + raw-script) = {cpu[run]:.3f} / {cpu_total:.3f} = "
+        print(f"[{run}] CPU: coral-run / (hydra-floor + raw-script) = {cpu[run]:.3f} / {cpu_total:.3f} = "
               f"{cpu[run] / cpu_total:.3f}")
-        print(f"[{tree}] peak RSS: coral-run / raw-script = {rss[run]:.1f} / {rss[raw]:.1f} = "
+        print(f"[{run}] peak RSS: coral-run / raw-script = {rss[run]:.1f} / {rss[raw]:.1f} = "
               f"{rss[run] / rss[raw]:.3f}  (target <= 1.3)")
 
 

@@ -13,9 +13,6 @@ import os
 import sys
 from typing import Any
 
-import hydra
-from omegaconf import DictConfig
-
 from .. import CONF_MODULE, HYDRA_VERSION_BASE
 from ..errors import EXIT_CONFIG, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM, EXIT_UNEXPECTED, ConfigError
 
@@ -69,8 +66,15 @@ def env_layer() -> Any:
     return layer
 
 
-@hydra.main(config_path=f"pkg://{CONF_MODULE}", config_name="config", version_base=HYDRA_VERSION_BASE)
-def _hydra_main(cfg: DictConfig) -> Any:
+def _hydra_main() -> Any:
+    """Hydra's main around ``_task`` (Hydra is imported here: coral-run's main forks the runner first)."""
+    import hydra
+
+    return hydra.main(config_path=f"pkg://{CONF_MODULE}", config_name="config",
+                      version_base=HYDRA_VERSION_BASE)(_task)()
+
+
+def _task(cfg: Any) -> Any:
     _state["task_started"] = True
     from hydra.core.hydra_config import HydraConfig
 
@@ -250,6 +254,9 @@ def _check_inputs(argv: list[str]) -> None:
 
 
 def main() -> None:
+    from .preload import start
+
+    start(sys.argv)  # the runner, forked before Hydra is imported (cli/preload.py)
     from ..config.hydra_internal import replace
     from .gcstartup import freeze_startup
 

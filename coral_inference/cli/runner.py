@@ -32,11 +32,21 @@ def exec_runner(job: Any, runtime_config: Any) -> None:
 
     from ..runtime.config import thaw
 
+    from . import preload, rundir
+
+    data = {"job": asdict(job), "config": thaw(runtime_config.data), "choices": thaw(runtime_config.choices),
+            "sources": thaw(runtime_config.sources)}
+    forked = preload.take()  # the runner forked before Hydra was imported (cli/preload.py), ready for the job
+    if forked is not None:
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        held = list(rundir._held.items())
+        payload = json.dumps({**data, "held": [k for k, _ in held], "cwd": os.getcwd(), "env": dict(os.environ)},
+                             default=str).encode("utf-8")
+        forked.handoff(payload, [fd for _, fd in held])  # returns only when that runner is gone
     if not hasattr(os, "memfd_create"):
         return
-    payload = json.dumps({"job": asdict(job), "config": thaw(runtime_config.data),
-                          "choices": thaw(runtime_config.choices), "sources": thaw(runtime_config.sources)},
-                         default=str).encode("utf-8")
+    payload = json.dumps(data, default=str).encode("utf-8")
     try:
         fd = os.memfd_create("coral-run-job", 0)  # no MFD_CLOEXEC: the runner inherits it
     except OSError:
@@ -46,8 +56,6 @@ def exec_runner(job: Any, runtime_config: Any) -> None:
         while view:
             view = view[os.write(fd, view):]
         os.lseek(fd, 0, os.SEEK_SET)
-        from . import rundir
-
         for held in rundir._held.values():  # the run folder's lock (cli/rundir.py) stays held by the runner
             os.set_inheritable(held, True)
         for handler in logging.getLogger().handlers:  # Hydra's job log file: nothing left in a buffer
@@ -73,7 +81,7 @@ def _block_signals(block: bool) -> None:
 
 def main() -> int:
     """The runner: read the job, run it, exit with its code."""
-    from .job import Job, _on_sigterm_raise, execute
+    from .job import _on_sigterm_raise
 
     _on_sigterm_raise()  # first: SIGTERM from here on ends in a `failed` summary
     from .gcstartup import freeze_startup
@@ -81,7 +89,13 @@ def main() -> int:
     freeze_startup()
     with os.fdopen(int(sys.argv[1]), encoding="utf-8") as memfile:
         payload = json.load(memfile)
+    return run_payload(payload)
+
+
+def run_payload(payload: dict) -> int:
+    """Run the job of a payload (exec_runner's JSON) to its summary; its exit code."""
     from ..runtime.config import RuntimeConfig
+    from .job import Job, execute
     from .output_redaction import install
 
     job = Job(**payload["job"])

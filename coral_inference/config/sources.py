@@ -42,8 +42,9 @@ PRECEDENCE = ("schema", "plugin", "defaults", "file", "env", "cli")
 PREFIX = "CORAL_"
 SEP = "__"
 # CORAL_DEBUG: print tracebacks; CORAL_STRICT: unknown CORAL_ names are errors in coral-run;
+# CORAL_NO_PRELOAD: coral-run does not fork its runner early (cli/preload.py);
 # CORAL_INFLUX_TOKEN: read by conf/services/*.yaml through ${oc.env:...}.
-RESERVED = frozenset({"CORAL_DEBUG", "CORAL_STRICT", "CORAL_INFLUX_TOKEN"})
+RESERVED = frozenset({"CORAL_DEBUG", "CORAL_STRICT", "CORAL_INFLUX_TOKEN", "CORAL_NO_PRELOAD"})
 
 _TRUE = {"true", "yes", "on"}
 _FALSE = {"false", "no", "off"}
