@@ -6,8 +6,10 @@ The runner (cli/runner.py) is where a single run's job runs without Hydra in mem
 path. Forked at the top of ``coral-run``'s ``main()`` instead (only the interpreter and this package's
 ``__init__`` are in memory then, so it never holds Hydra's pages), it is ready when the parent hands it the
 job: the payload (JSON) and the run folder's lock fds over a Unix socket pair (``SCM_RIGHTS``). The parent
-then replaces itself (``os.execv``, same process id) with a waiter of a few MiB that passes SIGTERM / SIGHUP
-on to the runner once and exits with its exit code; Ctrl-C reaches the runner directly (same process group).
+then replaces itself (``os.execv``, same process id) with a waiter of a few MiB that passes SIGINT, SIGTERM and
+SIGHUP on to the runner and exits with its exit code. The runner has its own process group, so a signal to
+coral-run's process or to its group (Ctrl-C) reaches it once, through the waiter; it gets SIGTERM if the
+waiter dies (``PR_SET_PDEATHSIG``).
 
 When the job does not go to the runner (validation, a sweep, help, an error before the handoff), the parent
 exits and closes its end: the runner sees end-of-file and leaves (``os._exit(0)``, printing nothing). A
@@ -26,17 +28,13 @@ SKIP_FLAGS = {"-m", "--multirun", "-h", "--help", "--hydra-help", "--cfg", "-c",
 WAITER = r"""
 import os, signal, sys
 pid = int(sys.argv[1])
-sent = []
 def forward(signum, frame):
-    if not sent:
-        sent.append(signum)
-        try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
-signal.signal(signal.SIGTERM, forward)
-signal.signal(signal.SIGHUP, forward)
-signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
+for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signal.signal(signum, forward)
 signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGHUP, signal.SIGINT})
 status = os.waitpid(pid, 0)[1]
 code = os.waitstatus_to_exitcode(status)
@@ -113,6 +111,8 @@ def _child(sock: Any) -> None:
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C while the parent composes is the parent's
+        os.setpgid(0, 0)  # its own process group: every signal comes through the waiter, exactly once
+        _die_with_parent()
         _warm()
         payload, fds = _receive(sock)
         if payload is None:
@@ -140,6 +140,21 @@ def _child(sock: Any) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _die_with_parent() -> None:
+    """SIGTERM to this runner when the process that forked it dies (Linux prctl PR_SET_PDEATHSIG): a waiter
+    killed with SIGKILL leaves no run behind it."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before prctl took effect
+        os._exit(0)
 
 
 def _warm() -> None:

@@ -1,6 +1,8 @@
 """The runner: coral-run's job after the configuration is checked (runtime.init, the run mode, close, the
-summary) runs in a fresh Python without Hydra, OmegaConf or the composition in memory: coral-run replaces
-itself with it (``os.execv``, same process id, same stdout/stderr, the exit code is the job's).
+summary) runs in a Python without Hydra, OmegaConf or the composition in memory. Normally it was forked
+before Hydra was imported and got the job over a socket (cli/preload.py, ``run_payload``); otherwise
+coral-run replaces itself with it here (``os.execv``, same process id, same stdout/stderr, the exit code is
+the job's).
 
 Why: Hydra's imports and composition hold ~20 MiB for the rest of a process; numpy + ai-edge-litert and an
 interpreter add ~25 MiB. In one process they add up (peak RSS ~1.5x a script that only runs the model);
