@@ -114,6 +114,8 @@ RANGES: dict[str, Range] = {
     "services.web.port": _i(0, 65535, "HTTP port (0: a free port)"),
     "services.web.max_viewers": _i(1, 1000, "pages watching live at once"),
     "services.web.max_body_kb": _i(1, 10240, "request size limit (KiB)"),
+    "services.web.request_timeout_s": Range(0.1, 3600, "seconds a client has for its headers and body", low_open=True),
+    "services.web.max_connections": _i(1, 100_000, "open HTTP connections at once"),
     "services.recording.segment_s": _f(0.1, DAY, "seconds per recording segment"),
     "services.recording.retain": _i(1, 1_000_000, "segments kept (older ones deleted)"),
     "services.recording.fps": _f(0.01, 1000, "recording frame rate (null: the source's)"),

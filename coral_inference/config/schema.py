@@ -152,6 +152,10 @@ class WebConfig:
     token: Optional[str] = None  # a secret: every request needs it (prefer ${oc.env:CORAL_WEB_TOKEN})
     max_viewers: int = 4  # pages watching live at once (a page showing every stream is one viewer)
     max_body_kb: int = 64  # largest request body accepted
+    # A client must send a request's headers, and then its body, within this many seconds (an idle
+    # connection is closed after it too); else the connection is closed (408 for a late body).
+    request_timeout_s: float = 10.0
+    max_connections: int = 100  # open HTTP connections at once; one more is closed at once (counted)
 
 
 @dataclass

@@ -252,14 +252,26 @@ async def recording(request: Any) -> Any:
     return web.FileResponse(path, headers=headers)
 
 
+async def read_json(request: Any) -> Any:
+    """The request's JSON body, read within services.web.request_timeout_s: a client that sends its body
+    slowly (or never) gets 408 and its connection back to the pool, not a handler waiting forever."""
+    timeout = _service(request).options.request_timeout_s
+    try:
+        return await asyncio.wait_for(request.json(), timeout)
+    except asyncio.TimeoutError:
+        return error(408, f"the request body did not arrive within {timeout:g} s (services.web.request_timeout_s)")
+
+
 async def offer(request: Any) -> Any:
     from aiohttp import web
 
     service, name = _service(request), _name(request)
+    body = await read_json(request)  # first: a slow body is cut at the timeout whatever the answer
+    if isinstance(body, web.StreamResponse):
+        return body
     if service.peers is None:
         return error(409, "WebRTC preview is off (services.webrtc.enabled / patches.webrtc): use the MJPEG "
                      f"endpoint /api/streams/{name}/mjpeg")
-    body = await request.json()
     if not isinstance(body, dict):
         return error(400, "expected a JSON object {\"type\": \"offer\", \"sdp\": ...}")
     try:

@@ -106,6 +106,8 @@ class _Collector:
         yield _counter("coral_webrtc_frames_sent", "Preview frames sent over WebRTC", web["frames_sent"])
         yield _counter("coral_mjpeg_frames_sent", "Preview frames sent over MJPEG", web["mjpeg_frames_sent"])
         yield _counter("coral_web_previews_refused", "Previews refused (services.web.max_viewers)", web["refused"])
+        yield _counter("coral_web_connections_refused", "Connections closed at once (services.web.max_connections)",
+                       web.get("connections_refused", 0))
 
 
 def _pairs(pools: Any) -> list[dict]:

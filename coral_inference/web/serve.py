@@ -35,7 +35,8 @@ def options(context: Any) -> Any:
     rec = rec if rec.is_absolute() else run_dir / rec
     service = context.services.get("webrtc") if context.patches_enabled.get("webrtc") else None
     return Options(host=web.host, port=web.port, token=web.token, max_viewers=web.max_viewers,
-                   max_body_kb=web.max_body_kb, width=rtc.width, max_fps=rtc.max_fps, webrtc=service,
+                   max_body_kb=web.max_body_kb, request_timeout_s=web.request_timeout_s,
+                   max_connections=web.max_connections, width=rtc.width, max_fps=rtc.max_fps, webrtc=service,
                    config_items=lambda: config_items(cfg), pools=lambda: pools(context),
                    recordings_root=lambda name: rec / name)
 

@@ -30,6 +30,29 @@ def _why_not_running(s: dict[str, Any]) -> str:
     return {"starting": "starting: no frame yet", "paused": "paused by a request"}.get(state, str(state))
 
 
+class _Refused(asyncio.Protocol):
+    def connection_made(self, transport: Any) -> None:
+        transport.abort()
+
+
+class _Capped:
+    """The HTTP server's protocol factory with a cap: beyond ``cap`` open connections a new one is closed
+    as soon as it opens (counted in ``connections_refused``), so clients that hold connections open cannot
+    use up the process's file descriptors. Everything else is the wrapped aiohttp server's."""
+
+    def __init__(self, server: Any, cap: int, counters: dict[str, int]):
+        self._server, self._cap, self._counters = server, cap, counters
+
+    def __call__(self) -> Any:
+        if len(self._server.connections) >= self._cap:
+            self._counters["connections_refused"] += 1
+            return _Refused()
+        return self._server()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+
 @dataclass
 class Options:
     host: str = "127.0.0.1"
@@ -37,6 +60,8 @@ class Options:
     token: str | None = None
     max_viewers: int = 4
     max_body_kb: int = 64
+    request_timeout_s: float = 10.0  # headers, then the body, each within this (services.web)
+    max_connections: int = 100  # open connections at once; one more is closed at once
     width: int = 480
     max_fps: float = 10.0
     webrtc: Any = None  # services.webrtc.WebRtcService (settings + counters); None: MJPEG only
@@ -55,7 +80,7 @@ class Service:
     stopping: bool = False
     counters: dict[str, int] = field(default_factory=lambda: {
         "requests": 0, "unauthorized": 0, "errors": 0, "refused": 0, "mjpeg_clients_served": 0,
-        "mjpeg_frames_sent": 0})
+        "mjpeg_frames_sent": 0, "connections_refused": 0})
 
     def __post_init__(self) -> None:
         from ..tasks.draw import draw  # boxes and labels, class masks, keypoint skeletons
@@ -97,8 +122,14 @@ class Service:
                               middlewares=middlewares(o.token, is_loopback(o.host), self.counters))
         app[SERVICE] = self
         routes(app)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False)
+        # aiohttp's keep-alive timer runs from the moment a connection opens and closes it while no whole
+        # request has arrived: with request_timeout_s it is the header timeout too (a client that trickles
+        # its headers, or sends none, is closed); bodies are read within it (api.read_json).
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0, handle_signals=False,
+                                     keepalive_timeout=o.request_timeout_s)
         await self._runner.setup()
+        # at most max_connections open: the site's protocol factory is the runner's server (aiohttp 3.x)
+        self._runner._server = _Capped(self._runner.server, o.max_connections, self.counters)
         site = web.TCPSite(self._runner, o.host, o.port)
         await site.start()
         self.port = self._runner.addresses[0][1]

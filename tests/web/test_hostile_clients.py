@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -174,3 +175,62 @@ def test_a_streams_last_error_and_source_are_redacted_in_every_answer():
                     "source": f"rtsp://viewer:{secret}@10.0.0.21/stream1?token=abc123"}}
     for text in (public_json(status), sse("status", status).decode()):
         assert secret not in text and "abc123" not in text and "viewer:***@10.0.0.21" in text
+
+
+def _closed_by_server(conn: socket.socket) -> bool:
+    """True when the server closes (or resets) the connection before the socket's own timeout."""
+    try:
+        while conn.recv(65536):
+            pass
+        return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+@pytest.mark.parametrize("sent", [b"", b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\n"])
+def test_a_client_that_never_finishes_its_headers_is_closed(sent):
+    with serving(FakeManager(["a"]), request_timeout_s=0.5) as s:
+        parts = urlsplit(s.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as conn:
+            conn.sendall(sent)
+            assert _closed_by_server(conn)
+        assert get_json(s.url, "/api/streams")[0] == 200
+
+
+def test_a_body_that_never_arrives_is_408_and_the_connection_is_freed():
+    with serving(FakeManager(["a"]), request_timeout_s=0.5) as s:
+        parts = urlsplit(s.url)
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as conn:
+            conn.sendall(b"POST /api/streams/a/webrtc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+                         b"\r\nContent-Length: 100\r\n\r\n{\"type\": ")
+            answer = conn.recv(65536)
+            assert status_of(answer) == 408 and b"request_timeout_s" in answer
+
+
+def test_connections_beyond_the_cap_are_closed_at_once_and_counted():
+    with serving(FakeManager(["a"]), max_connections=3, request_timeout_s=60) as s:
+        parts = urlsplit(s.url)
+        held = [socket.create_connection((parts.hostname, parts.port), timeout=30) for _ in range(3)]
+        try:
+            for conn in held:  # each is accepted, answered and held open (keep-alive)
+                conn.sendall(b"GET /api/streams HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                assert status_of(conn.recv(65536)) == 200
+            with socket.create_connection((parts.hostname, parts.port), timeout=30) as extra:
+                assert _closed_by_server(extra)
+            assert s.counters["connections_refused"] >= 1
+        finally:
+            for conn in held:
+                conn.close()
+        status = None
+        for _ in range(100):  # the held ones are gone: a client gets in again
+            try:
+                status = get_json(s.url, "/api/streams")[0]
+            except ConnectionError:  # the server has not seen the held ones close yet
+                time.sleep(0.1)
+                continue
+            break
+        assert status == 200
+        metrics = request(s.url, "/metrics")[2]
+        assert b"coral_web_connections_refused_total" in metrics
