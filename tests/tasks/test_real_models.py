@@ -32,7 +32,8 @@ def test_movenet_on_squat_gives_the_reference_pose_and_a_recording_with_the_skel
     model, image = coral_file("movenet_single_pose_lightning_ptq.tflite"), coral_file("squat.bmp")
     reference = list(csv.DictReader(coral_file("movenet_single_pose_lightning_ptq_reference.csv").open()))
     records, summary, run_dir, _ = pipeline(tmp_path, [image], f"model.path={model}", "run.min_keypoint_score=0",
-                                            "services=recording", "services.recording.fps=1")
+                                            "services=recording", "services.recording.fps=1",
+                                                "services.recording.draw=true")
     assert summary["results"]["pipeline"]["streams"]["default"]["task"]["task"] == "pose"
     (record,) = records
     assert record["kind"] == "pose" and "predictions" not in record
@@ -41,7 +42,7 @@ def test_movenet_on_squat_gives_the_reference_pose_and_a_recording_with_the_skel
     for k, ref in zip(keypoints, reference):
         assert abs(k["nx"] - float(ref["keypoint_x"])) < 0.03 and abs(k["ny"] - float(ref["keypoint_y"])) < 0.03
         assert k["x"] == pytest.approx(k["nx"] * 500, abs=0.01) and k["y"] == pytest.approx(k["ny"] * 610, abs=0.01)
-    (video,) = sorted((run_dir / "recordings" / "default").iterdir())
+    (video,) = sorted((run_dir / "recordings" / "default").glob("*.mp4"))
     ok, frame = cv2.VideoCapture(str(video)).read()
     assert ok and frame.shape == (610, 500, 3)
     original = cv2.imread(str(image))
