@@ -251,7 +251,10 @@ def test_nothing_discovers_plugins_at_import(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert not marker.exists()
-    proc = run_cli("coral-run", "run.mode=validate", "plugins=none", cwd=tmp_path, env=pythonpath(tmp_path / "dist"))
-    assert proc.returncode == 0 and not marker.exists()  # plugins=none imports no plugin at all
-    proc = run_cli("coral-run", "run.mode=validate", cwd=tmp_path, env=pythonpath(tmp_path / "dist"))
-    assert proc.returncode == 0 and marker.exists()  # the marker can appear: the test can fail
+    # each run its own folder: two runs within one second would share the default (time-stamped) one
+    proc = run_cli("coral-run", "run.mode=validate", "plugins=none", "hydra.run.dir=none", cwd=tmp_path,
+                   env=pythonpath(tmp_path / "dist"))
+    assert proc.returncode == 0 and not marker.exists(), proc.stderr  # plugins=none imports no plugin at all
+    proc = run_cli("coral-run", "run.mode=validate", "hydra.run.dir=auto", cwd=tmp_path,
+                   env=pythonpath(tmp_path / "dist"))
+    assert proc.returncode == 0 and marker.exists(), proc.stderr  # the marker can appear: the test can fail
