@@ -27,7 +27,8 @@ NEVER = {
     "web": {"cli"},
 }
 
-# No exception left: the backends/images.py <-> pipeline/sources.py cycle went with pipeline/ (now streams/).
+# No exception left: the cycle between backends/images.py and the old pipeline package's sources went with
+# pipeline/ (now streams/).
 ALLOWED: set = set()
 
 

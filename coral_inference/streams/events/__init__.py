@@ -1,3 +1,4 @@
-"""Events of a stream: tracked objects (tracking.py), zones and lines (regions.py), the lifecycle of
-each tracked object (engine.py), the per-stream hub every event passes through (hub.py) and the sinks
-that deliver them (sinks.py). docs/events.md is the user's page."""
+"""Events of a stream: tracked objects (the built-in tracker, tracker.py), the geometry of zones and lines
+(geometry.py), the lifecycle of each tracked object (lifecycle.py), the per-stream hub every event passes
+through (hub.py), the sinks that deliver them (sinks.py) and the checks of their keys (checks.py).
+docs/events.md is the user's page."""
