@@ -11,7 +11,7 @@ import typing
 
 import pytest
 
-from conftest import run_cli, summaries
+from conftest import REPO, run_cli, summaries
 from plugin_dists import pip_install
 
 NOTE_PLUGIN = '''
@@ -207,3 +207,81 @@ def test_a_plugin_written_against_the_note_works_through_coral_run(tmp_path, not
     assert "note_patch: on" in messages and "note_patch: off" in messages
     marks = [json.loads(line)["workflow"]["note_counter"] for line in (run_dir / "results.jsonl").read_text().splitlines()]
     assert sorted(m["n"] for m in marks) == [1, 2, 3] and {(m["stream"], m["step"]) for m in marks} == {("a", 2)}
+
+
+# --- every name the note gives, read from the note itself ------------------------------------------
+NOTE = REPO.parent / "shared" / "seed"
+# The note's names that are not kept where it puts them, each with the reason (anything else it names must
+# resolve): a name added here is a promise broken on purpose, so it needs one.
+NOT_KEPT = {
+    "enable_plugins=True": "prose about the old runtime's switch; plugins.mode (auto | none | allowlist) is it",
+    "coral_inference/config.py": "the note allows 'or a new module' and then names coral_inference/runtime/config.py",
+    "tests/fixtures/runtime_cli.yaml": "a test fixture, not an API: the smoke test uses tests/fixtures/runtime_minimal.yaml",
+    "tests/smoke/test_cli_runtime.py": "tests live in their subject's folder: tests/cli/test_design_note_smoke.py",
+    "pytest tests/smoke/test_cli_runtime.py": "ditto",
+}
+
+
+def note_names() -> list[str]:
+    import re
+
+    texts = sorted(NOTE.glob("*.txt")) if NOTE.is_dir() else []
+    if not texts:
+        pytest.skip(f"the design note is not at {NOTE}")
+    return sorted({m for path in texts for m in re.findall(r"`([^`\n]+)`", path.read_text())})
+
+
+def resolves(name: str) -> bool:
+    """Whether one backticked name of the note is real here: a module, attribute, field, entry-point group,
+    top-level config key, CLI verb or file."""
+    import importlib
+    import re
+    import shlex
+
+    from coral_inference.cli.runtime import build_parser
+    from coral_inference.config.schema import CoralConfig
+    from coral_inference.plugins.contract import ENTRY_POINT_GROUPS
+    from coral_inference.runtime import config as note_config, plugins as note_plugins
+    from coral_inference.runtime.context import RuntimeContext
+
+    bare = re.sub(r"\(.*\)$", "", name).split(":")[0].strip()  # `discover_plugins(group: str)`, `plugins_loaded: …`
+    if name.startswith("coral-runtime") or name in ("init", "config init", "plugins list"):
+        argv = shlex.split(name.replace("[--set KEY=VALUE ...]", "--set run.warmup=1"))
+        argv = argv[1:] if argv[0] == "coral-runtime" else argv
+        if not argv:
+            return True
+        try:
+            return callable(build_parser().parse_args(argv).func)
+        except SystemExit:
+            return False
+    if "/" in bare or bare.endswith((".md", ".toml", ".py", ".yaml")):
+        return (REPO / bare).exists()
+    if bare in ENTRY_POINT_GROUPS or bare == "argparse":
+        return True
+    if bare.startswith("coral_inference"):
+        module, _, attr = bare.partition(".PluginSpec") if bare.endswith(".PluginSpec") else (bare, "", "")
+        try:
+            loaded = importlib.import_module(module)
+        except ImportError:
+            return False
+        return not attr or hasattr(loaded, "PluginSpec")
+    if bare.startswith("RuntimeDescriptor."):
+        return callable(getattr(note_config.RuntimeDescriptor, bare.split(".", 1)[1], None))
+    if bare == "runtime.init":
+        return callable(importlib.import_module("coral_inference.runtime.init").init)
+    spec_fields = {f.name for f in dataclasses.fields(note_plugins.PluginSpec)}
+    context_fields = {f.name for f in dataclasses.fields(RuntimeContext)}
+    config_keys = {f.name for f in dataclasses.fields(CoralConfig)}
+    return (hasattr(note_config, bare) or bare in note_plugins.__all__ or bare in spec_fields
+            or bare in context_fields or bare in config_keys or bare in ("coral_inference", "inference"))
+
+
+def test_every_name_the_note_gives_is_real_or_not_kept_for_a_reason():
+    names = note_names()
+    assert set(NOT_KEPT) <= set(names)  # each exemption is a name the note really gives
+    broken = [n for n in names if n not in NOT_KEPT and not resolves(n)]
+    assert not broken, f"the design note's names that do not resolve: {broken}"
+    assert all(not resolves(n) for n in ("enable_plugins=True", "tests/smoke/test_cli_runtime.py"))
+    # the resolver can say no
+    assert not resolves("coral_inference.runtime.plugin") and not resolves("RuntimeDescriptor.from_yaml(path)")
+    assert not resolves("coral-runtime plugins show")
