@@ -106,15 +106,13 @@ class StreamManager:
             factory = self.context.registry.get("sink", name) if on else None
             if factory is not None:
                 sinks[name] = (lambda f: lambda stream: f(stream, self.context))(factory)
-        stream = Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
-                                                                           spec.key_of("workflow")),
-                        tracker=self._tracker(spec),
-                        sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
-                        model_file=self._model_file(spec, backend), task=decode.describe() if hasattr(decode, "describe") else None)
         problems = getattr(self.context, "problems", None)
-        if isinstance(problems, dict):  # a sink that fails degrades the run (its first error is the reason)
-            stream._sink_queue.problems = problems
-        return stream
+        return Stream(spec, backend=backend, decode=decode, blocks=build(spec.workflow, self.context.registry,
+                                                                         spec.key_of("workflow")),
+                      tracker=self._tracker(spec),
+                      sinks=sinks, run_dir=self.run_dir, shared=self._shared_get, subscribers=self._subscribers,
+                      model_file=self._model_file(spec, backend), task=decode.describe() if hasattr(decode, "describe") else None,
+                      problems=problems if isinstance(problems, dict) else None)
 
     def _tracker(self, spec: Any) -> Optional[Callable[[Any], Any]]:
         """factory(stream) -> the stream's tracker (registry kind "tracker"), None for kind none."""

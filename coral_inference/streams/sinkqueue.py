@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class SinkQueue:
-    def __init__(self, name: str, sinks: dict[str, Any], live: bool, stats: Any, capacity: int = CAPACITY):
+    def __init__(self, name: str, sinks: dict[str, Any], live: bool, stats: Any, capacity: int = CAPACITY,
+                 problems: Optional[dict] = None):
         self.name = name
         self.sinks = sinks
         self.stats = stats
@@ -26,7 +27,7 @@ class SinkQueue:
         self._lock = threading.Lock()
         self._buffer = for_source(live)(capacity)
         self._thread: Optional[threading.Thread] = None
-        self.problems: Optional[dict] = None  # the run's problems (RuntimeContext.problems): set by the manager
+        self.problems = problems  # the run's problems (RuntimeContext.problems): a failing sink degrades the run
 
     def start(self) -> None:
         """Start the sink thread (once; a stream started again keeps it)."""

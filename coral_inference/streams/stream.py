@@ -49,7 +49,7 @@ class Stream:
 
     def __init__(self, spec: Any, *, backend: Any, decode: Any, blocks: list, sinks: dict[str, Callable[[Any], Any]],
                  run_dir: Any, shared: Callable, subscribers: list, model_file: str, task: Optional[dict] = None,
-                 tracker: Optional[Callable[[Any], Any]] = None):
+                 tracker: Optional[Callable[[Any], Any]] = None, problems: Optional[dict] = None):
         from .events.hub import EventHub
         from .events.lifecycle import Lifecycle
         from .sinkqueue import SinkQueue
@@ -86,7 +86,9 @@ class Stream:
         self.in_flight = effective(spec.config.in_flight, spec.live, backend)  # streams/flight.py
         built = {label: factory(self) for label, factory in sinks.items()}
         self.sinks = {label: sink for label, sink in built.items() if sink is not None}
-        self._sink_queue = SinkQueue(self.name, self.sinks, spec.live, self.stats)
+        # ``problems``: the run's (RuntimeContext.problems): a sink that fails degrades the run, its first error
+        # the reason
+        self._sink_queue = SinkQueue(self.name, self.sinks, spec.live, self.stats, problems=problems)
 
     # StreamInfo helpers for sinks --------------------------------------------------------------
     def shared(self, key: str, factory: Callable[[], Any]) -> Any:

@@ -56,6 +56,8 @@ def test_a_failing_sink_degrades_its_stream_only(tmp_path, runtime_context):
     [reason] = status["b"]["reasons"]
     assert reason.startswith("sink broken: 4 failed write(s)") and "disk gone" in reason
     assert manager.summary()["totals"]["degraded"] == ["b"]
+    # the run is degraded with the sink's first error (the run's problems, handed to the stream when built)
+    assert list(context.problems) == ["streams.b.sinks.broken"] and "disk gone" in context.problems["streams.b.sinks.broken"]
 
 
 def test_a_stream_whose_results_are_all_filtered_did_not_fail(tmp_path, runtime_context):
