@@ -49,7 +49,13 @@ def test_the_example_sink_and_run_mode_through_coral_run(tmp_path, example_site)
     assert proc.returncode == 0, proc.stderr
     stream = summaries(tmp_path / "run")[0]["results"]["pipeline"]["streams"]["default"]
     report = stream["sinks"]["example_labels"]
-    assert report["results"] == 5 and sum(report["labels"].values()) >= 5, report  # the selftest classifies
+    # the sink saw what the results sink wrote: every prediction's label (else its class), most frequent first
+    counts: dict = {}
+    for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines():
+        for p in json.loads(line)["predictions"]:
+            counts[str(p["label"] or p["class"])] = counts.get(str(p["label"] or p["class"]), 0) + 1
+    assert report["results"] == 5 and sum(counts.values()) >= 5, report  # the selftest classifies
+    assert list(report["labels"].items()) == sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
     assert stream["sink_writes"]["example_labels"]["written"] == 5
     proc = run_cli("coral-run", "run.mode=example_probe", "backends=example_cpu", "hydra.run.dir=probe",
                    cwd=tmp_path, env=pythonpath(example_site))
