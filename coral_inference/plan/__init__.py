@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..config.keys import model_key
+
 DEFAULT_MARGIN = 0.2
 DEFAULT_ASSUME_FPS = 30.0
 
@@ -58,8 +60,8 @@ def make_plan(config: Any, *, measurements: list[Any], given: dict[str, float], 
             continue
         share = contribution(d.fps, t, len(pool.devices))
         if share is None:
-            problems.append(f"{'model' if d.model == 'default' else 'models.' + d.model}.segments: "
-                            f"{len(t.ms)} segments need {len(t.ms)} devices; backends.{pool.name} has "
+            problems.append(f"{model_key(d.model)}.segments: "
+                            f"{len(t.ms)} segments need {len(t.ms)} devices; {pool.key or 'backends.' + pool.name} has "
                             f"{len(pool.devices)}")
             continue
         row["busy"] = round(sum(share), 6)
@@ -113,10 +115,10 @@ def notes(pools: dict[str, Any], rows: list[dict[str, Any]], models_cfg: dict[st
     for name, pool in pools.items():
         models = {r["model"] for r in rows if r["backend"] == name}
         if pool.edgetpu and len(models) > 1:
-            out.append(f"backends.{name}: {len(models)} models share its Edge TPUs; unless they are co-compiled "
+            out.append(f"{pool.key or 'backends.' + name}: {len(models)} models share its Edge TPUs; unless they are co-compiled "
                        "(edgetpu_compiler with all of them at once), each switch reloads a model's parameters, "
                        "which this plan does not count")
         if not pool.edgetpu and pool.known:
-            out.append(f"backends.{name}: CPU workers share the host's cores; a measurement on W workers does not "
+            out.append(f"{pool.key or 'backends.' + name}: CPU workers share the host's cores; a measurement on W workers does not "
                        "scale linearly to more")
     return out

@@ -38,7 +38,7 @@ def advise(doc: dict[str, Any], pools: dict[str, Any], streams: list[Any], time_
                 busy[dest] = [a + b for a, b in zip(busy[dest], added)]
                 out.append({"action": "move", "stream": d.stream, "from": name, "to": dest,
                             "override": override(d, "backend", dest),
-                            "why": f"backends.{dest} has room for its {d.fps:g} fps"})
+                            "why": f"{pools[dest].key or 'backends.' + dest} has room for its {d.fps:g} fps"})
                 share[d.stream] = [0.0] * len(share[d.stream])
         for d in mine:  # 2. slow the largest remaining streams to what fits
             if max(busy[name]) <= limit or not any(share[d.stream]):
@@ -50,10 +50,10 @@ def advise(doc: dict[str, Any], pools: dict[str, Any], streams: list[Any], time_
             if fps >= 0.1:
                 out.append({"action": "slow", "stream": d.stream, "backend": name, "fps": fps, "from_fps": d.fps,
                             "override": override(d, "max_fps", fps),
-                            "why": f"at most {fps:g} fps keeps every device of backends.{name} within {limit:.0%}"})
+                            "why": f"at most {fps:g} fps keeps every device of {pools[name].key or 'backends.' + name} within {limit:.0%}"})
             else:
                 out.append({"action": "move or stop", "stream": d.stream, "backend": name, "from_fps": d.fps,
-                            "why": f"the other streams of backends.{name} leave no room for it"})
+                            "why": f"the other streams of {pools[name].key or 'backends.' + name} leave no room for it"})
         out += _more_devices(name, pools[name], streams, share, doc, limit)
     return out
 
@@ -83,4 +83,4 @@ def _more_devices(name: str, pool: Any, streams: list[Any], share: dict, doc: di
     if needed <= len(pool.devices):
         return []
     return [{"action": "add devices", "backend": name, "devices": needed, "from_devices": len(pool.devices),
-             "why": f"{needed} Edge TPUs would carry every stream of backends.{name} as configured"}]
+             "why": f"{needed} Edge TPUs would carry every stream of {pool.key or 'backends.' + name} as configured"}]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config.keys import backend_key, model_key
+
 
 @dataclass
 class Pool:
@@ -24,6 +26,7 @@ class Pool:
     devices_source: str
     pcie: bool = False
     known: bool = True  # False: a plugin's backend kind the plan cannot size
+    key: str = ""  # backends.<name> or backends.extra.<name> (config/keys.py): what messages call it
 
 
 @dataclass
@@ -42,7 +45,7 @@ def pools(config: Any, found: list[Any]) -> dict[str, Pool]:
     root = config.platform.device_root
     for name in config.active_backends():
         spec = config.backend_spec(name)
-        key = f"backends.{name}"
+        key = backend_key(config, name)
         if spec.kind == "cpu" or (spec.kind == "auto" and not found):
             why = f"{key}.workers={spec.workers}" + (" (backends=auto: no Edge TPU found)" if spec.kind == "auto" else "")
             out[name] = Pool(name, spec.kind, False, [f"cpu:{i}" for i in range(spec.workers)], why)
@@ -53,6 +56,7 @@ def pools(config: Any, found: list[Any]) -> dict[str, Pool]:
             out[name] = _edgetpu_pool(name, spec, spec_list(spec.devices), found, root, key)
         else:
             out[name] = Pool(name, spec.kind, False, [], f"a {spec.kind!r} backend (a plugin's kind)", known=False)
+        out[name].key = key
     return out
 
 
@@ -102,7 +106,7 @@ def model_time(name: str, model: Any, pool: Pool, measurements: list[Any], given
     ident, paths = identity(model)
     segmented = len(paths) > 1 or bool(model.segments)
     files = [Path(str(p)).name for p in paths]
-    key = "model" if name == "default" else f"models.{name}"
+    key = model_key(name)
     width = len(paths) if segmented else 1
     for label in (name, *files):
         if label in given:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from ..config.keys import model_key
 from ..errors import ConfigError
 ACTIONS = {"start": ("stopped", "finished", "failed"), "pause": ("starting", "running", "reconnecting"),
            "resume": ("paused",), "stop": ("starting", "running", "reconnecting", "paused")}
@@ -296,7 +297,7 @@ class StreamManager:
             state = getattr(obj, "state", None)
             path = str((getattr(state, "model", None) or {}).get("path") or "")
             out.append({"backend": backend_name, "model": model_name, "file": Path(path).name if path else None,
-                        "key": "model" if model_name == "default" else f"models.{model_name}",
+                        "key": model_key(model_name),
                         "workers": pool.health() if pool is not None and hasattr(pool, "health") else []})
         return out
 

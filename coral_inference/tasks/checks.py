@@ -14,6 +14,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+from ..config.keys import model_key
 from ..errors import ConfigError
 
 
@@ -21,7 +22,7 @@ def model_entries(config: Any) -> list[tuple[str, Any]]:
     """(key prefix, ModelConfig) of ``model`` and of ``models.<name>`` when that section exists."""
     entries = [("model", config.model)]
     for name, model in (getattr(config, "models", None) or {}).items():
-        entries.append((f"models.{name}", model))
+        entries.append((model_key(name), model))
     return entries
 
 
