@@ -8,6 +8,7 @@ The backend protocol (what a plugin backend implements, see PLUGIN_PUBLISHING.md
         def initialize(self) -> BackendState      # raise BackendError on failure
         def infer(self, inputs: list[np.ndarray]) -> list[np.ndarray]      # thread-safe
         def infer_many(self, batch: list[list[np.ndarray]]) -> list[list[np.ndarray]]  # in order
+        capacity: int                              # optional: requests it runs at once (streams/flight.py)
         input_details: list[dict]                  # as the TFLite interpreter reports them
         output_details: list[dict]
         def close(self) -> None
