@@ -104,6 +104,18 @@ def summaries(root: Path, filename: str = "runtime_summary.json") -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.rglob(filename))]
 
 
+@pytest.fixture(autouse=True)
+def _one_shutdown_per_test():
+    """Each test is a run of its own: the one shutdown deadline (coral_inference/shutdown.py) a test's
+    run began is over when the test ends, as it is when coral-run's job ends (cli/job.py releases it after
+    the summary). Without this, a later in-process run() found the deadline of an earlier test spent and
+    cut its waits at once (metrics not sent, a recording's sink queue left behind)."""
+    yield
+    from coral_inference import shutdown
+
+    shutdown.release()
+
+
 @pytest.fixture(scope="session")
 def double_library(tmp_path_factory) -> Path:
     """The Edge TPU timing double (tests/helpers/edgetpu_double.c), built once per session; skips the test

@@ -132,6 +132,9 @@ def _child(sock: Any) -> None:
         from .runner import run_payload
 
         code = run_payload(payload)
+        import atexit
+
+        atexit._run_exitfuncs()  # the job's process ends like a Python program: its atexit handlers run (once)
     except BaseException:  # noqa: B036 - never a traceback from the runner; the parent reports what it can
         code = 1 if code == 0 else code
     finally:

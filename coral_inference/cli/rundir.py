@@ -91,7 +91,7 @@ def check_finished(folder: Path, config: Any, key: str) -> None:
         return
     name = OmegaConf.select(config, "summary.filename", default=None)
     found = [n for n in dict.fromkeys([str(name or ""), "runtime_summary.json", "results.jsonl"])
-             if n and "/" not in n and os.path.lexists(folder / n)]
+             if n and "/" not in n and not n.startswith(".") and os.path.lexists(folder / n)]  # plain names only
     if found:
         message = f"the folder holds a finished run ({', '.join(found)}); a new run would replace its files"
         raise ConfigError(f"{key}: {message}", problems=[Problem(

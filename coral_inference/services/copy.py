@@ -6,7 +6,7 @@ H.264 (what browsers play); ``PacketCopy`` then reads packets from that open sou
 services/mp4.py ``Segments`` (segments cut on keyframes, the camera's timestamps). A live source that
 is lost is opened again (the same backoff as the stream's reader: doubling from 0.5 s to 8 s) while the
 stream runs; the segment in progress is closed first. A file is copied as far as the stream has read
-it (``follow()``: frames read), so its recording holds what the run processed. A segment that cannot be
+it (``follow()``: frames processed, or skipped by motion gating), so its recording holds what the run processed. A segment that cannot be
 written ends the copy and is reported through ``on_error`` (the stream's recording is then ``failed``).
 """
 

@@ -127,7 +127,7 @@ class RecordingSink:
             self.recorder = segments
             self.copier = PacketCopy(str(self.stream.spec.source), kind, self.stream.live, container, segments,
                                      self._active, self.failed, self._lost,
-                                     follow=None if self.stream.live else lambda: self.stream.stats.captured).start()
+                                     follow=None if self.stream.live else self._went_through).start()
         else:
             self.mode = "encode"
             rate = float(cfg.fps or self.stream.source_fps or 10.0)
@@ -152,6 +152,12 @@ class RecordingSink:
                     shapes.append(("line", label, [tuple(map(float, block.a)), tuple(map(float, block.b))]))
             self._shape_list = [s for s in shapes if len(s[2]) >= 2]
         return self._shape_list
+
+    def _went_through(self) -> int:
+        """A file's frames the stream went through: its results and the frames motion gating skipped (what
+        the recording of a file holds; frames read ahead and never processed are not in it)."""
+        stats = self.stream.stats
+        return stats.frames + stats.gated
 
     def _make_folder(self) -> None:
         from ..files import ensure_dir

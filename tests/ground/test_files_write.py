@@ -49,8 +49,10 @@ def test_two_runs_sharing_one_run_folder_are_refused(tmp_path):
     finally:
         first.terminate()
         first.communicate(timeout=60)
-    proc = run_cli("coral-run", "hydra.run.dir=run", "run.mode=validate", cwd=tmp_path)  # the lock went with it
-    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("coral-run", "hydra.run.dir=run", "run.mode=validate", cwd=tmp_path)
+    assert proc.returncode == 2 and "holds a finished run" in proc.stderr, proc.stderr  # the stopped run's summary
+    proc = run_cli("coral-run", "hydra.run.dir=run", "run.mode=validate", "summary.overwrite=true", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr  # the lock went with the first run
 
 
 def test_config_init_output_refuses_a_dangling_link(tmp_path):

@@ -33,7 +33,10 @@ def test_four_rtsp_cameras_open_at_once(runtime_context):
     url = f"rtsp://127.0.0.1:{relay.port}/test"
     names = ["a", "b", "c", "d"]
     manager = manager_for(runtime_context, *[f"streams.{n}.source={url}" for n in names],
-                          *[f"streams.{n}.max_fps=5" for n in names])
+                          *[f"streams.{n}.max_fps=5" for n in names],
+                          # a slow machine (CI) needs more than the default 3 s for the server's first frames:
+                          # what is tested is the order of events, never a timeout
+                          *[f"streams.{n}.open_timeout_s=30" for n in names])
     try:
         manager.start()
         assert wait_for(lambda: all(s["frames"] >= 1 for s in manager.status().values()), timeout=60), manager.status()

@@ -93,7 +93,8 @@ def test_files_are_complete_when_the_run_is_stopped_by_a_signal(tmp_path, runtim
 
     video = write_video(tmp_path / "clip.mp4", frames=40, fps=10)
     context = runtime_context("run.mode=pipeline", "backends=cpu", f"run.source={video}", "services=recording",
-                              "services.recording.segment_s=0.4", "services.recording.retain=20")
+                              "services.recording.segment_s=0.4", "services.recording.retain=20",
+                              "streams.default.max_fps=25")  # paced: the stop lands before the clip's end on any machine
 
     def on_result(name, result, frame):
         if result["frame"] == 6:
