@@ -222,7 +222,8 @@ class Service:
         for key, d in services.items():  # a broker or server down: degraded (events queue), never failing
             if not d["healthy"]:
                 degraded[f"services.{key}"] = f"{d['state']}: {d['last_error']}; {d['pending']} queued"
-                run = "degraded" if run == "ok" else run
+        if degraded and run == "ok":  # a stream on the CPU twin, a failing sink, a broker down: the run is degraded
+            run = "degraded"
         return {"ok": not failing and not self.stopping, "streams": {n: s.get("status") for n, s in status.items()},
                 "status": run, **({"failing": failing} if failing else {}),
                 **({"degraded": degraded} if degraded else {}), **({"services": services} if services else {})}
