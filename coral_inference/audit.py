@@ -2,8 +2,8 @@
 
 `config_sha256` is recomputed from the recorded `config` with the canonical JSON the summary names
 (summary.config_sha256); every file of every ``backends`` entry (one per (backend, model) pair: the model,
-its CPU twin, labels and segments) is hashed again (the built-in model is rebuilt), each report naming the
-file's key and the entries that used it. Only files the recorded config names, or inside the run folder,
+its CPU twin, labels and segments) and of every ``idle_backends`` entry (built at init, served no stream) is
+hashed again (the built-in model is rebuilt), each report naming the file's key and the entries that used it. Only files the recorded config names, or inside the run folder,
 are read (any other path in a summary is `refused`, and fails the audit). Nothing here trusts the summary's
 own verdicts.
 """
@@ -31,8 +31,9 @@ def _model_records(summary: dict[str, Any], path: Path) -> list[dict[str, Any]]:
         if who not in record["backends"]:
             record["backends"].append(who)
 
-    for i, backend in enumerate(field_of(summary, "backends", list, path, SUMMARY) or []):
-        where = f"backends[{i}]"
+    entries = [(f"{field}[{i}]", backend) for field in ("backends", "idle_backends")  # idle: built, served none
+               for i, backend in enumerate(field_of(summary, field, list, path, SUMMARY) or [])]
+    for where, backend in entries:
         if not isinstance(backend, dict):
             raise FileProblem(path, SUMMARY, f"{where} is not an object", "an object per backend in 'backends'")
         model = field_of(backend, "model", dict, path, SUMMARY, where=where) or {}

@@ -66,7 +66,7 @@ def test_the_summary_holds_every_pair_with_hashes_and_final_counts(two_model_run
     assert summary["idle_backends"]  # `model` built on each backend at init, serving no stream
 
 
-@pytest.mark.parametrize("changed", [TPU, CPU, LABELS])
+@pytest.mark.parametrize("changed", [TPU, TWIN, CPU, LABELS])
 def test_audit_verify_catches_a_change_to_any_file_and_names_it(two_model_run, tmp_path, changed):
     run_dir, _summary, files = two_model_run
     proc = run_cli("coral-runtime", "audit", "verify", str(run_dir), cwd=tmp_path)
@@ -77,7 +77,7 @@ def test_audit_verify_catches_a_change_to_any_file_and_names_it(two_model_run, t
     assert proc.returncode == 5, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     [bad] = [m for m in report["models"] if m["status"] != "match"]
-    key = {TPU: "models.tpu.path", CPU: "models.big.path", LABELS: "models.tpu.labels"}[changed]
+    key = {TPU: "models.tpu.path", TWIN: "models.tpu.cpu_path", CPU: "models.big.path", LABELS: "models.tpu.labels"}[changed]
     assert bad["status"] == "changed" and bad["path"] == str(files[changed]) and bad["key"] == key
     text = run_cli("coral-runtime", "audit", "verify", str(run_dir), cwd=tmp_path).stdout
     assert f"{files[changed]} [{key}" in text and "changed" in text and "audit: MISMATCH" in text
@@ -93,3 +93,25 @@ def test_audit_verify_reads_no_file_the_recorded_config_does_not_name(two_model_
     assert proc.returncode == 5
     [refused] = [m for m in json.loads(proc.stdout)["models"] if m["path"] == str(outside)]
     assert refused["status"] == "refused" and refused["actual"] is None
+
+
+def test_audit_verify_checks_the_model_built_at_init_that_served_no_stream(tmp_path):
+    """`model` is built on each backend at init (idle_backends when every stream runs a models.<name>): its
+    file is hashed in the summary, and audit verify recomputes it too."""
+    own = tmp_path / TWIN
+    shutil.copy(coral_file(TWIN), own)
+    video = write_video(tmp_path / "v.mp4", frames=2)
+    run_dir = tmp_path / "run"
+    proc = run_cli("coral-run", "run.mode=pipeline", "backends=cpu", f"model.path={own}",
+                   f"models.big.path={coral_file(CPU)}", f"streams.s.source={video}", "streams.s.model=big",
+                   f"hydra.run.dir={run_dir}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    [summary] = summaries(run_dir)
+    assert [b["model_name"] for b in summary["backends"]] == ["big"] and summary["idle_backends"]
+    assert run_cli("coral-runtime", "audit", "verify", str(run_dir), cwd=tmp_path).returncode == 0
+    with open(own, "ab") as f:
+        f.write(b"\0")
+    proc = run_cli("coral-runtime", "audit", "verify", str(run_dir), "--json", cwd=tmp_path)
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    [bad] = [m for m in json.loads(proc.stdout)["models"] if m["status"] != "match"]
+    assert bad["status"] == "changed" and bad["path"] == str(own) and bad["key"] == "model.path"
