@@ -65,3 +65,21 @@ def test_a_mask_sink_that_cannot_write_degrades_the_run(tmp_path):
     assert summary["status"] == "degraded"
     assert "streams.default.sinks.masks" in summary["problems"]
     assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_runs_started_together_on_the_default_run_dir_each_get_a_folder(tmp_path):
+    """The default hydra.run.dir has microseconds in it: three coral-run started at once (the same second,
+    as a script's loop does) all run, each in its own folder (with Hydra's seconds the later ones were
+    refused: the folder was in use or held a finished run)."""
+    import os
+    import subprocess
+
+    from conftest import console_script
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    procs = [subprocess.Popen([console_script("coral-run"), "run.mode=validate"], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    folders = sorted(p.parent for p in tmp_path.glob("outputs/*/*/runtime_summary.json"))
+    assert len(folders) == 3, folders
