@@ -68,21 +68,28 @@ _extra: list[tuple[str, ...]] = [()]  # summary.secret_keys of this process's co
 
 # --- keys ---------------------------------------------------------------------------------------
 
+_CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_WORD = re.compile(r"[a-z]+|[0-9]+")
+
+
 def words(key: Any) -> list[str]:
     """The words of one key: ``x-apiKey_2`` -> ``['x', 'api', 'key', '2']`` (plural ``s`` dropped)."""
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(key))
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)
-    out = []
-    for word in re.findall(r"[a-z]+|[0-9]+", text.lower()):
-        out.append(word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)
-    return out
+    return list(_words(str(key)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(key: str) -> tuple[str, ...]:  # every key of a config, and each secret_keys name, once per process
+    text = _ACRONYM.sub(r"\1 \2", _CAMEL.sub(r"\1 \2", key))
+    return tuple(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+                 for w in _WORD.findall(text.lower()))
 
 
 @functools.lru_cache(maxsize=4096)
 def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
     if part.lower() == NAMES_KEY or part.lower().endswith("_" + NAMES_KEY):  # CORAL_SUMMARY__SECRET_KEYS
         return False
-    ws = words(part)
+    ws = _words(part)
     if any(w in SECRET_WORDS for w in ws) or any(a + b in SECRET_WORDS for a, b in zip(ws, ws[1:])):
         return True
     if ws and ws[-1] in SECRET_LAST_WORDS:
@@ -90,7 +97,7 @@ def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
     if any(w.endswith(SECRET_SUFFIXES) or any(i in w for i in SECRET_INFIXES) for w in ws):
         return True
     for name in extra:
-        want = words(name)
+        want = _words(str(name))
         if not want:
             continue
         joined = "".join(want)
@@ -108,7 +115,7 @@ def is_secret_key(key: Any, secret_keys: Iterable[str] = ()) -> bool:
     if any(_part_is_secret(p, extra) for p in parts):
         return True
     for a, b in zip(parts, parts[1:]):
-        wa, wb = words(a), words(b)
+        wa, wb = _words(a), _words(b)
         if wa and wb and wa[-1] + wb[0] in SECRET_WORDS and NAMES_KEY not in (a.lower(), b.lower()):
             return True
     return False

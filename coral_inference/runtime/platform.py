@@ -26,8 +26,19 @@ def read_device_tree_model(device_root: str) -> str | None:
     return data.rstrip(b"\x00\n").decode("utf-8", "replace")
 
 
+_SHIPPED: list[dict[str, dict[str, Any]]] = []  # read once per process (the runner reads them while it waits)
+
+
 def shipped_platforms() -> dict[str, dict[str, Any]]:
-    """name -> option dict, from the conf/platform folder inside the package."""
+    """name -> option dict, from the conf/platform folder inside the package (a copy: callers may change it)."""
+    import copy
+
+    if not _SHIPPED:
+        _SHIPPED.append(_read_shipped())
+    return copy.deepcopy(_SHIPPED[0])
+
+
+def _read_shipped() -> dict[str, dict[str, Any]]:
     from importlib.resources import files
 
     import yaml  # plain data files: PyYAML (already loaded by Hydra) reads them faster than OmegaConf
