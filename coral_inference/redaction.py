@@ -97,7 +97,7 @@ def _part_is_secret(part: str, extra: tuple[str, ...]) -> bool:
     if any(w.endswith(SECRET_SUFFIXES) or any(i in w for i in SECRET_INFIXES) for w in ws):
         return True
     for name in extra:
-        want = _words(str(name))
+        want = _words(name)
         if not want:
             continue
         joined = "".join(want)

@@ -76,9 +76,13 @@ def console_script(name: str) -> str:
     return found
 
 
+def cli_env(extra: dict | None = None) -> dict:
+    """This process's environment without CORAL_* (a test's CLI sees only the layers it sets), plus ``extra``."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}, **(extra or {})}
+
+
 def run_cli(name: str, *args: str, cwd: Path, env: dict | None = None, timeout: float = 120):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
-    full_env.update(env or {})
+    full_env = cli_env(env)
     return subprocess.run([console_script(name), *args], cwd=cwd, env=full_env, capture_output=True,
                           text=True, timeout=timeout)
 

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import console_script
+from conftest import cli_env, console_script
 from media import write_video
 from plugin_dists import write_dist
 from coral_inference import shutdown
@@ -58,7 +58,7 @@ def silent_server():
 
 
 def _start(tmp_path, *args, env=None):
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    full_env = cli_env()
     full_env.update(env or {})
     return subprocess.Popen([console_script("coral-run"), *args, f"hydra.run.dir={tmp_path}/run"], cwd=tmp_path,
                             env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

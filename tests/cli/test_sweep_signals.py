@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from conftest import console_script
+from conftest import cli_env, console_script
 
 LONG = "run.warmup=100000000"  # a job that runs until it is stopped
 
 
 def _start(tmp_path, *args, marker=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     env["SWEEP_SIGNAL_TEST"] = marker or str(tmp_path)
     return subprocess.Popen([console_script("coral-run"), "-m", "backends=cpu", "hydra.sweep.dir=sw", *args],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from conftest import console_script
+from conftest import cli_env, console_script
 
 from coral_inference import redaction
 from coral_inference.redaction import SECRET_WORDS, is_secret_key, redact, redact_text
@@ -113,7 +113,7 @@ def _all_bytes(folder):
 def test_every_channel_of_a_real_run(tmp_path_factory, key, value):
     assume(value not in key and not value.startswith(("-", "+", "~")))
     tmp = tmp_path_factory.mktemp("run")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     args = [f"+plugins.config.demo.{key}='{value}'", "run.mode=validate", "run.output=json", "hydra.run.dir=run"]
     runs = [subprocess.run([console_script("coral-run"), *args], cwd=tmp, env=env, capture_output=True, timeout=120),
             subprocess.run([console_script("coral-run"), "--cfg", "job", *args], cwd=tmp, env=env,

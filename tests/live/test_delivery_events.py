@@ -6,13 +6,12 @@ each (the broker stopped and started again while the run goes on, then the webho
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 
 import pytest
 
-from conftest import coral_file, console_script, summaries
+from conftest import cli_env, console_script, coral_file, summaries
 from delivery_servers import Broker, Subscriber, WebhookReceiver, have_mosquitto
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed (apt-get install mosquitto)")
@@ -50,7 +49,7 @@ def test_events_reach_a_broker_and_a_webhook_in_order_across_their_outages(tmp_p
     broker = Broker(tmp_path / "broker", user="cam", password="pw-Hk02").start()
     sub = Subscriber(broker.port, "coral/#", user="cam", password="pw-Hk02")
     receiver = WebhookReceiver().start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     env.update(CORAL_SERVICES__MQTT__PASSWORD="pw-Hk02", CORAL_SERVICES__WEBHOOK__TOKEN="tok-Hk02")
     proc = subprocess.Popen(
         [console_script("coral-run"), "run.mode=pipeline", "backends=cpu", f"model.path={model}",

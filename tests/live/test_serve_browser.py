@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import console_script
+from conftest import cli_env, console_script
 from media import write_video
 
 pytest.importorskip("aiohttp")
@@ -37,7 +37,7 @@ STATS_JS = """async () => { const out = {};
 
 def serve(tmp_path, *overrides, env=None):
     """Start coral-run run.mode=serve; returns (process, url) once it prints where it serves."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    full_env = cli_env()
     full_env.update(env or {})
     proc = subprocess.Popen([console_script("coral-run"), "run.mode=serve", "services.web.port=0",
                              f"hydra.run.dir={tmp_path}/run", *overrides], cwd=tmp_path, env=full_env,

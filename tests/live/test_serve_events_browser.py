@@ -86,12 +86,12 @@ def test_coral_run_serve_shows_a_real_tracks_zone_line_and_events(tmp_path, brow
     import time
     import urllib.request
 
-    from conftest import coral_file, console_script
+    from conftest import cli_env, coral_file, console_script
     from test_delivery_events import walking_video
 
     model, image = coral_file("movenet_single_pose_lightning_ptq.tflite"), coral_file("squat.bmp")
     video = walking_video(tmp_path / "walk.mp4", image, frames=60)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     proc = subprocess.Popen([console_script("coral-run"), "run.mode=serve", "services.web.port=0", "backends=cpu",
                              f"model.path={model}", f"streams.door.source={video}", "streams.door.max_fps=4",
                              "streams.door.tracker.kind=iou",

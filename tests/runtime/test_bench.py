@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import console_script, coral_file, run_cli, summaries
+from conftest import cli_env, console_script, coral_file, run_cli, summaries
 from coral_inference.backends.images import load_image_inputs
 from coral_inference.errors import ConfigError
 from coral_inference.runtime.bench import stats
@@ -107,7 +107,7 @@ def test_stats_percentiles():
 
 def _run_on_pty(tmp_path, tty: bool) -> str:
     args = [console_script("coral-run"), "run.mode=bench", "backends=cpu", "run.iterations=20000"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     if tty:
         leader, follower = pty.openpty()
         proc = subprocess.run(args, cwd=tmp_path, env=env, stdout=follower, stderr=subprocess.PIPE, text=True,
