@@ -60,6 +60,21 @@ def check_names(config: Any) -> None:
                                                 expected="a relative name inside the run folder, without '..'")])
 
 
+def run_folder(config: Any, key: str) -> Path:
+    """The folder ``key`` (hydra.run.dir or hydra.sweep.dir) names, absolute; an empty value is exit 2 (Hydra
+    would take the working directory itself: a run folder is named, ``.`` when that is meant)."""
+    from omegaconf import OmegaConf
+
+    from ..errors import ConfigError, Problem
+
+    value = OmegaConf.select(config, key, default=None)
+    if value is None or not str(value).strip():
+        raise ConfigError(f"{key}: empty; expected a folder for the run", problems=[Problem(
+            key, "empty", value=str(value or ""), expected="a folder for the run (its own per run; '.' for the "
+                                                           "working directory)")])
+    return Path(str(value)).absolute()
+
+
 def check_folder(folder: Path, names: list[str], key: str) -> None:
     """Refuse a symlink or special file at any of ``names`` in ``folder`` (exit 2, naming both)."""
     import stat
@@ -159,7 +174,7 @@ class RunDirGuard(Callback):
     def on_run_start(self, config: Any, **kwargs: Any) -> None:
         from omegaconf import OmegaConf
 
-        folder = Path(str(OmegaConf.select(config, "hydra.run.dir"))).absolute()
+        folder = run_folder(config, "hydra.run.dir")
         check_names(config)
         check_folder(folder, planned_names(config), "hydra.run.dir")
         lock(folder, "hydra.run.dir")
@@ -176,7 +191,7 @@ class RunDirGuard(Callback):
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
         from omegaconf import OmegaConf
 
-        folder = Path(str(OmegaConf.select(config, "hydra.sweep.dir"))).absolute()
+        folder = run_folder(config, "hydra.sweep.dir")
         check_names(config)
         check_folder(folder, ["multirun.yaml"], "hydra.sweep.dir")
 

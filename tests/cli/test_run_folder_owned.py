@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import coral_file, run_cli
+from conftest import cli_env, coral_file, run_cli
 from coral_inference.errors import ConfigError
 from coral_inference.files import RUN_FOLDER_NAMES, run_file_name
 from media import write_video
@@ -71,15 +71,23 @@ def test_runs_started_together_on_the_default_run_dir_each_get_a_folder(tmp_path
     """The default hydra.run.dir has microseconds in it: three coral-run started at once (the same second,
     as a script's loop does) all run, each in its own folder (with Hydra's seconds the later ones were
     refused: the folder was in use or held a finished run)."""
-    import os
     import subprocess
 
     from conftest import console_script
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORAL_")}
+    env = cli_env()
     procs = [subprocess.Popen([console_script("coral-run"), "run.mode=validate"], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
     folders = sorted(p.parent for p in tmp_path.glob("outputs/*/*/runtime_summary.json"))
     assert len(folders) == 3, folders
+
+
+@pytest.mark.parametrize("args", [("hydra.run.dir=",), ("hydra.run.dir=  ",), ("-m", "hydra.sweep.dir=", "run.warmup=1,2")])
+def test_an_empty_run_folder_is_exit_2_and_nothing_lands_in_the_working_directory(tmp_path, args):
+    """Hydra takes an empty hydra.run.dir as the working directory: the run's files would land among the user's."""
+    proc = run_cli("coral-run", *args, cwd=tmp_path)
+    key = "hydra.sweep.dir" if "-m" in args else "hydra.run.dir"
+    assert proc.returncode == 2 and f"{key}: empty" in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []
