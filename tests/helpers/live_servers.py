@@ -8,6 +8,7 @@ import http.server
 import os
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -102,13 +103,34 @@ class RtspServer:
     def start(self) -> "RtspServer":
         script = Path(__file__).with_name("rtsp_server.py")
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+        # the server's stderr goes to a file, never an unread pipe (a full pipe stalls its main loop), and is
+        # read back when a test needs to say why the server went away
+        self._stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([SYSTEM_PYTHON, str(script), str(self.port), *self.args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env=env)
+                                     stderr=self._stderr, text=True, env=env)
         line = self.proc.stdout.readline().strip()
-        if line != "ready":
+        if line != "ready" or not self._accepts():
+            state = self.state()
             self.stop()
-            raise RuntimeError(f"RTSP server did not start: {line} {self.proc.stderr.read() if self.proc else ''}")
+            raise RuntimeError(f"RTSP server did not start: {line!r}; {state}")
         return self
+
+    def _accepts(self) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=5).close()
+            return True
+        except OSError:
+            return False
+
+    def state(self) -> str:
+        """"running" or how the server ended and the end of its stderr (for a test's failure message)."""
+        if self.proc is None:
+            return "stopped"
+        code = self.proc.poll()
+        if code is None:
+            return "running"
+        self._stderr.seek(0)
+        return f"exited with {code}: {self._stderr.read()[-2000:]!r}"
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -119,9 +141,9 @@ class RtspServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            for stream in (proc.stdout, proc.stderr):
-                if stream:
-                    stream.close()
+            if proc.stdout:
+                proc.stdout.close()
+            self._stderr.close()
 
 
 class TcpProxy:
@@ -136,6 +158,7 @@ class TcpProxy:
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.accepted: list[float] = []
+        self.refused: list[str] = []
         self._conns: list[socket.socket] = []
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -146,7 +169,15 @@ class TcpProxy:
             except OSError:
                 return
             self.accepted.append(time.monotonic())
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+                upstream.settimeout(None)
+            except OSError as exc:
+                # the server is gone or not answering: this client is dropped, the relay goes on (a dead accept
+                # thread would leave every later client hanging in the backlog)
+                self.refused.append(repr(exc))
+                client.close()
+                continue
             self._conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()

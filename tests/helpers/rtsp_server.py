@@ -36,7 +36,9 @@ def main() -> None:
         factory.set_launch(H264.format(fps=fps, w=width, h=height))
     else:
         factory.set_launch(PIPELINE)
-    factory.set_shared(True)
+    # one pipeline per client: a media shared by clients that connect and leave at once aborts the server
+    # (gst-rtsp-server 1.22, rtsp-media.c gst_rtsp_media_get_rates: assertion failed), a test camera must not
+    factory.set_shared(False)
     server.get_mount_points().add_factory("/test", factory)
     if server.attach(None) == 0:
         print("cannot listen", flush=True)

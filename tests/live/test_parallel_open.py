@@ -39,7 +39,8 @@ def test_four_rtsp_cameras_open_at_once(runtime_context):
                           *[f"streams.{n}.open_timeout_s=30" for n in names])
     try:
         manager.start()
-        assert wait_for(lambda: all(s["frames"] >= 1 for s in manager.status().values()), timeout=60), manager.status()
+        assert wait_for(lambda: all(s["frames"] >= 1 for s in manager.status().values()), timeout=60), \
+            (manager.status(), server.state(), relay.refused)
         times = opens(manager)
     finally:
         manager.stop()
