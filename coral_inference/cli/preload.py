@@ -174,8 +174,6 @@ def _warm() -> None:
     # What every run's init does next, done now: the built-in backends and patches (not a TFLite runtime:
     # backends/interpreter.py imports one only when a backend starts), the shipped platform files (read once
     # per process), the entry-point scan (one per process and sys.path).
-    import logging  # noqa: F401
-
     from .. import files, shutdown  # noqa: F401
     from ..backends import build, cpu, edgetpu, inputs, pool, selftest  # noqa: F401
     from ..patches import opencv_threads, webrtc  # noqa: F401

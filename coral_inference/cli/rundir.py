@@ -172,8 +172,6 @@ def _refuse(func: Any) -> Any:
 class RunDirGuard(Callback):
     @_refuse
     def on_run_start(self, config: Any, **kwargs: Any) -> None:
-        from omegaconf import OmegaConf
-
         folder = run_folder(config, "hydra.run.dir")
         check_names(config)
         check_folder(folder, planned_names(config), "hydra.run.dir")
@@ -189,8 +187,6 @@ class RunDirGuard(Callback):
 
     @_refuse
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        from omegaconf import OmegaConf
-
         folder = run_folder(config, "hydra.sweep.dir")
         check_names(config)
         check_folder(folder, ["multirun.yaml"], "hydra.sweep.dir")

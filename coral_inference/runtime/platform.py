@@ -7,6 +7,8 @@ PCIe / USB Edge TPUs. The first option whose rules all hold wins; `cpu` (no rule
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,12 @@ def read_device_tree_model(device_root: str) -> str | None:
     return data.rstrip(b"\x00\n").decode("utf-8", "replace")
 
 
-_SHIPPED: list[dict[str, dict[str, Any]]] = []  # read once per process (the runner reads them while it waits)
-
-
 def shipped_platforms() -> dict[str, dict[str, Any]]:
     """name -> option dict, from the conf/platform folder inside the package (a copy: callers may change it)."""
-    import copy
-
-    if not _SHIPPED:
-        _SHIPPED.append(_read_shipped())
-    return copy.deepcopy(_SHIPPED[0])
+    return copy.deepcopy(_read_shipped())
 
 
+@functools.lru_cache(maxsize=1)  # read once per process (the forked runner reads them while it waits)
 def _read_shipped() -> dict[str, dict[str, Any]]:
     from importlib.resources import files
 

@@ -49,8 +49,7 @@ def test_events_reach_a_broker_and_a_webhook_in_order_across_their_outages(tmp_p
     broker = Broker(tmp_path / "broker", user="cam", password="pw-Hk02").start()
     sub = Subscriber(broker.port, "coral/#", user="cam", password="pw-Hk02")
     receiver = WebhookReceiver().start()
-    env = cli_env()
-    env.update(CORAL_SERVICES__MQTT__PASSWORD="pw-Hk02", CORAL_SERVICES__WEBHOOK__TOKEN="tok-Hk02")
+    env = cli_env({"CORAL_SERVICES__MQTT__PASSWORD": "pw-Hk02", "CORAL_SERVICES__WEBHOOK__TOKEN": "tok-Hk02"})
     proc = subprocess.Popen(
         [console_script("coral-run"), "run.mode=pipeline", "backends=cpu", f"model.path={model}",
          f"streams.door.source={video}", "streams.door.max_fps=5",  # 8 s of video: time for two outages
